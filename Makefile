@@ -1,0 +1,119 @@
+# brotr — build, test, benchmark and run.
+#
+#   make            build ./brotr
+#   make check      unit tests, then integration tests against real servers
+#   make bench      speed and memory figures, each next to its limit
+#   make run        the main job on a private PostgreSQL cluster under var/
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make SANITIZE=address,undefined check
+#
+# Every target first runs contrib/debian-deps, which installs missing Debian
+# packages when run as root and otherwise prints the apt-get line.
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+SANITIZE ?=
+VERSION  := 0.1.0
+
+PKGS     := libwebsockets libsecp256k1 inih libssl libcrypto
+PG_INC   := $(shell pg_config --includedir 2>/dev/null)
+LIBVERSIONS := $(shell for p in libwebsockets libsecp256k1 inih openssl libecpg; do \
+		printf '%s %s, ' $$p "$$(pkg-config --modversion $$p 2>/dev/null)"; done; \
+		printf 'jsmn %s' "$$(dpkg-query -W -f='$${Version}' libjsmn-dev 2>/dev/null)")
+
+comma := ,
+ifeq ($(SANITIZE),)
+BUILD    := build
+else
+BUILD    := build/san-$(subst $(comma),-,$(SANITIZE))
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+CPPFLAGS += -Isrc -Ipgc -I$(PG_INC) -DBROTR_VERSION='"$(VERSION)"' \
+            -D_GNU_SOURCE
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -Wall -Wextra -Werror -pthread -MMD -MP $(SANFLAGS) \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS  += -pthread $(SANFLAGS)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lecpg -lpq -lm
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+
+SRC      := $(sort $(wildcard src/*/*.c))
+PGC      := $(sort $(wildcard pgc/*.pgc))
+OBJ      := $(SRC:%.c=$(BUILD)/%.o) $(PGC:%.pgc=$(BUILD)/%.o)
+LIB      := $(BUILD)/libbrotr.a
+BIN      := $(BUILD)/brotr
+UNIT     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(sort $(wildcard tests/unit/test_*.c)))
+TOOLS    := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(sort $(wildcard tests/tools/*.c)))
+
+.PHONY: all deps check unit integration bench run install uninstall clean
+.SUFFIXES:
+.SECONDARY:
+
+all: brotr
+
+deps:
+	@sh contrib/debian-deps build
+
+brotr: $(BUILD)/brotr
+ifeq ($(SANITIZE),)
+	@ln -sf $(BUILD)/brotr brotr
+endif
+
+$(BUILD)/brotr: $(BUILD)/src/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(LIB): $(OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/src/main.o: CPPFLAGS += -DBROTR_LIBVERSIONS='"$(LIBVERSIONS)"'
+
+$(BUILD)/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# ECPG output is generated, never committed; it is compiled with the same flags.
+$(BUILD)/pgc/%.c: pgc/%.pgc | deps
+	@mkdir -p $(@D)
+	ecpg -I pgc -o $@ $<
+
+$(BUILD)/pgc/%.o: $(BUILD)/pgc/%.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)
+
+$(BUILD)/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+
+check: $(BUILD)/brotr $(UNIT) $(TOOLS)
+	@sh contrib/debian-deps check
+	@BUILD=$(BUILD) bash tests/run $(UNIT)
+
+bench: $(BUILD)/brotr $(TOOLS)
+	@sh contrib/debian-deps bench
+	@BUILD=$(BUILD) bash tests/bench
+
+run: brotr
+	@sh contrib/debian-deps run
+	@bash contrib/run-local
+
+install: brotr
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/brotr
+	install -m 755 $(BUILD)/brotr $(DESTDIR)$(PREFIX)/bin/brotr
+	cp -R sql implementations tor contrib $(DESTDIR)$(PREFIX)/share/brotr/
+	rm -f $(DESTDIR)$(PREFIX)/share/brotr/implementations/*/.env
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/brotr
+	rm -rf $(DESTDIR)$(PREFIX)/share/brotr
+
+clean:
+	rm -rf build brotr
+
+-include $(OBJ:.o=.d) $(BUILD)/src/main.d $(UNIT:=.d) $(TOOLS:=.d)

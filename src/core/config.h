@@ -1,0 +1,88 @@
+/* config.h — the configuration: one key table, INI files, .env and BROTR_<SECTION>_<KEY> overrides. */
+#ifndef BROTR_CORE_CONFIG_H
+#define BROTR_CORE_CONFIG_H
+
+#include <stddef.h>
+
+#include "core/util.h"
+
+/*
+ * The effective configuration. Every field is described by one row of the key table in
+ * config.c (section, name, type, default, range, flags); add a key there and here together.
+ * Strings are owned by the config and never NULL (empty means unset). Durations are in
+ * milliseconds, sizes in bytes. Enumerations hold the index of the value in the key's list.
+ */
+struct config {
+	char *path;      /* the main INI file, as given */
+	char *impl_dir;  /* the implementation directory: parent of the INI file's directory */
+
+	struct {
+		int sync_service; /* 0 synchronizer, 1 priority_synchronizer */
+	} brotr;
+	struct {
+		int level;       /* enum log_level */
+		int format;      /* enum log_format */
+		char *file;
+		long long rate_limit_burst;
+		long long rate_limit_interval_ms;
+	} log;
+	struct {
+		char *dir;
+		char *listen;
+	} metrics;
+	struct {
+		char *host;
+		long long port;
+		char *name;
+		char *user;
+		char *password;
+	} database;
+	struct {
+		int allow_local;
+	} network;
+	struct {
+		char *socks_proxy;
+	} tor;
+
+	/* Where each value came from, indexed like the key table. */
+	struct config_origin *origins;
+	/* Warnings found while loading (for example a world-readable .env), to log once logging is up. */
+	char **warnings;
+	size_t n_warnings;
+
+	char **files_; /* private: the file names origins point into */
+	size_t n_files_;
+};
+
+enum config_source { CONFIG_SRC_DEFAULT, CONFIG_SRC_FILE, CONFIG_SRC_DOTENV, CONFIG_SRC_ENV };
+
+struct config_origin {
+	enum config_source source;
+	const char *file; /* file name for FILE and DOTENV; points into config-owned memory */
+	int line;
+};
+
+/*
+ * Loads the configuration for the INI file at path: defaults, then the file, then
+ * <dir>/services/<service>.ini for every service section, then <impl_dir>/.env, then the
+ * BROTR_* environment. Every problem is reported (file:line or variable, section, key, value,
+ * what is allowed), one per line, into errors (which the caller owns and frees with buf_free).
+ * Returns 0 on success, or -1 when any error was found (cfg is then freed and zeroed).
+ */
+int config_load(struct config *cfg, const char *path, char *const *environ_, struct buf *errors);
+
+void config_free(struct config *cfg);
+
+/* Writes the effective configuration, secrets masked, each value with its origin. */
+void config_show(const struct config *cfg, struct buf *out);
+
+/* Writes the key table as a Markdown reference (for the README). */
+void config_reference(struct buf *out);
+
+/*
+ * Splits "host:port" or "[v6]:port" into host (NUL-terminated, at most hostlen bytes) and port.
+ * Returns 0, or -1 when malformed.
+ */
+int config_split_hostport(const char *s, char *host, size_t hostlen, int *port);
+
+#endif

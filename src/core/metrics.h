@@ -1,0 +1,44 @@
+/* metrics.h — a registry of counters and gauges rendered in the Prometheus text format. */
+#ifndef BROTR_CORE_METRICS_H
+#define BROTR_CORE_METRICS_H
+
+#include "core/util.h"
+
+enum metric_kind { METRIC_COUNTER, METRIC_GAUGE };
+
+struct metrics;
+struct metric;
+
+/* Creates an empty registry; every series gets the label service="<service>". NULL on OOM. */
+struct metrics *metrics_new(const char *service);
+void metrics_free(struct metrics *m);
+
+/*
+ * Returns the series name{labels}, creating it at 0 on first use. name is a constant
+ * (brotr_ prefix added when rendering); help is its HELP text; labels is NULL or a list of
+ * k="v" pairs built with metrics_labels(). The returned pointer lives as long as the registry.
+ * Returns NULL only on allocation failure; metric_add and metric_set accept NULL.
+ */
+struct metric *metrics_get(struct metrics *m, enum metric_kind kind, const char *name, const char *help,
+			   const char *labels);
+
+/* Formats label pairs, escaping values: metrics_labels(out, len, "reason", "bad_sig", NULL). */
+const char *metrics_labels(char *out, size_t len, ...);
+
+/* Thread-safe updates. */
+void metric_add(struct metric *s, double v);
+void metric_set(struct metric *s, double v);
+double metric_value(const struct metric *s);
+
+/* Records the outcome of a pass: ok (1/0), start and end wall-clock times in ms. Thread-safe. */
+void metrics_pass_done(struct metrics *m, int ok, int64_t start_ms, int64_t end_ms);
+/* 1 ok, 0 failed, -1 no pass finished yet. */
+int metrics_last_pass_ok(struct metrics *m);
+
+/* Renders every series in the text exposition format (version 0.0.4). */
+void metrics_render(struct metrics *m, struct buf *out);
+
+/* Writes <dir>/brotr_<service>.prom atomically (node_exporter textfile collector). Returns 0 or -1/errno. */
+int metrics_write_file(struct metrics *m, const char *dir);
+
+#endif

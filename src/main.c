@@ -1,0 +1,263 @@
+/* main.c — the brotr command line: global options, the command table, configuration and logging set-up. */
+#include <getopt.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/service.h"
+#include "core/util.h"
+
+#define DEFAULT_CONFIG "implementations/bigbrotr/config/brotr.ini"
+
+extern char **environ;
+
+struct app {
+	const char *config_path;
+	const char *log_level;  /* command-line override, or NULL */
+	const char *log_format; /* likewise */
+	struct config cfg;
+	struct log_sink *sink;
+};
+
+struct command {
+	const char *name;  /* one or two words: "version", "config show" */
+	const char *usage; /* arguments after the name */
+	const char *summary;
+	const char *help;  /* what it does, its options, its exit status */
+	int needs_config;
+	int (*run)(struct app *app, int argc, char **argv);
+	const struct service_def *service; /* set for service commands, which run through service_run */
+};
+
+static int cmd_version(struct app *app, int argc, char **argv);
+static int cmd_config_show(struct app *app, int argc, char **argv);
+static int cmd_config_reference(struct app *app, int argc, char **argv);
+
+static const struct command commands[] = {
+	{ "config show", "", "print the effective configuration and where each value came from",
+	  "Prints every key of every section with its effective value (secrets masked) and its\n"
+	  "origin: default, file:line, .env:line, or the environment variable.\n"
+	  "Exit status: 0, or 2 when the configuration is invalid.\n",
+	  1, cmd_config_show, NULL },
+	{ "config reference", "", "print the configuration reference (Markdown) from the key table",
+	  "Prints every section and key with its type, default, allowed values and environment\n"
+	  "variable, as Markdown; the README's reference is this output.\n",
+	  0, cmd_config_reference, NULL },
+	{ "version", "", "print the version of brotr and of the libraries it uses",
+	  "Prints brotr's version, the library versions it was built against, and the versions\n"
+	  "of the libraries loaded at run time where they can tell.\n",
+	  0, cmd_version, NULL },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: brotr [--config FILE] [--log-level LEVEL] [--log-format text|json] COMMAND [ARGS]\n"
+		"\n"
+		"Archives the Nostr network into PostgreSQL.\n"
+		"\n"
+		"Options:\n"
+		"  --config FILE        the implementation's brotr.ini (default: $BROTR_CONFIG, else\n"
+		"                       " DEFAULT_CONFIG ")\n"
+		"  --log-level LEVEL    debug, info, warn or error (overrides [log] level)\n"
+		"  --log-format FORMAT  text (logfmt) or json (overrides [log] format)\n"
+		"  -h, --help           this help; COMMAND --help describes a command\n"
+		"\n"
+		"Commands:\n");
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
+		char left[64];
+		snprintf(left, sizeof(left), "%s%s%s", commands[i].name, *commands[i].usage ? " " : "",
+			 commands[i].usage);
+		fprintf(out, "  %-30s %s\n", left, commands[i].summary);
+	}
+	fprintf(out, "\nExit status: 0 success, 1 failure, 2 usage or configuration error.\n");
+}
+
+static void command_help(const struct command *c)
+{
+	printf("usage: brotr [OPTIONS] %s%s%s\n\n%s.\n\n%s", c->name, *c->usage ? " " : "", c->usage, c->summary,
+	       c->help);
+}
+
+static int cmd_version(struct app *app, int argc, char **argv)
+{
+	(void)app, (void)argc, (void)argv;
+	printf("brotr %s\n", BROTR_VERSION);
+	printf("built with: %s\n", BROTR_LIBVERSIONS);
+	printf("running with: %s\n", OpenSSL_version(OPENSSL_VERSION));
+	return 0;
+}
+
+static int cmd_config_show(struct app *app, int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	struct buf out;
+	buf_init(&out);
+	config_show(&app->cfg, &out);
+	fputs(out.failed ? "out of memory\n" : out.data, stdout);
+	buf_free(&out);
+	return 0;
+}
+
+static int cmd_config_reference(struct app *app, int argc, char **argv)
+{
+	(void)app, (void)argc, (void)argv;
+	struct buf out;
+	buf_init(&out);
+	config_reference(&out);
+	fputs(out.failed ? "out of memory\n" : out.data, stdout);
+	buf_free(&out);
+	return 0;
+}
+
+/* Finds the command named by argv[0] (and argv[1] for two-word commands); *used gets the word count. */
+static const struct command *find_command(int argc, char **argv, int *used)
+{
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
+		const char *name = commands[i].name;
+		const char *space = strchr(name, ' ');
+		if (!space && strcmp(argv[0], name) == 0) {
+			*used = 1;
+			return &commands[i];
+		}
+		if (space && argc >= 2 && strlen(argv[0]) == (size_t)(space - name) &&
+		    strncmp(argv[0], name, (size_t)(space - name)) == 0 && strcmp(argv[1], space + 1) == 0) {
+			*used = 2;
+			return &commands[i];
+		}
+	}
+	return NULL;
+}
+
+static int wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+static int load_config(struct app *app)
+{
+	const char *path = app->config_path;
+	if (!path)
+		path = getenv("BROTR_CONFIG");
+	if (!path || !*path)
+		path = DEFAULT_CONFIG;
+	struct buf errors;
+	buf_init(&errors);
+	int rc = config_load(&app->cfg, path, environ, &errors);
+	if (rc < 0)
+		fprintf(stderr, "brotr: configuration error:\n%s", errors.data ? errors.data : "out of memory\n");
+	buf_free(&errors);
+	return rc;
+}
+
+/* Log settings: command-line options win over the configuration. Returns 0 or -1 (reported). */
+static int open_log(struct app *app, int have_config)
+{
+	struct log_options opt = { .level = LOG_INFO, .format = LOG_FORMAT_TEXT, .burst = 20,
+				   .interval_ms = 60000 };
+	if (have_config) {
+		opt.level = (enum log_level)app->cfg.log.level;
+		opt.format = (enum log_format)app->cfg.log.format;
+		opt.path = app->cfg.log.file;
+		opt.burst = (unsigned)app->cfg.log.rate_limit_burst;
+		opt.interval_ms = (unsigned long)app->cfg.log.rate_limit_interval_ms;
+	}
+	if (app->log_level && log_level_parse(app->log_level, &opt.level) < 0) {
+		fprintf(stderr, "brotr: --log-level %s: expected debug, info, warn or error\n", app->log_level);
+		return -1;
+	}
+	if (app->log_format && log_format_parse(app->log_format, &opt.format) < 0) {
+		fprintf(stderr, "brotr: --log-format %s: expected text or json\n", app->log_format);
+		return -1;
+	}
+	char err[512];
+	app->sink = log_sink_new(&opt, err, sizeof(err));
+	if (!app->sink) {
+		fprintf(stderr, "brotr: %s\n", err);
+		return -1;
+	}
+	struct logger lg = { app->sink, "config" };
+	for (size_t i = 0; have_config && i < app->cfg.n_warnings; i++)
+		log_warn(&lg, "configuration warning", LOG_S("detail", app->cfg.warnings[i]));
+	return 0;
+}
+
+/* Service commands take --loop; everything else is passed to the service. */
+static int run_service(struct app *app, const struct command *c, int argc, char **argv)
+{
+	int loop = 0, rest = 0;
+	char **args = argv;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--loop") == 0)
+			loop = 1;
+		else
+			args[rest++] = argv[i];
+	}
+	return service_run(c->service, &app->cfg, app->sink, loop, rest, args);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "log-format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct app app = { 0 };
+	int opt;
+	while ((opt = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			app.config_path = optarg;
+			break;
+		case 'l':
+			app.log_level = optarg;
+			break;
+		case 'f':
+			app.log_format = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		usage(stderr);
+		return 2;
+	}
+	int used;
+	const struct command *c = find_command(argc, argv, &used);
+	if (!c) {
+		fprintf(stderr, "brotr: unknown command '%s%s%s' (brotr --help lists them)\n", argv[0],
+			argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+		return 2;
+	}
+	argc -= used;
+	argv += used;
+	if (wants_help(argc, argv)) {
+		command_help(c);
+		return 0;
+	}
+	if (c->needs_config && load_config(&app) < 0)
+		return 2;
+	int status = 2;
+	if (open_log(&app, c->needs_config) == 0)
+		status = c->service ? run_service(&app, c, argc, argv) : c->run(&app, argc, argv);
+	log_sink_free(app.sink);
+	if (c->needs_config)
+		config_free(&app.cfg);
+	return status;
+}
