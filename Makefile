@@ -46,6 +46,7 @@ OBJ      := $(SRC:%.c=$(BUILD)/%.o) $(PGC:%.pgc=$(BUILD)/%.o)
 LIB      := $(BUILD)/libbrotr.a
 BIN      := $(BUILD)/brotr
 UNIT     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(sort $(wildcard tests/unit/test_*.c)))
+INTEG    := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(sort $(wildcard tests/integration/test_*.c)))
 TOOLS    := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(sort $(wildcard tests/tools/*.c)))
 
 .PHONY: all deps check unit integration bench run install uninstall clean
@@ -83,6 +84,10 @@ $(BUILD)/pgc/%.c: pgc/%.pgc | deps
 $(BUILD)/pgc/%.o: $(BUILD)/pgc/%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
+$(BUILD)/tests/integration/%: tests/integration/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)
@@ -91,7 +96,7 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
-check: $(BUILD)/brotr $(UNIT) $(TOOLS)
+check: $(BUILD)/brotr $(UNIT) $(INTEG) $(TOOLS)
 	@sh contrib/debian-deps check
 	@BUILD=$(BUILD) bash tests/run $(UNIT)
 
@@ -116,4 +121,4 @@ uninstall:
 clean:
 	rm -rf build brotr
 
--include $(OBJ:.o=.d) $(BUILD)/src/main.d $(UNIT:=.d) $(TOOLS:=.d)
+-include $(OBJ:.o=.d) $(BUILD)/src/main.d $(UNIT:=.d) $(INTEG:=.d) $(TOOLS:=.d)

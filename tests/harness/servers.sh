@@ -1,0 +1,134 @@
+# servers.sh — starts and stops the real servers tests run against: PostgreSQL, PgBouncer, SOCKS5.
+#
+# Source it, then call the *_start functions; harness_stop (run it from an EXIT trap) stops all.
+# Everything lives in one temporary directory, $TEST_TMP, on free loopback ports. Servers that
+# refuse to run as root (initdb, postgres, pgbouncer) run as the postgres user when we are root.
+#
+# Exports after pg_start:        TEST_PGHOST TEST_PGPORT TEST_PGUSER TEST_PGPASSWORD TEST_PGSOCK
+# Exports after pgbouncer_start: TEST_PGBOUNCER_PORT
+# Exports after socks_start:     TEST_SOCKS_PORT
+
+: "${BUILD:=build}"
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+HARNESS_PIDS=""
+
+harness_tmp() {
+	if [ -z "${TEST_TMP:-}" ]; then
+		TEST_TMP=$(mktemp -d /tmp/brotr-test.XXXXXX)
+		chmod 755 "$TEST_TMP"
+		export TEST_TMP
+	fi
+}
+
+# Runs a command as the unprivileged owner of the servers' files.
+as_server_user() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+free_port() {
+	"$BUILD/tools/free_port"
+}
+
+# pg_start: a private cluster with password (SCRAM) authentication over TCP and trust over its socket.
+pg_start() {
+	harness_tmp
+	local dir=$TEST_TMP/pg
+	mkdir -p "$dir"
+	[ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
+	TEST_PGPASSWORD=test-superuser-$$
+	printf '%s\n' "$TEST_PGPASSWORD" >"$TEST_TMP/pgpass.txt"
+	chmod 644 "$TEST_TMP/pgpass.txt"
+	as_server_user "$PG_BIN/initdb" -D "$dir/data" -U postgres --pwfile="$TEST_TMP/pgpass.txt" \
+		--auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
+		{ cat "$dir/initdb.log" >&2; return 1; }
+	TEST_PGPORT=$(free_port)
+	as_server_user "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+		-o "-p $TEST_PGPORT -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" \
+		start >/dev/null || { cat "$dir/server.log" >&2; return 1; }
+	export TEST_PGHOST=127.0.0.1 TEST_PGPORT TEST_PGUSER=postgres TEST_PGPASSWORD TEST_PGSOCK=$dir
+}
+
+pg_stop() {
+	[ -n "${TEST_TMP:-}" ] && [ -f "$TEST_TMP/pg/data/postmaster.pid" ] &&
+		as_server_user "$PG_BIN/pg_ctl" -D "$TEST_TMP/pg/data" -m fast -w stop >/dev/null 2>&1
+	return 0
+}
+
+# pg_restart: stops and starts the same cluster (for tests of reconnection).
+pg_restart() {
+	as_server_user "$PG_BIN/pg_ctl" -D "$TEST_TMP/pg/data" -l "$TEST_TMP/pg/server.log" -m fast -w restart \
+		-o "-p $TEST_PGPORT -k $TEST_TMP/pg -c listen_addresses=127.0.0.1 -c fsync=off" >/dev/null
+}
+
+# psql_admin ARGS...: psql as the superuser over the private socket.
+psql_admin() {
+	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$TEST_PGSOCK" -p "$TEST_PGPORT" -U postgres "$@"
+}
+
+# pgbouncer_start [USER PASSWORD]...: transaction pooling in front of the cluster; the listed
+# users (plus the superuser) may log in with those passwords.
+pgbouncer_start() {
+	harness_tmp
+	local dir=$TEST_TMP/pgbouncer
+	mkdir -p "$dir"
+	TEST_PGBOUNCER_PORT=$(free_port)
+	{
+		printf '"postgres" "%s"\n' "$TEST_PGPASSWORD"
+		while [ $# -ge 2 ]; do
+			printf '"%s" "%s"\n' "$1" "$2"
+			shift 2
+		done
+	} >"$dir/userlist.txt"
+	cat >"$dir/pgbouncer.ini" <<-EOF
+		[databases]
+		* = host=127.0.0.1 port=$TEST_PGPORT
+		[pgbouncer]
+		listen_addr = 127.0.0.1
+		listen_port = $TEST_PGBOUNCER_PORT
+		unix_socket_dir =
+		auth_type = scram-sha-256
+		auth_file = $dir/userlist.txt
+		pool_mode = transaction
+		max_client_conn = 200
+		default_pool_size = 10
+		logfile = $dir/pgbouncer.log
+		pidfile = $dir/pgbouncer.pid
+		admin_users = postgres
+	EOF
+	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$dir"
+	as_server_user pgbouncer -d "$dir/pgbouncer.ini" >/dev/null 2>&1 || { cat "$dir/pgbouncer.log" >&2; return 1; }
+	local i
+	for i in $(seq 1 100); do
+		[ -s "$dir/pgbouncer.pid" ] && break
+		sleep 0.05
+	done
+	export TEST_PGBOUNCER_PORT
+}
+
+pgbouncer_stop() {
+	local pidf=${TEST_TMP:-/nonexistent}/pgbouncer/pgbouncer.pid
+	[ -f "$pidf" ] && kill "$(cat "$pidf")" 2>/dev/null
+	return 0
+}
+
+# socks_start: microsocks on loopback, no authentication.
+socks_start() {
+	harness_tmp
+	TEST_SOCKS_PORT=$(free_port)
+	microsocks -i 127.0.0.1 -p "$TEST_SOCKS_PORT" >"$TEST_TMP/microsocks.log" 2>&1 &
+	HARNESS_PIDS="$HARNESS_PIDS $!"
+	export TEST_SOCKS_PORT
+}
+
+harness_stop() {
+	local p
+	for p in $HARNESS_PIDS; do kill "$p" 2>/dev/null; done
+	pgbouncer_stop
+	pg_stop
+	if [ -n "${TEST_TMP:-}" ] && [ -z "${TEST_KEEP:-}" ]; then rm -rf "$TEST_TMP"; fi
+	return 0
+}

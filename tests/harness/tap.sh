@@ -1,0 +1,43 @@
+# tap.sh — assertions for shell tests: one "ok - ..." or "not ok - ..." line each; t_done sets the status.
+# Source it from a test script; tests/run counts the lines.
+
+T_FAILED=0
+
+t_pass() { echo "ok - $1"; }
+t_fail() {
+	echo "not ok - $1"
+	shift
+	[ $# -gt 0 ] && printf '#   %s\n' "$@"
+	T_FAILED=$((T_FAILED + 1))
+}
+
+# t_is DESC GOT WANT
+t_is() {
+	if [ "$2" = "$3" ]; then t_pass "$1"; else t_fail "$1" "got:  $2" "want: $3"; fi
+}
+
+# t_like DESC GOT EXTENDED-REGEX
+t_like() {
+	if printf '%s' "$2" | grep -Eq -- "$3"; then t_pass "$1"; else t_fail "$1" "got:  $2" "want: /$3/"; fi
+}
+
+# t_unlike DESC GOT EXTENDED-REGEX
+t_unlike() {
+	if printf '%s' "$2" | grep -Eq -- "$3"; then t_fail "$1" "got:  $2" "must not match: /$3/"; else t_pass "$1"; fi
+}
+
+# t_status DESC WANT-STATUS CMD [ARGS...]: runs CMD, keeps its output in T_OUT (stdout) and T_ERR (stderr).
+t_status() {
+	local desc=$1 want=$2 errf
+	shift 2
+	errf=$(mktemp)
+	T_OUT=$("$@" 2>"$errf")
+	T_RC=$?
+	T_ERR=$(cat "$errf")
+	rm -f "$errf"
+	if [ "$T_RC" = "$want" ]; then t_pass "$desc"; else t_fail "$desc" "exit status $T_RC, want $want" "stderr: $T_ERR"; fi
+}
+
+t_done() {
+	[ "$T_FAILED" -eq 0 ]
+}
