@@ -1,0 +1,92 @@
+/* json.h — strict JSON (RFC 8259) over a caller's bytes: tokens with byte ranges, string decoding and writing. */
+#ifndef BROTR_NOSTR_JSON_H
+#define BROTR_NOSTR_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/util.h"
+#include "nostr/err.h"
+
+/* Containers nested deeper than this are rejected. */
+#define JSON_MAX_DEPTH 64
+/* Hard cap on a document; callers apply their own, smaller caps first. */
+#define JSON_MAX_LEN ((size_t)1 << 30)
+
+enum json_type { JSON_NONE, JSON_OBJECT, JSON_ARRAY, JSON_STRING, JSON_NUMBER, JSON_TRUE, JSON_FALSE, JSON_NULL };
+
+/*
+ * One value. Tokens are in document order (pre-order): an array's elements follow it; an object's
+ * members follow it as key, value, key, value... A key is a string token. `next` is the index of
+ * the first token after the value and everything inside it, so siblings are walked with i = tok[i].next.
+ */
+struct json_tok {
+	uint32_t start, end; /* byte range in the text; for strings the bytes between the quotes */
+	uint32_t size;       /* arrays: number of elements; objects: number of members; else 0 */
+	uint32_t next;       /* index of the token after this value's subtree */
+	uint8_t type;        /* enum json_type */
+	uint8_t escaped;     /* strings: contains at least one backslash escape */
+	uint8_t integer;     /* numbers: no fraction and no exponent */
+};
+
+/*
+ * A parsed document. It points into the caller's text (which must outlive it) and owns its token
+ * array, which is reused by the next json_parse on the same doc. Not thread-safe: one per thread.
+ */
+struct json_doc {
+	const char *text;
+	size_t len;
+	struct json_tok *tok; /* tok[0] is the top-level value */
+	size_t n_tok;
+	/* private */
+	size_t cap_;
+	void *raw_;       /* jsmn's tokens */
+	size_t raw_cap_;
+};
+
+void json_doc_init(struct json_doc *d);
+void json_doc_free(struct json_doc *d);
+
+/*
+ * Parses text[0..len) as exactly one JSON value surrounded by optional whitespace. Strings must be
+ * valid UTF-8 without raw control characters; escapes must be valid and surrogate escapes paired;
+ * numbers and literals must follow the grammar; no trailing commas; nesting at most JSON_MAX_DEPTH.
+ * Returns 0, or -1 with *err set (NOSTR_E_NOT_JSON with detail and offset, NOSTR_E_TOO_LARGE,
+ * NOSTR_E_NOMEM). The text need not be NUL-terminated; a NUL byte anywhere is rejected.
+ */
+int json_parse(struct json_doc *d, const char *text, size_t len, struct nostr_err *err);
+
+/*
+ * Decodes string token t (escapes to UTF-8) into out, which must have room for t->end - t->start
+ * bytes (decoding never grows a string). Writes no terminator. Returns the decoded length.
+ */
+size_t json_str_decode(const struct json_doc *d, const struct json_tok *t, char *out);
+
+/* Whether string token t decodes to exactly the n bytes at s. */
+int json_str_eq(const struct json_doc *d, const struct json_tok *t, const char *s, size_t n);
+
+/* Whether string token t decodes to the NUL-terminated lit. */
+int json_str_is(const struct json_doc *d, const struct json_tok *t, const char *lit);
+
+/* Reads integer number token t (no fraction, no exponent) into *out. Returns 0, or -1 when t is not
+ * such a number or is outside int64_t. */
+int json_int(const struct json_doc *d, const struct json_tok *t, int64_t *out);
+
+/* Index of the value of the first member named key in object token obj, or 0 when absent (0 is never
+ * a member's value). */
+size_t json_member(const struct json_doc *d, size_t obj, const char *key);
+
+/*
+ * Appends s[0..n) as a JSON string with the NIP-01 canonical escapes: \" \\ \n \r \t \b \f, other
+ * bytes below 0x20 as \u00xx (lower-case hex, as JSON.stringify), every other byte unchanged (so
+ * '/', 0x7F, U+2028/2029 and all non-ASCII stay raw UTF-8). s must be valid UTF-8.
+ */
+void json_write_str(struct buf *b, const char *s, size_t n);
+
+/* Whether s[0..n) is valid UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF). */
+int json_utf8_valid(const char *s, size_t n);
+
+/* Length in bytes of the valid UTF-8 sequence at s (at most n bytes available), or 0 when invalid. */
+size_t json_utf8_seq(const unsigned char *s, size_t n);
+
+#endif
