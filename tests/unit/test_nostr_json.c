@@ -1,0 +1,142 @@
+/* test_nostr_json.c — the strict JSON layer: what it accepts, what it rejects and where, string decoding. */
+#include <check.h>
+#include <string.h>
+
+#include "nostr/json.h"
+
+static int parses(const char *s)
+{
+	struct json_doc d;
+	struct nostr_err err = { 0 };
+	json_doc_init(&d);
+	int rc = json_parse(&d, s, strlen(s), &err);
+	ck_assert(rc == 0 || err.code == NOSTR_E_NOT_JSON);
+	json_doc_free(&d);
+	return rc == 0;
+}
+
+START_TEST(test_accepts)
+{
+	static const char *ok[] = {
+		"{}", "[]", " [ ] ", "0", "-0", "1.5", "-1.5e+10", "1E-3", "true", "false", "null", "\"\"",
+		"\"\\u00e9\\uD83C\\uDF89\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "{\"a\":[1,{\"b\":null}],\"c\":\"d\"}",
+		"\t\r\n[1,\n2]\n", "\"\xc3\xa9\xe2\x80\xa8\xf0\x9f\x8e\x89\x7f\"", "{\"a\":1,\"a\":2}",
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		ck_assert_msg(parses(ok[i]), "rejected %s", ok[i]);
+}
+END_TEST
+
+START_TEST(test_rejects)
+{
+	static const char *bad[] = {
+		"", " ", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{\"a\"}", "{1:2}", "{\"a\":1 \"b\":2}", "[1 2]", "[01]",
+		"[1.]", "[.5]", "[1e]", "[-]", "[+1]", "[tru]", "[nul]", "[True]", "[NaN]", "[Infinity]", "[0x1]",
+		"[\"\\x\"]", "[\"\\u12\"]", "[\"\\ud800\"]", "[\"\\udc00\"]", "[\"\\ud800\\u0041\"]", "\"a", "[", "]",
+		"{", "}", "[1]]", "[1] [2]", "{\"a\":1}}", "[\"\t\"]", "[\"\x01\"]", "[\"\xc3\"]", "[\"\xc0\xaf\"]",
+		"[\"\xed\xa0\x80\"]", "[\"\xf4\x90\x80\x80\"]", "[\"\xff\"]", "['a']", "[a]", "{a:1}", "[,1]", "[1,,2]",
+		"{,}", "{\"a\"::1}", "[\"a\":1]", "{\"a\",1}", "/* */[]", "[]x", "\xef\xbb\xbf[]",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!parses(bad[i]), "accepted %s", bad[i]);
+	struct json_doc d;
+	struct nostr_err err = { 0 };
+	json_doc_init(&d);
+	ck_assert_int_eq(json_parse(&d, "[1,\0]", 5, &err), -1);
+	ck_assert_uint_eq(err.offset, 3);
+	ck_assert_int_eq(json_parse(&d, "[1, 2 x]", 8, &err), -1);
+	ck_assert_str_eq(err.detail, "expected ',' or ']'");
+	ck_assert_uint_eq(err.offset, 6);
+	json_doc_free(&d);
+}
+END_TEST
+
+START_TEST(test_depth)
+{
+	char s[2 * JSON_MAX_DEPTH + 3];
+	for (int depth = JSON_MAX_DEPTH; depth <= JSON_MAX_DEPTH + 1; depth++) {
+		memset(s, '[', (size_t)depth);
+		memset(s + depth, ']', (size_t)depth);
+		s[2 * depth] = '\0';
+		ck_assert_int_eq(parses(s), depth == JSON_MAX_DEPTH);
+	}
+}
+END_TEST
+
+/* Token layout: sizes, next, member lookup, integers, decoded strings (with U+0000 kept). */
+START_TEST(test_tokens)
+{
+	const char *s = "{\"a\":[1,[2,3],\"x\"],\"b\\u0063\":-9223372036854775808,\"n\":\"\\u0000z\\ud83d\\ude00\","
+			"\"big\":9223372036854775808,\"f\":1.0}";
+	struct json_doc d;
+	struct nostr_err err = { 0 };
+	json_doc_init(&d);
+	ck_assert_int_eq(json_parse(&d, s, strlen(s), &err), 0);
+	ck_assert_int_eq(d.tok[0].type, JSON_OBJECT);
+	ck_assert_uint_eq(d.tok[0].size, 5);
+	ck_assert_uint_eq(d.tok[0].next, d.n_tok);
+	size_t a = json_member(&d, 0, "a");
+	ck_assert_int_eq(d.tok[a].type, JSON_ARRAY);
+	ck_assert_uint_eq(d.tok[a].size, 3);
+	ck_assert_uint_eq(d.tok[a + 2].size, 2);
+	ck_assert_uint_eq(d.tok[a + 2].next, a + 5);
+	int64_t v;
+	size_t bc = json_member(&d, 0, "bc"); /* key written with an escape */
+	ck_assert_uint_ne(bc, 0);
+	ck_assert_int_eq(json_int(&d, &d.tok[bc], &v), 0);
+	ck_assert(v == INT64_MIN);
+	ck_assert_int_eq(json_int(&d, &d.tok[json_member(&d, 0, "big")], &v), -1);
+	ck_assert_int_eq(json_int(&d, &d.tok[json_member(&d, 0, "f")], &v), -1);
+	ck_assert_uint_eq(json_member(&d, 0, "missing"), 0);
+	size_t n = json_member(&d, 0, "n");
+	char out[64];
+	size_t len = json_str_decode(&d, &d.tok[n], out);
+	ck_assert_uint_eq(len, 6);
+	ck_assert_mem_eq(out, "\0z\xf0\x9f\x98\x80", 6);
+	ck_assert(json_str_eq(&d, &d.tok[n], "\0z\xf0\x9f\x98\x80", 6));
+	ck_assert(!json_str_eq(&d, &d.tok[n], "\0z\xf0\x9f\x98", 5));
+	ck_assert(!json_str_is(&d, &d.tok[n], ""));
+	json_doc_free(&d);
+}
+END_TEST
+
+START_TEST(test_write_str)
+{
+	struct buf b;
+	buf_init(&b);
+	char in[0x22];
+	for (int i = 0; i < 0x20; i++)
+		in[i] = (char)i;
+	in[0x20] = '"';
+	in[0x21] = '\\';
+	json_write_str(&b, in, sizeof(in));
+	ck_assert_str_eq(b.data, "\"\\u0000\\u0001\\u0002\\u0003\\u0004\\u0005\\u0006\\u0007\\b\\t\\n\\u000b\\f\\r\\u000e\\u000f"
+				 "\\u0010\\u0011\\u0012\\u0013\\u0014\\u0015\\u0016\\u0017\\u0018\\u0019\\u001a\\u001b\\u001c"
+				 "\\u001d\\u001e\\u001f\\\"\\\\\"");
+	buf_reset(&b);
+	json_write_str(&b, "/\x7f\xe2\x80\xa8 \xf0\x9f\x8e\x89", 10);
+	ck_assert_str_eq(b.data, "\"/\x7f\xe2\x80\xa8 \xf0\x9f\x8e\x89\"");
+	buf_free(&b);
+	ck_assert(json_utf8_valid("a\xc3\xa9", 3));
+	ck_assert(!json_utf8_valid("a\xc3", 2));
+	ck_assert(!json_utf8_valid("\xe0\x80\x80", 3));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("nostr_json");
+	TCase *tc = tcase_create("json");
+	tcase_set_timeout(tc, 0);
+	tcase_add_test(tc, test_accepts);
+	tcase_add_test(tc, test_rejects);
+	tcase_add_test(tc, test_depth);
+	tcase_add_test(tc, test_tokens);
+	tcase_add_test(tc, test_write_str);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
