@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/event_verify.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/service.h"
@@ -35,6 +36,7 @@ struct command {
 static int cmd_version(struct app *app, int argc, char **argv);
 static int cmd_config_show(struct app *app, int argc, char **argv);
 static int cmd_config_reference(struct app *app, int argc, char **argv);
+static int cmd_event_verify(struct app *app, int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "config show", "", "print the effective configuration and where each value came from",
@@ -46,6 +48,8 @@ static const struct command commands[] = {
 	  "Prints every section and key with its type, default, allowed values and environment\n"
 	  "variable, as Markdown; the README's reference is this output.\n",
 	  0, cmd_config_reference, NULL },
+	{ "event verify", "[-j N] [FILE]", "verify Nostr events (one JSON object per line): id and signature",
+	  cli_event_verify_help, 0, cmd_event_verify, NULL },
 	{ "version", "", "print the version of brotr and of the libraries it uses",
 	  "Prints brotr's version, the library versions it was built against, and the versions\n"
 	  "of the libraries loaded at run time where they can tell.\n",
@@ -111,6 +115,12 @@ static int cmd_config_reference(struct app *app, int argc, char **argv)
 	fputs(out.failed ? "out of memory\n" : out.data, stdout);
 	buf_free(&out);
 	return 0;
+}
+
+static int cmd_event_verify(struct app *app, int argc, char **argv)
+{
+	(void)app;
+	return cli_event_verify(argc, argv);
 }
 
 /* Finds the command named by argv[0] (and argv[1] for two-word commands); *used gets the word count. */

@@ -8,6 +8,24 @@ enum field { F_ID, F_PUBKEY, F_SIG, F_CREATED_AT, F_KIND, F_TAGS, F_CONTENT, F_C
 
 static const char *const field_name[F_COUNT] = { "id", "pubkey", "sig", "created_at", "kind", "tags", "content" };
 
+/* Lower-case hex digit values plus one; 0 for every other byte. */
+static const unsigned char hexval[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
+
+/* Table-driven (this runs for 256 characters of every event); same contract as hex_decode. */
+static int unhex(const char *s, unsigned char *out, size_t n)
+{
+	int bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned hi = hexval[(unsigned char)s[2 * i]], lo = hexval[(unsigned char)s[2 * i + 1]];
+		bad |= (hi == 0) | (lo == 0);
+		out[i] = (unsigned char)((hi - 1) << 4 | (lo - 1));
+	}
+	return bad ? -1 : 0;
+}
+
 /* Decodes a hex string token of exactly 2n lower-case hex characters into out. Returns 0 or -1. */
 static int hex_field(const struct json_doc *d, const struct json_tok *t, unsigned char *out, size_t n)
 {
@@ -24,7 +42,31 @@ static int hex_field(const struct json_doc *d, const struct json_tok *t, unsigne
 	}
 	if (len != 2 * n)
 		return -1;
-	return hex_decode(s, out, n);
+	return unhex(s, out, n);
+}
+
+/* Which known field key k names, or -1. */
+static int which_field(const struct json_doc *d, const struct json_tok *key)
+{
+	if (key->escaped) { /* rare: compare the decoded key with every name */
+		for (int f = 0; f < F_COUNT; f++)
+			if (json_str_is(d, key, field_name[f]))
+				return f;
+		return -1;
+	}
+	const char *s = d->text + key->start;
+	size_t n = key->end - key->start;
+	int f;
+	switch (n) {
+	case 2: f = F_ID; break;
+	case 3: f = F_SIG; break;
+	case 4: f = s[0] == 'k' ? F_KIND : F_TAGS; break;
+	case 6: f = F_PUBKEY; break;
+	case 7: f = F_CONTENT; break;
+	case 10: f = F_CREATED_AT; break;
+	default: return -1;
+	}
+	return memcmp(s, field_name[f], n) == 0 ? f : -1;
 }
 
 /* Finds the known fields of object obj into at[] (token indexes, 0 when absent). Returns the first
@@ -34,16 +76,11 @@ static int find_fields(const struct json_doc *d, size_t obj, size_t at[F_COUNT])
 	int dup = -1;
 	size_t k = obj + 1;
 	for (uint32_t m = 0; m < d->tok[obj].size; m++) {
-		const struct json_tok *key = &d->tok[k];
-		for (int f = 0; f < F_COUNT; f++) {
-			if (!json_str_is(d, key, field_name[f]))
-				continue;
-			if (at[f] && dup < 0)
-				dup = f;
-			if (!at[f])
-				at[f] = k + 1;
-			break;
-		}
+		int f = which_field(d, &d->tok[k]);
+		if (f >= 0 && at[f] && dup < 0)
+			dup = f;
+		if (f >= 0 && !at[f])
+			at[f] = k + 1;
 		k = d->tok[k + 1].next;
 	}
 	return dup;

@@ -7,13 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Parsed public keys, direct-mapped by their first bytes (uniformly random for real keys). */
-#define PK_CACHE_SIZE 1024
+/* Parsed public keys: PK_SETS sets of PK_WAYS entries, the set chosen by the key's first bytes
+ * (uniformly random for real keys), round-robin replacement within a set. About 400 KiB. */
+#define PK_SETS 1024
+#define PK_WAYS 4
 
 struct pk_entry {
 	unsigned char raw[32];
 	secp256k1_xonly_pubkey pk;
 	int used;
+};
+
+struct pk_set {
+	struct pk_entry way[PK_WAYS];
+	unsigned victim;
 };
 
 struct nostr_verifier {
@@ -23,7 +30,7 @@ struct nostr_verifier {
 	struct buf ser;
 	EVP_MD_CTX *md;
 	EVP_MD *sha256;
-	struct pk_entry cache[PK_CACHE_SIZE];
+	struct pk_set cache[PK_SETS];
 };
 
 int nostr_verify_sig(const struct nostr_ctx *ctx, const unsigned char msg[32], const unsigned char pubkey[32],
@@ -93,10 +100,11 @@ static int check_id(struct nostr_verifier *v, const struct nostr_event *ev, stru
 /* The parsed key for raw, from the cache or parsed now. Returns NULL when raw is not on the curve. */
 static const secp256k1_xonly_pubkey *pubkey(struct nostr_verifier *v, const unsigned char raw[32])
 {
-	unsigned slot = ((unsigned)raw[0] | (unsigned)raw[1] << 8) % PK_CACHE_SIZE;
-	struct pk_entry *e = &v->cache[slot];
-	if (e->used && memcmp(e->raw, raw, 32) == 0)
-		return &e->pk;
+	struct pk_set *set = &v->cache[((unsigned)raw[0] | (unsigned)raw[1] << 8) % PK_SETS];
+	for (int i = 0; i < PK_WAYS; i++)
+		if (set->way[i].used && memcmp(set->way[i].raw, raw, 32) == 0)
+			return &set->way[i].pk;
+	struct pk_entry *e = &set->way[set->victim++ % PK_WAYS];
 	if (!secp256k1_xonly_pubkey_parse(v->ctx->secp, &e->pk, raw)) {
 		e->used = 0;
 		return NULL;
