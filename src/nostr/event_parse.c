@@ -109,18 +109,42 @@ static int check_tags(const struct json_doc *d, size_t at, size_t *n_items, size
 	return 0;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+/* A capacity of at least need, doubling from 16. */
+static size_t capacity(size_t cap, size_t need)
 {
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap : 16;
+	size_t c = cap ? cap : 16;
 	while (c < need)
 		c *= 2;
-	void *q = realloc(*p, c * elem);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = c;
+	return c;
+}
+
+/* Makes the event's storage big enough: bytes of strings, tags, tag strings. Returns 0 or -1. */
+static int reserve(struct nostr_event *ev, size_t bytes, size_t n_tags, size_t n_items)
+{
+	if (bytes > ev->mem_cap_) {
+		size_t c = capacity(ev->mem_cap_, bytes);
+		char *m = realloc(ev->mem_, c);
+		if (!m)
+			return -1;
+		ev->mem_ = m;
+		ev->mem_cap_ = c;
+	}
+	if (n_tags > ev->tag_cap_) {
+		size_t c = capacity(ev->tag_cap_, n_tags);
+		struct nostr_tag *t = realloc(ev->tag_mem_, c * sizeof(*t));
+		if (!t)
+			return -1;
+		ev->tag_mem_ = t;
+		ev->tag_cap_ = c;
+	}
+	if (n_items > ev->item_cap_) {
+		size_t c = capacity(ev->item_cap_, n_items);
+		struct nostr_str *it = realloc(ev->item_mem_, c * sizeof(*it));
+		if (!it)
+			return -1;
+		ev->item_mem_ = it;
+		ev->item_cap_ = c;
+	}
 	return 0;
 }
 
@@ -138,9 +162,7 @@ static int fill(struct nostr_event *ev, const struct json_doc *d, size_t tags_at
 {
 	const struct json_tok *tags = &d->tok[tags_at], *content = &d->tok[content_at];
 	bytes += content->end - content->start + 1;
-	if (grow((void **)&ev->mem_, &ev->mem_cap_, bytes, 1) < 0 ||
-	    grow((void **)&ev->tag_mem_, &ev->tag_cap_, tags->size, sizeof(struct nostr_tag)) < 0 ||
-	    grow((void **)&ev->item_mem_, &ev->item_cap_, n_items, sizeof(struct nostr_str)) < 0)
+	if (reserve(ev, bytes, tags->size, n_items) < 0)
 		return nostr_fail(err, NOSTR_E_NOMEM, NULL, "event storage");
 	char *p = ev->mem_;
 	ev->content = decode_into(d, content, &p);

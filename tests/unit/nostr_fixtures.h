@@ -16,7 +16,7 @@ struct lines {
 };
 
 /* Reads path (relative to the repository root) and splits it at '\n'. Fails the test when unreadable. */
-static void lines_read(struct lines *l, const char *path)
+static inline void lines_read(struct lines *l, const char *path)
 {
 	size_t size;
 	memset(l, 0, sizeof(*l));
@@ -38,7 +38,7 @@ static void lines_read(struct lines *l, const char *path)
 	}
 }
 
-static void lines_free(struct lines *l)
+static inline void lines_free(struct lines *l)
 {
 	free(l->data);
 	free(l->line);
@@ -46,7 +46,7 @@ static void lines_free(struct lines *l)
 }
 
 /* Splits a tab-separated line in place into at most max fields. Returns the count. */
-static int split_tabs(char *s, char **field, int max)
+static inline int split_tabs(char *s, char **field, int max)
 {
 	int n = 0;
 	while (n < max) {
