@@ -83,6 +83,19 @@ size_t json_member(const struct json_doc *d, size_t obj, const char *key);
  */
 void json_write_str(struct buf *b, const char *s, size_t n);
 
+/*
+ * Appends the canonical form of the value at token i: no whitespace; object members sorted by key
+ * (bytewise, after decoding escapes), of duplicate keys only the last kept (as JSON.parse does);
+ * strings re-escaped as json_write_str; integers that fit int64 in plain decimal; other numbers as
+ * written. When skip is not NULL, an object member whose value token v has (skip[v] & mask) is left out.
+ * Equal documents (up to whitespace, key order and escaping) give equal bytes. Returns 0, or -1
+ * when out of memory.
+ */
+int json_canonical(const struct json_doc *d, size_t i, const uint8_t *skip, uint8_t mask, struct buf *out);
+
+/* Whether any string in the value at token i (keys included) contains U+0000. */
+int json_has_nul(const struct json_doc *d, size_t i);
+
 /* Whether s[0..n) is valid UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF). */
 int json_utf8_valid(const char *s, size_t n);
 
