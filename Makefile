@@ -49,7 +49,7 @@ UNIT     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(sort $(wildcard tests/u
 INTEG    := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(sort $(wildcard tests/integration/test_*.c)))
 TOOLS    := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(sort $(wildcard tests/tools/*.c)))
 
-.PHONY: all deps check unit integration bench run install uninstall clean
+.PHONY: all deps check bench run stop readme install uninstall clean
 .SUFFIXES:
 .SECONDARY:
 
@@ -107,6 +107,15 @@ bench: $(BUILD)/brotr $(TOOLS)
 run: brotr
 	@sh contrib/debian-deps run
 	@bash contrib/run-local
+
+stop:
+	@bash contrib/stop-local
+
+# The README's configuration reference is generated from the key table (a test checks it).
+readme: brotr
+	@./brotr config reference >build/reference.md
+	@awk 'BEGIN{skip=0} /<!-- config-reference:begin -->/{print; system("cat build/reference.md"); skip=1; next} \
+	     /<!-- config-reference:end -->/{skip=0} !skip' README.md >build/README.md && mv build/README.md README.md
 
 install: brotr
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/brotr

@@ -47,6 +47,7 @@ static const struct section_def sections[] = {
 	{ "database", 0, "The PostgreSQL server the services write to (directly or through PgBouncer)." },
 	{ "network", 0, "Which relay URLs are acceptable, whatever the network." },
 	{ "tor", 0, "The SOCKS5 proxy every relay connection goes through." },
+	{ "initializer", 1, "Seeds the relay registry from a file of relay URLs." },
 };
 
 /* The single table of configuration keys. Keep rows grouped by section, sections in the order above. */
@@ -85,6 +86,9 @@ static const struct key_def keys[] = {
 
 	{ "tor", "socks_proxy", T_ADDR, OFF(tor.socks_proxy), "127.0.0.1:9050", NOLIM, NULL, 0,
 	  "SOCKS5 proxy host:port for every relay connection; empty: connect directly (no .onion)." },
+
+	{ "initializer", "seed_file", T_PATH, OFF(initializer.seed_file), "data/seed_relays.txt", NOLIM, NULL,
+	  F_REQUIRED, "Relay URLs, one per line; blank lines and # comments allowed." },
 };
 
 #define N_KEYS ARRAY_LEN(keys)
@@ -167,8 +171,19 @@ static void allowed_text(const struct key_def *k, char *out, size_t len)
 		snprintf(out, len, "true or false");
 		break;
 	case T_ENUM:
-		snprintf(out, len, "one of %s", k->values);
+	{
+		size_t n = (size_t)snprintf(out, len, "one of ");
+		for (const char *p = k->values; *p && n + 3 < len; p++) {
+			if (*p == '|') {
+				out[n++] = ',';
+				out[n++] = ' ';
+			} else {
+				out[n++] = *p;
+			}
+		}
+		out[n] = '\0';
 		break;
+	}
 	case T_ADDR:
 		snprintf(out, len, "host:port%s, or empty", k->flags & F_LOOPBACK ? " on loopback" : "");
 		break;
@@ -788,8 +803,10 @@ void config_reference(struct buf *out)
 			char allowed[160], env[128];
 			allowed_text(k, allowed, sizeof(allowed));
 			env_name(k, env, sizeof(env));
-			buf_printf(out, "| `%s` | %s%s | `%s` | %s | `%s` | %s |\n", k->name, type_name(k->type),
-				   (k->flags & F_SECRET) ? " (secret)" : "", k->def, allowed, env, k->help);
+			char def[160];
+			snprintf(def, sizeof(def), *k->def ? "`%s`" : "(empty)", k->def);
+			buf_printf(out, "| `%s` | %s%s | %s | %s | `%s` | %s |\n", k->name, type_name(k->type),
+				   (k->flags & F_SECRET) ? " (secret)" : "", def, allowed, env, k->help);
 		}
 	}
 }

@@ -43,6 +43,9 @@ struct config {
 	struct {
 		char *socks_proxy;
 	} tor;
+	struct {
+		char *seed_file;
+	} initializer;
 
 	/* Where each value came from, indexed like the key table. */
 	struct config_origin *origins;

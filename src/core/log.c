@@ -39,6 +39,7 @@ struct log_sink {
 	volatile sig_atomic_t reopen;
 	unsigned burst;
 	unsigned long interval_ms;
+	uint64_t (*clock_ms)(void);
 	struct rl_slot slots[RL_SLOTS];
 	struct buf line;
 };
@@ -96,6 +97,7 @@ struct log_sink *log_sink_new(const struct log_options *opt, char *err, size_t e
 	s->format = opt->format;
 	s->burst = opt->burst;
 	s->interval_ms = opt->interval_ms;
+	s->clock_ms = opt->clock_ms ? opt->clock_ms : mono_ms;
 	s->fd = STDERR_FILENO;
 	buf_init(&s->line);
 	if (opt->path && *opt->path) {
@@ -371,7 +373,7 @@ static int rate_allow(struct log_sink *s, const struct logger *lg, enum log_leve
 	subject_text(first, subject, sizeof(subject));
 	uint64_t h = fnv1a(fnv1a(fnv1a(0xcbf29ce484222325ULL, lg->name), msg), subject);
 	struct rl_slot *sl = &s->slots[h % RL_SLOTS];
-	uint64_t now = mono_ms();
+	uint64_t now = s->clock_ms();
 	if (sl->hash != h || sl->msg == NULL) {
 		if (sl->suppressed)
 			emit_summary(s, sl);

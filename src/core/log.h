@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
@@ -36,6 +37,7 @@ struct log_options {
 	const char *path;         /* NULL or "" for stderr */
 	unsigned burst;           /* events per key per interval; 0 disables rate limiting */
 	unsigned long interval_ms;
+	uint64_t (*clock_ms)(void); /* monotonic milliseconds for rate limiting; NULL: the real clock */
 };
 
 /* The process's log output. One per process, created by main and passed down. */
