@@ -62,8 +62,10 @@ void nostr_event_free(struct nostr_event *ev);
  * integer 0..65535, tags an array of arrays of strings, content a string. Unknown fields are
  * ignored; a duplicated known field is rejected. Fields are checked in a fixed order (id, pubkey,
  * sig, created_at, kind, tags, content) so the reason does not depend on key order.
- * This checks structure only: see nostr_event_check_id and nostr_verify_event (verify.h).
- * doc is scratch space (reused between calls). Returns 0, or -1 with *err set.
+ * This checks structure only: see nostr_event_check_id and nostr_event_verify (verify.h).
+ * doc is scratch space (reused between calls). Returns 0, or -1 with *err set; after a failure only
+ * have_id (and id when it is set) are meaningful, the rest is unspecified but safe to reuse or free.
+ * text must not point into ev's own storage.
  */
 int nostr_event_parse(struct nostr_event *ev, struct json_doc *doc, const char *text, size_t len,
 		      struct nostr_err *err);

@@ -106,6 +106,19 @@ static size_t check_escape(struct vstate *v, size_t p, size_t end)
 	return 12;
 }
 
+/* Bytes a string scan must stop at: controls, backslash, and the start of multi-byte UTF-8. */
+static const unsigned char special[256] = {
+	[0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1, [0x07] = 1,
+	[0x08] = 1, [0x09] = 1, [0x0A] = 1, [0x0B] = 1, [0x0C] = 1, [0x0D] = 1, [0x0E] = 1, [0x0F] = 1,
+	[0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1, [0x15] = 1, [0x16] = 1, [0x17] = 1,
+	[0x18] = 1, [0x19] = 1, [0x1A] = 1, [0x1B] = 1, [0x1C] = 1, [0x1D] = 1, [0x1E] = 1, [0x1F] = 1,
+	['\\'] = 1,
+#define R16(b) [b] = 1, [b + 1] = 1, [b + 2] = 1, [b + 3] = 1, [b + 4] = 1, [b + 5] = 1, [b + 6] = 1, [b + 7] = 1, \
+	       [b + 8] = 1, [b + 9] = 1, [b + 10] = 1, [b + 11] = 1, [b + 12] = 1, [b + 13] = 1, [b + 14] = 1, [b + 15] = 1
+	R16(0x80), R16(0x90), R16(0xA0), R16(0xB0), R16(0xC0), R16(0xD0), R16(0xE0), R16(0xF0),
+#undef R16
+};
+
 static int check_string(struct vstate *v, size_t i)
 {
 	const jsmntok_t *r = &v->raw[i];
@@ -113,13 +126,14 @@ static int check_string(struct vstate *v, size_t i)
 		return fail_at(v, v->pos, "unexpected character");
 	size_t p = v->pos + 1, end = (size_t)r->end;
 	int escaped = 0;
+	const unsigned char *s = (const unsigned char *)v->s;
 	while (p < end) {
-		unsigned char c = (unsigned char)v->s[p];
-		size_t n;
-		if (c >= 0x20 && c < 0x80 && c != '\\') {
+		while (p < end && !special[s[p]])
 			p++;
-			continue;
-		}
+		if (p == end)
+			break;
+		unsigned char c = s[p];
+		size_t n;
 		if (c < 0x20)
 			return fail_at(v, p, "control character in string");
 		if (c == '\\') {

@@ -72,8 +72,8 @@ int json_str_is(const struct json_doc *d, const struct json_tok *t, const char *
  * such a number or is outside int64_t. */
 int json_int(const struct json_doc *d, const struct json_tok *t, int64_t *out);
 
-/* Index of the value of the first member named key in object token obj, or 0 when absent (0 is never
- * a member's value). */
+/* Index of the value of the member named key in object token obj, or 0 when absent (0 is never a
+ * member's value). Of duplicate keys the last counts, as in JSON.parse and json_canonical. */
 size_t json_member(const struct json_doc *d, size_t obj, const char *key);
 
 /*

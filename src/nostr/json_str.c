@@ -186,13 +186,13 @@ size_t json_member(const struct json_doc *d, size_t obj, const char *key)
 	const struct json_tok *o = &d->tok[obj];
 	if (o->type != JSON_OBJECT)
 		return 0;
-	size_t k = obj + 1;
+	size_t k = obj + 1, found = 0;
 	for (uint32_t m = 0; m < o->size; m++) {
 		if (json_str_is(d, &d->tok[k], key))
-			return k + 1;
+			found = k + 1;
 		k = d->tok[k + 1].next;
 	}
-	return 0;
+	return found;
 }
 
 /* 0: copy as is; otherwise the character after the backslash ('u' for \u00xx). */

@@ -111,16 +111,6 @@ static void drop(struct nip11_doc *d, size_t v, const char *name, const char *wh
 	note(d, "%s dropped: %s", name, why);
 }
 
-/* The index of the last member named key (the one JSON.parse keeps), or 0. */
-static size_t last_member(const struct json_doc *j, size_t obj, const char *key)
-{
-	size_t found = 0, k = obj + 1;
-	for (size_t m = 0; m < j->tok[obj].size; m++, k = j->tok[k + 1].next)
-		if (json_str_is(j, &j->tok[k], key))
-			found = k + 1;
-	return found;
-}
-
 static int limitation(struct nip11_doc *d, size_t obj)
 {
 	const struct json_doc *j = &d->doc_;
@@ -129,7 +119,7 @@ static int limitation(struct nip11_doc *d, size_t obj)
 	int *flags[3] = { &l->auth_required, &l->payment_required, &l->restricted_writes };
 	char name[64];
 	for (int i = 0; i < NIP11_LIMIT_COUNT; i++) {
-		size_t v = last_member(j, obj, limit_names[i]);
+		size_t v = json_member(j, obj, limit_names[i]);
 		if (v && !nip11_is_int(j, v)) {
 			snprintf(name, sizeof(name), "limitation.%s", limit_names[i]);
 			drop(d, v, name, "expected an integer");
@@ -139,7 +129,7 @@ static int limitation(struct nip11_doc *d, size_t obj)
 		}
 	}
 	for (int i = 0; i < 3; i++) {
-		size_t v = last_member(j, obj, bools[i]);
+		size_t v = json_member(j, obj, bools[i]);
 		if (v && !nip11_is_bool(j, v)) {
 			snprintf(name, sizeof(name), "limitation.%s", bools[i]);
 			drop(d, v, name, "expected true or false");
@@ -260,7 +250,7 @@ static int fields_and_extras(struct nip11_doc *d)
 		}
 	}
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		size_t v = last_member(j, 0, fields[i].name);
+		size_t v = json_member(j, 0, fields[i].name);
 		if (v && !(d->skip_[v] & DROPPED) && field(d, &fields[i], v) < 0)
 			return -1;
 	}

@@ -88,6 +88,12 @@ START_TEST(test_tokens)
 	ck_assert_int_eq(json_int(&d, &d.tok[json_member(&d, 0, "big")], &v), -1);
 	ck_assert_int_eq(json_int(&d, &d.tok[json_member(&d, 0, "f")], &v), -1);
 	ck_assert_uint_eq(json_member(&d, 0, "missing"), 0);
+	struct json_doc d2;
+	json_doc_init(&d2);
+	ck_assert_int_eq(json_parse(&d2, "{\"k\":1,\"k\":2}", 13, &err), 0);
+	ck_assert_int_eq(json_int(&d2, &d2.tok[json_member(&d2, 0, "k")], &v), 0);
+	ck_assert_int_eq(v, 2); /* the last duplicate counts */
+	json_doc_free(&d2);
 	size_t n = json_member(&d, 0, "n");
 	char out[64];
 	size_t len = json_str_decode(&d, &d.tok[n], out);

@@ -109,6 +109,14 @@ START_TEST(test_hash_stable)
 	ck_assert_int_eq(nip11_parse(&b, dup, strlen(dup), &err), 0);
 	ck_assert_str_eq(b.name.s, "second");
 	ck_assert_str_eq(b.canonical, "{\"name\":\"second\"}");
+	/* inside retention too (a fuzzer finding: the check used the first "kinds", the rendering the last) */
+	const char *ret = "{\"retention\":[{\"kinds\":[1],\"kinds\":1000}]}";
+	ck_assert_int_eq(nip11_parse(&b, ret, strlen(ret), &err), 0);
+	ck_assert_ptr_null(b.retention_json);
+	ck_assert_str_eq(b.canonical, "{}");
+	const char *ret2 = "{\"retention\":[{\"kinds\":1000,\"kinds\":[1]}]}";
+	ck_assert_int_eq(nip11_parse(&b, ret2, strlen(ret2), &err), 0);
+	ck_assert_str_eq(b.retention_json, "[{\"kinds\":[1]}]");
 	nip11_free(&a);
 	nip11_free(&b);
 }
