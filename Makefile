@@ -135,7 +135,8 @@ clean:
 # ---- fuzzing (src/nostr): libFuzzer harnesses tests/fuzz/fuzz_*.c, built with clang ----------------------
 # The parsers are compiled from source with the harness (coverage needs clang's instrumentation), with
 # ASan and UBSan. Seeds: tests/fuzz/seeds/<harness>; inputs that once failed: tests/fuzz/regress/<harness>.
-#   make fuzz          FUZZ_SECONDS per harness (default 60), growing build/fuzz/corpus/<harness>
+#   make fuzz          FUZZ_SECONDS per harness (default 60), growing build/fuzz/corpus/<harness>;
+#                      a failing input is written to build/fuzz/<harness>-crash-*: make it a regression
 #   make fuzz-check    a bounded, deterministic run: the regressions, then FUZZ_RUNS inputs per harness
 #                      (default 20000, -seed=1); make check runs it first
 FUZZ_CC      ?= clang
@@ -157,14 +158,14 @@ fuzz: $(FUZZ_BIN)
 	@sh contrib/debian-deps fuzz
 	@for f in $(FUZZ_BIN); do n=$${f##*/}; mkdir -p $(FUZZ_DIR)/corpus/$$n; \
 		echo "== $$n: $(FUZZ_SECONDS) s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -dict=$$(case $$n in fuzz_url) echo tests/fuzz/url.dict;; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_DIR)/$$n- -dict=$$(case $$n in fuzz_url) echo tests/fuzz/url.dict;; \
 			*) echo tests/fuzz/json.dict;; esac) -print_final_stats=1 \
 			$(FUZZ_DIR)/corpus/$$n tests/fuzz/seeds/$$n tests/fuzz/regress/$$n || exit 1; done
 
 fuzz-check: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$${f##*/}; rm -rf $(FUZZ_DIR)/check/$$n; mkdir -p $(FUZZ_DIR)/check/$$n; \
 		$$f -runs=0 tests/fuzz/regress/$$n >$(FUZZ_DIR)/check/$$n.log 2>&1 && \
-		$$f -runs=$(FUZZ_RUNS) -seed=1 -dict=$$(case $$n in fuzz_url) echo tests/fuzz/url.dict;; \
+		$$f -runs=$(FUZZ_RUNS) -seed=1 -artifact_prefix=$(FUZZ_DIR)/$$n- -dict=$$(case $$n in fuzz_url) echo tests/fuzz/url.dict;; \
 			*) echo tests/fuzz/json.dict;; esac) \
 			$(FUZZ_DIR)/check/$$n tests/fuzz/seeds/$$n >>$(FUZZ_DIR)/check/$$n.log 2>&1 \
 		|| { tail -n 40 $(FUZZ_DIR)/check/$$n.log; echo "fuzz-check: $$n failed"; exit 1; }; \

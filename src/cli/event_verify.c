@@ -197,24 +197,23 @@ static int run(struct reader *rd, unsigned jobs)
 	struct workpool *pool = workpool_new(jobs);
 	struct nostr_ctx *ctx = nostr_ctx_new();
 	struct batch *b = calloc(2, sizeof(*b));
-	unsigned n_ver = pool ? workpool_size(pool) : 0;
+	unsigned n_ver = pool ? workpool_size(pool) : 0, made = 0;
 	struct nostr_verifier **ver = calloc(n_ver ? n_ver : 1, sizeof(*ver));
-	if (!pool || !ctx || !b || !ver || !(b[0].buf = malloc(BUF_SIZE)) || !(b[1].buf = malloc(BUF_SIZE)))
-		goto nomem;
-	for (unsigned i = 0; i < n_ver; i++)
-		if (!(ver[i] = nostr_verifier_new(ctx)))
-			goto nomem;
+	int ok = pool && ctx && b && ver && (b[0].buf = malloc(BUF_SIZE)) && (b[1].buf = malloc(BUF_SIZE));
+	while (ok && made < n_ver && (ver[made] = nostr_verifier_new(ctx)))
+		made++;
+	if (!ok || made < n_ver) {
+		fprintf(stderr, "brotr: event verify: cannot start (out of memory or threads)\n");
+		goto out;
+	}
 	b[0].ver = b[1].ver = ver;
 	status = pipeline(rd, pool, &b[0], &b[1]);
 	if (fflush(stdout) != 0 && status != 2) {
 		fprintf(stderr, "brotr: event verify: writing: %s\n", strerror(errno));
 		status = 2;
 	}
-	goto out;
-nomem:
-	fprintf(stderr, "brotr: event verify: cannot start (out of memory or threads)\n");
 out:
-	for (unsigned i = 0; ver && i < n_ver; i++)
+	for (unsigned i = 0; i < made; i++)
 		nostr_verifier_free(ver[i]);
 	free(ver);
 	if (b) {

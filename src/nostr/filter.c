@@ -24,9 +24,18 @@ void nostr_filter_free(struct nostr_filter *f)
 }
 
 
+/* Room for element n of an array grown by doubling: the capacity is the next power of two, implied
+ * by n, so no capacity field is needed. Returns the (maybe moved) array, or NULL. */
+static void *room(void *arr, size_t n, size_t elem)
+{
+	if (n & (n - 1)) /* not a power of two (nor 0): there is room */
+		return arr;
+	return realloc(arr, (n ? 2 * n : 1) * elem);
+}
+
 int nostr_filter_add_id(struct nostr_filter *f, const unsigned char id[32], struct nostr_err *err)
 {
-	unsigned char(*ids)[32] = realloc(f->ids, (f->n_ids + 1) * 32);
+	unsigned char(*ids)[32] = room(f->ids, f->n_ids, 32);
 	if (!ids)
 		return nostr_fail(err, NOSTR_E_NOMEM, NULL, "filter");
 	f->ids = ids;
@@ -37,7 +46,7 @@ int nostr_filter_add_id(struct nostr_filter *f, const unsigned char id[32], stru
 
 int nostr_filter_add_author(struct nostr_filter *f, const unsigned char pubkey[32], struct nostr_err *err)
 {
-	unsigned char(*authors)[32] = realloc(f->authors, (f->n_authors + 1) * 32);
+	unsigned char(*authors)[32] = room(f->authors, f->n_authors, 32);
 	if (!authors)
 		return nostr_fail(err, NOSTR_E_NOMEM, NULL, "filter");
 	f->authors = authors;
@@ -50,7 +59,7 @@ int nostr_filter_add_kind(struct nostr_filter *f, uint32_t kind, struct nostr_er
 {
 	if (kind > 65535)
 		return nostr_fail(err, NOSTR_E_ARG, "kinds", "expected 0..65535");
-	uint32_t *kinds = realloc(f->kinds, (f->n_kinds + 1) * sizeof(*kinds));
+	uint32_t *kinds = room(f->kinds, f->n_kinds, sizeof(*kinds));
 	if (!kinds)
 		return nostr_fail(err, NOSTR_E_NOMEM, NULL, "filter");
 	f->kinds = kinds;
@@ -64,7 +73,7 @@ static struct nostr_filter_tag *tag_list(struct nostr_filter *f, char letter, st
 	for (size_t i = 0; i < f->n_tags; i++)
 		if (f->tags[i].letter == letter)
 			return &f->tags[i];
-	struct nostr_filter_tag *tags = realloc(f->tags, (f->n_tags + 1) * sizeof(*tags));
+	struct nostr_filter_tag *tags = room(f->tags, f->n_tags, sizeof(*tags));
 	if (!tags)
 		return nostr_fail(err, NOSTR_E_NOMEM, NULL, "filter"), NULL;
 	f->tags = tags;
@@ -89,7 +98,7 @@ int nostr_filter_add_tag(struct nostr_filter *f, char letter, const char *value,
 	if (!value) /* just the (empty) list */
 		return 0;
 	char *copy = malloc(len + 1);
-	struct nostr_str *values = copy ? realloc(t->values, (t->n + 1) * sizeof(*values)) : NULL;
+	struct nostr_str *values = copy ? room(t->values, t->n, sizeof(*values)) : NULL;
 	if (!values) {
 		free(copy);
 		return nostr_fail(err, NOSTR_E_NOMEM, NULL, "filter");

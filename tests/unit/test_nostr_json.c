@@ -129,6 +129,30 @@ START_TEST(test_write_str)
 }
 END_TEST
 
+/* Wide objects and arrays (jsmn runs with parent links, so this stays linear). */
+START_TEST(test_wide)
+{
+	struct buf b;
+	struct json_doc d;
+	struct nostr_err err = { 0 };
+	buf_init(&b);
+	json_doc_init(&d);
+	buf_putc(&b, '{');
+	for (int i = 0; i < 60000; i++)
+		buf_printf(&b, "%s\"k%d\":[%d,{}]", i ? "," : "", i, i);
+	buf_putc(&b, '}');
+	ck_assert_int_eq(json_parse(&d, b.data, b.len, &err), 0);
+	ck_assert_uint_eq(d.tok[0].size, 60000);
+	ck_assert_uint_eq(d.n_tok, 1 + 60000 * 4);
+	size_t v = json_member(&d, 0, "k59999");
+	int64_t n;
+	ck_assert_int_eq(json_int(&d, &d.tok[v + 1], &n), 0);
+	ck_assert_int_eq(n, 59999);
+	json_doc_free(&d);
+	buf_free(&b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("nostr_json");
@@ -139,6 +163,7 @@ int main(void)
 	tcase_add_test(tc, test_depth);
 	tcase_add_test(tc, test_tokens);
 	tcase_add_test(tc, test_write_str);
+	tcase_add_test(tc, test_wide);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
