@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nostr/bech32.h"
+#include "nostr/pow.h"
 
 int nostr_key_from_bytes(const struct nostr_ctx *ctx, struct nostr_key *key, const unsigned char secret[32],
 			 struct nostr_err *err)
@@ -83,4 +84,16 @@ int nostr_event_sign(const struct nostr_ctx *ctx, struct nostr_event *ev, const 
 	if (!secp256k1_schnorrsig_sign32(ctx->secp, ev->sig, ev->id, &key->pair, aux))
 		return nostr_fail(err, NOSTR_E_ARG, "key", "signing failed");
 	return 0;
+}
+
+int nostr_event_create(const struct nostr_ctx *ctx, struct nostr_event *ev, const struct nostr_key *key,
+		       uint32_t kind, int64_t created_at, const struct nostr_tag *tags, size_t n_tags,
+		       const char *content, size_t content_len, unsigned pow_difficulty, uint64_t max_tries,
+		       struct nostr_err *err)
+{
+	if (nostr_event_set(ev, kind, created_at, tags, n_tags, content, content_len, err) < 0)
+		return -1;
+	if (pow_difficulty > 0 && nostr_event_mine(ev, key->pubkey, pow_difficulty, max_tries, err) < 0)
+		return -1;
+	return nostr_event_sign(ctx, ev, key, err);
 }

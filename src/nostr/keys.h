@@ -38,4 +38,15 @@ void nostr_key_wipe(struct nostr_key *key);
 int nostr_event_sign(const struct nostr_ctx *ctx, struct nostr_event *ev, const struct nostr_key *key,
 		     struct nostr_err *err);
 
+/*
+ * Builds and signs an event in one go: nostr_event_set, then (when pow_difficulty > 0) NIP-13 mining
+ * with at most max_tries nonces, then nostr_event_sign. For the monitor's write test use a kind in
+ * the ephemeral range 20000..29999 (nostr_kind_is_ephemeral), which relays do not store.
+ * Returns 0, or -1 with *err set (from whichever step failed).
+ */
+int nostr_event_create(const struct nostr_ctx *ctx, struct nostr_event *ev, const struct nostr_key *key,
+		       uint32_t kind, int64_t created_at, const struct nostr_tag *tags, size_t n_tags,
+		       const char *content, size_t content_len, unsigned pow_difficulty, uint64_t max_tries,
+		       struct nostr_err *err);
+
 #endif

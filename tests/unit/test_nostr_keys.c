@@ -193,6 +193,30 @@ START_TEST(test_mine)
 }
 END_TEST
 
+START_TEST(test_create)
+{
+	struct nostr_key k;
+	struct nostr_err err = { 0 };
+	struct nostr_event ev;
+	nostr_event_init(&ev);
+	ck_assert_int_eq(nostr_key_generate(ctx, &k, &err), 0);
+	struct nostr_str r[] = { { "r", 1 }, { "wss://relay.example.com", 23 } };
+	struct nostr_tag tags[] = { { r, 2 } };
+	ck_assert_int_eq(nostr_event_create(ctx, &ev, &k, 20150, 1700000000, tags, 1, "ping", 4, 0, 0, &err), 0);
+	ck_assert_int_eq(nostr_event_verify(ctx, &ev, &err), 0);
+	ck_assert_int_eq(nostr_kind_is_ephemeral(ev.kind), 1);
+	ck_assert_int_eq(nostr_event_find_tag(&ev, "nonce"), -1);
+	ck_assert_int_eq(nostr_event_create(ctx, &ev, &k, 20150, 1700000000, tags, 1, "ping", 4, 8, 1u << 20, &err), 0);
+	ck_assert_int_eq(nostr_event_verify(ctx, &ev, &err), 0);
+	ck_assert_uint_ge(nostr_pow_difficulty(ev.id), 8);
+	ck_assert_int_eq(nostr_event_find_tag(&ev, "r"), 0);
+	ck_assert_int_eq(nostr_event_create(ctx, &ev, &k, 70000, 0, NULL, 0, "", 0, 0, 0, &err), -1);
+	ck_assert_int_eq(err.code, NOSTR_E_ARG);
+	nostr_event_free(&ev);
+	nostr_key_wipe(&k);
+}
+END_TEST
+
 /* The fixture mined by nostr-tools has the difficulty its nonce tag claims. */
 START_TEST(test_pow_fixture)
 {
@@ -233,6 +257,7 @@ int main(void)
 	tcase_add_test(tc, test_pow_difficulty);
 	tcase_add_test(tc, test_mine);
 	tcase_add_test(tc, test_pow_fixture);
+	tcase_add_test(tc, test_create);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
