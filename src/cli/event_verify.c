@@ -62,6 +62,7 @@ struct reader {
 	const char *name;
 	int eof;
 	int skipping; /* the current line passed MAX_LINE; its bytes are being dropped */
+	int short_read; /* the last read returned less than asked: more may take a while (a pipe) */
 };
 
 static void verify_one(void *arg, size_t i, unsigned worker)
@@ -98,6 +99,7 @@ static int fill(struct reader *rd, struct batch *b)
 			return -1;
 		}
 		rd->eof = n == 0;
+		rd->short_read = (size_t)n < BUF_SIZE - b->len;
 		b->len += (size_t)n;
 		return 0;
 	}
@@ -132,8 +134,8 @@ static int gather(struct reader *rd, struct batch *b)
 			b->start = b->scan = b->len;
 			break;
 		}
-		if (b->n > 0 && BUF_SIZE - b->len < MAX_LINE + 1)
-			break; /* the rest goes into the next batch */
+		if (b->n > 0 && (BUF_SIZE - b->len < MAX_LINE + 1 || rd->short_read))
+			break; /* the rest goes into the next batch; from a pipe, answer what has arrived */
 		if (fill(rd, b) < 0)
 			return -1;
 	}
@@ -163,19 +165,20 @@ static int print_results(const struct batch *b, int *any_invalid)
 	return 0;
 }
 
-/* Verifies batch after batch: while the workers verify one, this thread prints the previous one and
- * reads the next, then joins in. Returns the exit status. */
+/* Verifies batch after batch. From a file, while the workers verify one batch this thread prints the
+ * previous one and reads the next, then joins in. From a pipe (reads come back short), each batch is
+ * answered and flushed before waiting for more input. Returns the exit status. */
 static int pipeline(struct reader *rd, struct workpool *pool, struct batch *cur, struct batch *other)
 {
 	int any_invalid = 0, have_prev = 0;
 	if (gather(rd, cur) < 0)
 		return 2;
 	for (;;) {
-		int last = rd->eof && cur->start == cur->len, rc = 0;
+		int last = rd->eof && cur->start == cur->len, ahead = !last && !rd->short_read, rc = 0;
 		workpool_start(pool, cur->n, 4, verify_one, cur);
 		if (have_prev)
 			rc = print_results(other, &any_invalid);
-		if (rc == 0 && !last) {
+		if (rc == 0 && ahead) {
 			carry(cur, other);
 			rc = gather(rd, other);
 		}
@@ -184,10 +187,17 @@ static int pipeline(struct reader *rd, struct workpool *pool, struct batch *cur,
 			int wrc = print_results(cur, &any_invalid);
 			return (rc < 0 || wrc < 0) ? 2 : any_invalid;
 		}
+		have_prev = ahead;
+		if (!ahead) {
+			if (print_results(cur, &any_invalid) < 0 || fflush(stdout) != 0)
+				return 2;
+			carry(cur, other);
+			if (gather(rd, other) < 0)
+				return 2;
+		}
 		struct batch *t = cur;
 		cur = other;
 		other = t;
-		have_prev = 1;
 	}
 }
 

@@ -46,6 +46,8 @@ if "$BENCH" gen 10000 50 >"$tmp/gen.jsonl"; then
 	t_like "10000 events: line 7000 has a bad id" "$(printf '%s\n' "$T_OUT" | sed -n 7000p)" $'^invalid\t[0-9a-f]{64}\tbad id'
 	t_is "10000 events: ids in input order" "$(printf '%s\n' "$T_OUT" | sed -n 2p | cut -f2)" \
 		"$(sed -n 2p "$tmp/gen.jsonl" | cut -c8-71)"
+	t_is "10000 events through a pipe: same output as from the file" \
+		"$(cat "$tmp/mixed.jsonl" | "$BROTR" event verify -j 3)" "$one"
 	t_status "10000 valid events: exit status 0" 0 "$BROTR" event verify "$tmp/gen.jsonl"
 	t_is "10000 valid events: 10000 valid lines" "$(printf '%s\n' "$T_OUT" | grep -c $'^valid\t')" 10000
 else
