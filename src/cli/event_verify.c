@@ -38,10 +38,11 @@ struct line {
 	int too_long;
 };
 
+/* One output line, formatted by the worker that verified the event. */
 struct result {
 	int valid;
-	char id[65];
-	char reason[192];
+	size_t len;
+	char line[8 + 64 + 2 + 192 + 1];
 };
 
 /* A batch of whole lines held in its own buffer, with their results. Two alternate: one is verified
@@ -71,20 +72,27 @@ static void verify_one(void *arg, size_t i, unsigned worker)
 	const struct line *l = &b->lines[i];
 	struct result *r = &b->res[i];
 	struct nostr_err err = { 0 };
-	strcpy(r->id, "-");
+	char reason[192];
 	if (l->too_long) {
 		r->valid = 0;
-		snprintf(r->reason, sizeof(r->reason), "too large: more than %zu bytes", (size_t)MAX_LINE);
+		r->len = (size_t)snprintf(r->line, sizeof(r->line), "invalid\t-\ttoo large: more than %zu bytes\n",
+					  (size_t)MAX_LINE);
 		return;
 	}
 	r->valid = nostr_verifier_text(b->ver[worker], b->buf + l->off, l->len, &err) == 0;
 	const struct nostr_event *ev = nostr_verifier_event(b->ver[worker]);
-	if (ev->have_id)
-		hex_encode(ev->id, 32, r->id);
-	if (r->valid)
-		strcpy(r->reason, "ok");
-	else
-		nostr_err_str(&err, r->reason, sizeof(r->reason));
+	char *p = r->line;
+	p = stpcpy(p, r->valid ? "valid\t" : "invalid\t");
+	if (ev->have_id) {
+		hex_encode(ev->id, 32, p);
+		p += 64;
+	} else {
+		*p++ = '-';
+	}
+	*p++ = '\t';
+	p = stpcpy(p, r->valid ? "ok" : nostr_err_str(&err, reason, sizeof(reason)));
+	*p++ = '\n';
+	r->len = (size_t)(p - r->line);
 }
 
 /* Reads more bytes into b. Returns 0 (maybe at EOF), or -1 on a read error (reported). */
@@ -157,7 +165,7 @@ static int print_results(const struct batch *b, int *any_invalid)
 	for (size_t i = 0; i < b->n; i++) {
 		const struct result *r = &b->res[i];
 		*any_invalid |= !r->valid;
-		if (printf("%s\t%s\t%s\n", r->valid ? "valid" : "invalid", r->id, r->reason) < 0) {
+		if (fwrite(r->line, 1, r->len, stdout) != r->len) {
 			fprintf(stderr, "brotr: event verify: writing: %s\n", strerror(errno));
 			return -1;
 		}
