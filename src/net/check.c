@@ -62,13 +62,13 @@ static int skip(const jsmntok_t *t, int i)
 	return end;
 }
 
-/* Copies a JSON string token's text, control characters replaced, for a one-line display. */
+/* Copies a JSON string token's text as it stands (still escaped, so quotes stay \"), control characters replaced. */
 static void printable(const char *js, const jsmntok_t *t, char *out, size_t len)
 {
 	size_t n = (size_t)(t->end - t->start), o = 0;
 	for (size_t i = 0; i < n && o + 1 < len; i++) {
 		unsigned char c = (unsigned char)js[t->start + i];
-		out[o++] = (c < 0x20 || c == 0x7f || c == '"') ? '?' : (char)c;
+		out[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
 	}
 	out[o] = '\0';
 }
