@@ -436,6 +436,10 @@ START_TEST(privacy_no_local_dns_and_domain_connects_with_isolation)
 	ck_assert_int_eq(socks_lines_for(ONION, users, 8), 1);
 	ck_assert_str_eq(users[0], want_o);
 	nip11_clear(&doc);
+	buf_free(&a1.text);
+	buf_free(&a2.text);
+	buf_free(&b.text);
+	buf_free(&on.text);
 	net_free(n);
 }
 END_TEST
