@@ -183,7 +183,6 @@ static void start(struct link *l)
 	i.port = l->u.port;
 	i.path = l->u.path;
 	i.host = l->host_header; /* Host header, and (port removed) SNI and certificate name */
-	i.origin = l->host_header;
 	i.alpn = "http/1.1";
 	i.local_protocol_name = "brotr";
 	i.opaque_user_data = l;

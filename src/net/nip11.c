@@ -61,7 +61,7 @@ static int on_headers(struct nip11_fetch *f, struct lws *wsi)
 		return -1;
 	}
 	if (!json_type(f->content_type)) {
-		link_fail(l, NET_ERR_HTTP, -1, status, "content type \"%s\" is not application/nostr+json",
+		link_fail(l, NET_ERR_HTTP, -1, status, "content type '%s' is not application/nostr+json",
 			  f->content_type);
 		return -1;
 	}

@@ -67,6 +67,11 @@ t_like "auth-required is not readable" "$(sed -n 3p <<<"$T_OUT")" \
 	"failed=read error=protocol reason=\"the relay refused the REQ: CLOSED auth-required"
 check "a SOCKS proxy that is down" 1 BROTR_TOR_SOCKS_PROXY=127.0.0.1:1 "$BROTR" relay check ws://relay.example
 t_like "is named as such" "$T_OUT" "error=proxy reason=\"SOCKS proxy 127\.0\.0\.1:1 unreachable: Connection refused\""
+check "lws never takes \$http_proxy" 0 http_proxy=http://127.0.0.1:1 https_proxy=http://127.0.0.1:1 \
+	"$BROTR" relay check "ws://127.0.0.1:$R"
+check "a name that does not resolve (direct mode)" 1 "$BROTR" relay check ws://nonexistent.invalid
+t_like "is a DNS failure" "$T_OUT" \
+	"error=(dns|timeout) reason=\"(DNS: nonexistent\.invalid: |timeout: the DNS lookup of nonexistent\.invalid)"
 check "an .onion without a proxy fails at once" 1 "$BROTR" relay check "ws://$ONION"
 t_like "saying why" "$T_OUT" "network=tor failed=open error=url reason=\"an \.onion relay needs a SOCKS proxy"
 
