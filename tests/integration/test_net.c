@@ -60,7 +60,10 @@ struct hostent *gethostbyname(const char *name)
 
 /* ---- the servers, started once for the whole suite ---- */
 
-enum { R_MAIN, R_OVERSIZED, R_FRAGMENTED, R_SILENT, R_CA, R_NIP11_301, R_NIP11_404, R_NIP11_HTML, R_DROPPY, R_COUNT };
+enum {
+	R_MAIN, R_OVERSIZED, R_FRAGMENTED, R_SILENT, R_CA, R_NIP11_301, R_NIP11_404, R_NIP11_HTML, R_DROPPY, R_BINARY,
+	R_COUNT
+};
 static struct proc relays[R_COUNT], socks, hole;
 static char events_path[256], nip11_path[256], socks_log[256], droppy_log[256], ca_pem[300];
 static int microsocks_port;
@@ -169,6 +172,7 @@ static void servers_up(void)
 	start_relay(R_NIP11_HTML, "--nip11-type", "text/html", NULL, NULL);
 	tmp_path("droppy.log", droppy_log, sizeof(droppy_log));
 	start_relay(R_DROPPY, "--close-after", "1", "--log", droppy_log);
+	start_relay(R_BINARY, "--mode", "binary", NULL, NULL);
 	start_socks();
 	char *hargv[] = { (char *)tool_path("tcp_blackhole", bin, sizeof(bin)), NULL };
 	ck_assert_int_eq(proc_start(&hole, hargv), 0);
@@ -233,8 +237,10 @@ static void p_dropped(struct relay_conn *c, void *user, const char *reason, size
 {
 	(void)c;
 	struct probe *p = user;
-	ck_assert_str_eq(reason, "oversized");
-	ck_assert_uint_ge(len, 65537);
+	if (strcmp(reason, "oversized") == 0)
+		ck_assert_uint_ge(len, 65537);
+	else
+		ck_assert_str_eq(reason, "binary");
 	p->dropped++;
 }
 
@@ -654,6 +660,25 @@ START_TEST(oversized_message_is_dropped_and_counted)
 }
 END_TEST
 
+START_TEST(binary_messages_are_dropped_and_counted)
+{
+	struct net_options o = options("");
+	struct net *n = new_net(&o);
+	struct probe p = { .req = REQ_ALL };
+	char u[128];
+	run_one(n, url(u, "ws", "127.0.0.1", relays[R_BINARY].port), NET_CLEARNET, &p);
+	ck_assert_int_eq(p.events, 0);
+	ck_assert_int_eq(p.dropped, N_EVENTS);
+	ck_assert_int_eq(p.eose, 1);
+	ck_assert_int_eq(p.st.err, NET_OK);
+	struct net_stats s;
+	net_get_stats(n, &s);
+	ck_assert_uint_eq(s.dropped_binary, N_EVENTS);
+	buf_free(&p.text);
+	net_free(n);
+}
+END_TEST
+
 START_TEST(fragmented_messages_are_reassembled)
 {
 	struct net_options o = options("");
@@ -917,6 +942,7 @@ int main(void)
 	tcase_add_test(tc, black_hole_and_silent_relay_time_out);
 	tcase_add_test(tc, black_hole_through_socks_times_out);
 	tcase_add_test(tc, oversized_message_is_dropped_and_counted);
+	tcase_add_test(tc, binary_messages_are_dropped_and_counted);
 	tcase_add_test(tc, fragmented_messages_are_reassembled);
 	tcase_add_test(tc, tls_verification);
 	tcase_add_test(tc, nip11_documents_and_refusals);

@@ -24,7 +24,8 @@
  *   --mode MODE           normal | silent (accepts, never answers a message) | oversized (a
  *                         NOTICE of --oversize bytes before each REQ's results) | fragmented
  *                         (every message in --fragment-byte frames) | garbage (a malformed
- *                         message before every event) | auth-required (AUTH + CLOSED to REQ)
+ *                         message before every event) | auth-required (AUTH + CLOSED to REQ) |
+ *                         binary (events in binary frames, the rest as text)
  *   --oversize BYTES      default 2097152;   --fragment BYTES  default 64
  *   --close-after N       drop the connection after sending N events on it
  *   --reject-writes TEXT  answer EVENT with ["OK",id,false,TEXT] instead of storing it
@@ -32,7 +33,7 @@
  * Prints "ready port=P tls_port=Q" on stdout once listening; stops on SIGTERM or SIGINT.
  */
 
-enum mode { M_NORMAL, M_SILENT, M_OVERSIZED, M_FRAGMENTED, M_GARBAGE, M_AUTH };
+enum mode { M_NORMAL, M_SILENT, M_OVERSIZED, M_FRAGMENTED, M_GARBAGE, M_AUTH, M_BINARY };
 
 struct opts {
 	int port, tls_port;
@@ -482,7 +483,7 @@ static int write_next(struct lws *wsi, struct pss *p)
 	struct out *o = p->cur;
 	unsigned char *data = (unsigned char *)o->msg + LWS_PRE;
 	size_t chunk = o->len - p->cur_off;
-	int flags = LWS_WRITE_TEXT;
+	int flags = O.mode == M_BINARY && o->is_event ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
 	if (O.mode == M_FRAGMENTED) {
 		if (chunk > O.fragment)
 			chunk = O.fragment;
@@ -616,7 +617,8 @@ static void on_signal(int sig)
 
 static enum mode parse_mode(const char *s)
 {
-	static const char *const names[] = { "normal", "silent", "oversized", "fragmented", "garbage", "auth-required" };
+	static const char *const names[] = { "normal",	"silent",	 "oversized", "fragmented",
+					     "garbage", "auth-required", "binary" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(s, names[i]) == 0)
 			return (enum mode)i;
