@@ -1,7 +1,7 @@
 /* link.c — one client connection attempt through the helper: queueing, phases with their timeouts, failure reasons. */
 #include "net/net_int.h"
 
-#include <openssl/evp.h>
+#include <openssl/err.h>
 #include <openssl/x509.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -124,23 +124,16 @@ static void dequeue(struct link *l)
 static void isolation_user(struct link *l, char *out, size_t len)
 {
 	struct net *n = l->net;
+	char what[300];
 	if (n->opt.isolation == NET_ISOLATE_NONE || !*n->socks_proxy) {
 		out[0] = '\0';
 		return;
 	}
-	if (n->opt.isolation == NET_ISOLATE_RELAY) {
-		net_isolation_user(n, l->u.host, l->u.port, out, len);
-		return;
-	}
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	char seed[64], hex[17];
-	memcpy(seed, n->salt, sizeof(n->salt));
-	int sl = snprintf(seed + sizeof(n->salt), sizeof(seed) - sizeof(n->salt), "conn:%llu",
-			  (unsigned long long)++n->conn_serial);
-	EVP_Digest(seed, sizeof(n->salt) + (size_t)sl, md, &mdlen, EVP_sha256(), NULL);
-	hex_encode(md, 8, hex);
-	snprintf(out, len, "brotr-%s", hex);
+	if (n->opt.isolation == NET_ISOLATE_RELAY)
+		snprintf(what, sizeof(what), "relay:%s:%d", l->u.host, l->u.port);
+	else
+		snprintf(what, sizeof(what), "conn:%llu", (unsigned long long)++n->conn_serial);
+	net_isolation_tag(n, what, out, len);
 }
 
 static int start_tunnel(struct link *l, char *token, size_t toklen)
@@ -371,6 +364,22 @@ static void fail_status(struct link *l, struct lws *wsi, int status)
 		link_fail(l, NET_ERR_HTTP, -1, status, "HTTP %d instead of 101 Switching Protocols", status);
 }
 
+/* lws words a failed handshake as "connect SSL err 1: ..."; OpenSSL's queue usually says more. */
+static void fail_tls(struct link *l, const char *msg)
+{
+	unsigned long e = ERR_peek_last_error();
+	char detail[160];
+	if (e && ERR_GET_LIB(e) == ERR_LIB_SSL) {
+		ERR_error_string_n(e, detail, sizeof(detail));
+		link_fail(l, NET_ERR_TLS, -1, 0, "TLS handshake failed: %s", detail);
+	} else if (strncmp(msg, "connect SSL err", 15) == 0) { /* lws 4.1 prints the error class, not the error */
+		link_fail(l, NET_ERR_TLS, -1, 0,
+			  "TLS handshake failed: SSL protocol error (not a TLS server, or no protocol in common)");
+	} else {
+		link_fail(l, NET_ERR_TLS, -1, 0, "TLS handshake failed: %s", msg);
+	}
+}
+
 static const char *phase_name(enum link_phase p)
 {
 	switch (p) {
@@ -410,7 +419,7 @@ static void on_connection_error(struct link *l, struct lws *wsi, const char *msg
 	else if (strncmp(msg, "HS:", 3) == 0)
 		link_fail(l, NET_ERR_HTTP, -1, 0, "bad websocket handshake: %s", msg + 4);
 	else if (l->phase == LP_TLS || strstr(msg, "SSL") || strstr(msg, "tls") || strstr(msg, "cert"))
-		link_fail(l, NET_ERR_TLS, -1, 0, "TLS handshake failed: %s", msg);
+		fail_tls(l, msg);
 	else
 		link_fail(l, NET_ERR_CLOSED, -1, 0, "connection closed during %s (%s)", phase_name(l->phase), msg);
 }

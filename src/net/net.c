@@ -226,14 +226,22 @@ void net_get_stats(const struct net *n, struct net_stats *s)
 	*s = n->stats;
 }
 
-void net_isolation_user(const struct net *n, const char *host, int port, char *out, size_t len)
+void net_isolation_tag(const struct net *n, const char *what, char *out, size_t len)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
-	char seed[sizeof(n->salt) + 300], hex[17];
+	char seed[sizeof(n->salt) + 320], hex[17];
+	size_t wl = strlen(what) < 320 ? strlen(what) : 320;
 	memcpy(seed, n->salt, sizeof(n->salt));
-	int sl = snprintf(seed + sizeof(n->salt), sizeof(seed) - sizeof(n->salt), "relay:%s:%d", host, port);
-	EVP_Digest(seed, sizeof(n->salt) + (size_t)sl, md, &mdlen, EVP_sha256(), NULL);
+	memcpy(seed + sizeof(n->salt), what, wl);
+	EVP_Digest(seed, sizeof(n->salt) + wl, md, &mdlen, EVP_sha256(), NULL);
 	hex_encode(md, 8, hex);
 	snprintf(out, len, "brotr-%s", hex);
+}
+
+void net_isolation_user(const struct net *n, const char *host, int port, char *out, size_t len)
+{
+	char what[300];
+	snprintf(what, sizeof(what), "relay:%s:%d", host, port);
+	net_isolation_tag(n, what, out, len);
 }

@@ -114,5 +114,7 @@ const struct net_limits *link_limits(const struct link *l);
 /* net.c */
 void net_count_failure(struct net *n, const struct link *l);
 uint64_t net_random(struct net *n);
+/* "brotr-" and 16 hex digits of SHA-256(salt, what): an isolation username. out needs 24 bytes. */
+void net_isolation_tag(const struct net *n, const char *what, char *out, size_t len);
 
 #endif
