@@ -709,6 +709,11 @@ START_TEST(tls_verification)
 	run_one(n, url(u, "wss", "localhost", relays[R_MAIN].tls_port), NET_CLEARNET, &self);
 	ck_assert_int_eq(self.st.err, NET_ERR_TLS);
 	ck_assert_msg(strstr(self.reason, "self-signed") != NULL, "%s", self.reason);
+	struct probe plain = { .req = REQ_ALL }; /* wss:// to a port that does not speak TLS */
+	char v[128];
+	run_one(n, url(v, "wss", "127.0.0.1", relays[R_MAIN].port), NET_CLEARNET, &plain);
+	ck_assert_int_eq(plain.st.err, NET_ERR_TLS);
+	ck_assert_msg(strstr(plain.reason, "TLS handshake failed") != NULL, "%s", plain.reason);
 	net_free(n);
 
 	o.limits[NET_CLEARNET].allow_insecure = 1;
