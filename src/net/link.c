@@ -15,7 +15,7 @@ const struct net_limits *link_limits(const struct link *l)
 	return &l->net->opt.limits[l->nw];
 }
 
-static void fmt_ms(long long ms, char *out, size_t len)
+void link_fmt_ms(long long ms, char *out, size_t len)
 {
 	if (ms % 1000)
 		snprintf(out, len, "%lldms", ms);
@@ -327,7 +327,7 @@ static void connect_tick(struct link *l, uint64_t now)
 		arm(l);
 		return;
 	}
-	fmt_ms(link_limits(l)->connect_timeout_ms, t, sizeof(t));
+	link_fmt_ms(link_limits(l)->connect_timeout_ms, t, sizeof(t));
 	link_fail(l, NET_ERR_TIMEOUT, -1, 0, "timeout: no connection within %s (%s connect_timeout)", t,
 		  net_network_name(l->nw));
 }
@@ -343,10 +343,10 @@ static void timer_cb(lws_sorted_usec_list_t *sul)
 	} else if (now < l->deadline) {
 		arm(l);
 	} else if (l->phase == LP_TLS) {
-		fmt_ms(lim->tls_timeout_ms, t, sizeof(t));
+		link_fmt_ms(lim->tls_timeout_ms, t, sizeof(t));
 		link_fail(l, NET_ERR_TIMEOUT, -1, 0, "timeout: TLS handshake not done within %s", t);
 	} else if (l->phase == LP_UPGRADE) {
-		fmt_ms(lim->upgrade_timeout_ms, t, sizeof(t));
+		link_fmt_ms(lim->upgrade_timeout_ms, t, sizeof(t));
 		link_fail(l, NET_ERR_TIMEOUT, -1, 0, "timeout: no %s within %s", l->ops->kind == LINK_WS ?
 			  "websocket upgrade" : "HTTP response", t);
 	} else if (l->phase == LP_OPEN) {

@@ -110,6 +110,8 @@ void link_detach(struct link *l);
 int link_callback(struct link *l, struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		  size_t len);
 const struct net_limits *link_limits(const struct link *l);
+/* "15s", or "1500ms" when not whole seconds: durations in reasons. */
+void link_fmt_ms(long long ms, char *out, size_t len);
 
 /* net.c */
 void net_count_failure(struct net *n, const struct link *l);

@@ -129,8 +129,9 @@ static int callback(struct link *l, struct lws *wsi, enum lws_callback_reasons r
 
 static void open_timer(struct link *l)
 {
-	link_fail(l, NET_ERR_TIMEOUT, -1, l->http_status, "timeout: the document did not arrive within %lldms",
-		  link_limits(l)->response_timeout_ms);
+	char t[24];
+	link_fmt_ms(link_limits(l)->response_timeout_ms, t, sizeof(t));
+	link_fail(l, NET_ERR_TIMEOUT, -1, l->http_status, "timeout: the document did not arrive within %s", t);
 }
 
 static void finished(struct link *l)

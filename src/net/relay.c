@@ -71,14 +71,18 @@ static void open_timer(struct link *l)
 	struct relay_conn *c = conn_of(l);
 	uint64_t now = mono_ms();
 	long long idle = idle_ms(c), resp = link_limits(l)->response_timeout_ms;
-	if (c->close_deadline && now >= c->close_deadline)
+	char t[24];
+	if (c->close_deadline && now >= c->close_deadline) {
 		link_close(l); /* no close acknowledgement: cut the connection */
-	else if (c->awaiting_since && now >= c->awaiting_since + (uint64_t)resp)
-		link_fail(l, NET_ERR_TIMEOUT, -1, 0, "timeout: no response within %lldms of a request", resp);
-	else if (idle > 0 && now >= c->last_rx + (uint64_t)idle)
-		link_fail(l, NET_ERR_TIMEOUT, -1, 0, "idle timeout: nothing received for %lldms", idle);
-	else
+	} else if (c->awaiting_since && now >= c->awaiting_since + (uint64_t)resp) {
+		link_fmt_ms(resp, t, sizeof(t));
+		link_fail(l, NET_ERR_TIMEOUT, -1, 0, "timeout: no response within %s of a request", t);
+	} else if (idle > 0 && now >= c->last_rx + (uint64_t)idle) {
+		link_fmt_ms(idle, t, sizeof(t));
+		link_fail(l, NET_ERR_TIMEOUT, -1, 0, "idle timeout: nothing received for %s", t);
+	} else {
 		arm_open(c);
+	}
 }
 
 static void free_tx(struct relay_conn *c)
