@@ -99,7 +99,7 @@ static const struct key_def keys[] = {
 
 	{ "network", "allow_local", T_BOOL, OFF(network.allow_local), "false", NOLIM, NULL, 0,
 	  "Accept relays on loopback, private or reserved addresses and localhost (tests, labs)." },
-	NET_LIMIT_KEYS(clearnet, "100", "10s", "10s", "10s", "15s", "60s"),
+	NET_LIMIT_KEYS(clearnet, "100", "15s", "10s", "10s", "15s", "60s"),
 	NET_LIMIT_KEYS(tor, "30", "60s", "30s", "30s", "60s", "180s"),
 	{ "network", "max_message_size", T_SIZE, OFF(network.max_message_size), "1M", 1024, 64LL << 20, NULL, 0,
 	  "Largest websocket message accepted from a relay; larger ones are skipped, logged and counted." },

@@ -29,7 +29,8 @@
  *   --oversize BYTES      default 2097152;   --fragment BYTES  default 64
  *   --close-after N       drop the connection after sending N events on it
  *   --reject-writes TEXT  answer EVENT with ["OK",id,false,TEXT] instead of storing it
- *   --log FILE            one line per connection and per client message (tests read it)
+ *   --log FILE            one line per connection and per client message (tests read it):
+ *                         OPEN peer, REQ sub <message>, EVENT id, CLOSE sub, BAD, HTTP accept=..., CLOSED
  * Prints "ready port=P tls_port=Q" on stdout once listening; stops on SIGTERM or SIGINT.
  */
 
@@ -388,12 +389,11 @@ static void send_oversized(struct pss *p)
 	enqueue(p, buf, O.oversize, 0);
 }
 
-static void on_req(struct pss *p, const char *js, const jsmntok_t *t, int ntok)
+static void on_req(struct pss *p, const char *js, size_t len, const jsmntok_t *t)
 {
-	(void)ntok;
 	int sublen = t[2].end - t[2].start;
 	const char *sub = js + t[2].start;
-	logline("REQ %.*s", sublen, sub);
+	logline("REQ %.*s %.*s", sublen, sub, len > 2000 ? 2000 : (int)len, js); /* tests check the filters */
 	if (O.mode == M_AUTH) {
 		send_text(p, 0, "[\"AUTH\",\"fixture-challenge\"]");
 		send_text(p, 0, "[\"CLOSED\",\"%.*s\",\"auth-required: this relay requires authentication\"]", sublen,
@@ -451,7 +451,7 @@ static void on_message(struct pss *p, const char *js, size_t len)
 		logline("BAD %zu", len);
 		send_text(p, 0, "[\"NOTICE\",\"error: could not parse the message\"]");
 	} else if (tok_eq(js, &t[1], "REQ") && t[2].type == JSMN_STRING) {
-		on_req(p, js, t, n);
+		on_req(p, js, len, t);
 	} else if (tok_eq(js, &t[1], "EVENT") && t[2].type == JSMN_OBJECT) {
 		on_event(p, js, t);
 	} else if (tok_eq(js, &t[1], "CLOSE")) {
