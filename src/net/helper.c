@@ -22,7 +22,7 @@
  * client's loop, moves bytes on the second core while lws does TLS and websocket framing,
  * and leaves the lws callbacks free of a second protocol state machine. Everything is
  * bounded: max_tunnels tickets, max_tunnels + SPARE_SLOTS accepted sockets, two
- * TUNNEL_BUF buffers per established tunnel, one thread plus the resolver pool.
+ * buffers per established tunnel (C2U_BUF + U2C_BUF), one thread plus the resolver pool.
  * The tickets are the only state shared with the client's thread, under one mutex.
  */
 

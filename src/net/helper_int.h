@@ -13,7 +13,8 @@
 #include "net/resolver.h"
 #include "net/socks5.h"
 
-#define TUNNEL_BUF 16384       /* per direction, allocated when the tunnel is established */
+#define C2U_BUF 16384          /* lws to the relay: requests, small; allocated once established */
+#define U2C_BUF 65536          /* the relay to lws: the event stream, read in large pieces */
 #define REQUEST_TIMEOUT_MS 10000 /* lws sends its CONNECT at once; this only reaps strays */
 #define DRAIN_TIMEOUT_MS 5000  /* after one side ends, time to flush what the other is owed */
 #define SPARE_SLOTS 8          /* accepted connections beyond max_tunnels, refused politely */
@@ -52,7 +53,7 @@ struct tunnel {
 	int candidates_left;
 	char attempt[80];          /* the address being connected to, for messages */
 	char last_err[160];
-	uint8_t *c2u, *u2c;        /* relay buffers, TUNNEL_BUF each */
+	uint8_t *c2u, *u2c;        /* relay buffers, C2U_BUF and U2C_BUF bytes */
 	size_t c2u_len, u2c_len;
 };
 

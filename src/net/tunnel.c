@@ -61,7 +61,7 @@ short tunnel_events_c(const struct tunnel *t)
 	case TP_ANSWERING:
 		return POLLOUT;
 	case TP_RELAY:
-		return (short)((t->c2u_len < TUNNEL_BUF ? POLLIN : 0) | (t->u2c_len ? POLLOUT : 0));
+		return (short)((t->c2u_len < C2U_BUF ? POLLIN : 0) | (t->u2c_len ? POLLOUT : 0));
 	case TP_DRAINING:
 		return t->u2c_len ? POLLOUT : 0;
 	default:
@@ -79,7 +79,7 @@ short tunnel_events_u(const struct tunnel *t)
 	case TP_SOCKS_REPLY:
 		return t->out_off < t->out_len ? POLLOUT : POLLIN;
 	case TP_RELAY:
-		return (short)((t->u2c_len < TUNNEL_BUF ? POLLIN : 0) | (t->c2u_len ? POLLOUT : 0));
+		return (short)((t->u2c_len < U2C_BUF ? POLLIN : 0) | (t->c2u_len ? POLLOUT : 0));
 	case TP_DRAINING:
 		return t->c2u_len ? POLLOUT : 0;
 	default:
@@ -145,8 +145,8 @@ static int fail(struct helper *h, struct tunnel *t, enum net_error err, int rep,
 
 static int established(struct helper *h, struct tunnel *t)
 {
-	t->c2u = malloc(TUNNEL_BUF);
-	t->u2c = malloc(TUNNEL_BUF);
+	t->c2u = malloc(C2U_BUF);
+	t->u2c = malloc(U2C_BUF);
 	if (!t->c2u || !t->u2c)
 		return fail(h, t, NET_ERR_LIMIT, -1, "out of memory for the tunnel's buffers");
 	helper_ticket_set(h, t->ticket, TICKET_ESTABLISHED, NET_OK, -1, "");
@@ -375,12 +375,12 @@ static int on_socks_read(struct helper *h, struct tunnel *t)
 	return on_socks_message(h, t, value);
 }
 
-/* Reads from fd into buf. Returns 1 data or nothing to do, 0 end of stream, -1 error. */
-static int fill(int fd, uint8_t *buf, size_t *len)
+/* Reads from fd into buf (cap bytes). Returns 1 data or nothing to do, 0 end of stream, -1 error. */
+static int fill(int fd, uint8_t *buf, size_t cap, size_t *len)
 {
-	if (*len >= TUNNEL_BUF)
+	if (*len >= cap)
 		return 1;
-	ssize_t n = recv(fd, buf + *len, TUNNEL_BUF - *len, 0);
+	ssize_t n = recv(fd, buf + *len, cap - *len, 0);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 1 : -1;
 	*len += (size_t)n;
@@ -404,13 +404,13 @@ static int relay(struct tunnel *t, short crev, short urev)
 {
 	int ended = 0;
 	if (t->phase == TP_RELAY && (crev & (POLLIN | POLLHUP | POLLERR))) {
-		int r = fill(t->cfd, t->c2u, &t->c2u_len);
+		int r = fill(t->cfd, t->c2u, C2U_BUF, &t->c2u_len);
 		if (r < 0)
 			return -1;
 		ended |= r == 0;
 	}
 	if (t->phase == TP_RELAY && (urev & (POLLIN | POLLHUP | POLLERR))) {
-		int r = fill(t->ufd, t->u2c, &t->u2c_len);
+		int r = fill(t->ufd, t->u2c, U2C_BUF, &t->u2c_len);
 		if (r < 0)
 			return -1;
 		ended |= r == 0;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -13,7 +14,8 @@
  *   helper  through the in-process helper, which connects directly ([tor] socks_proxy empty)
  *   socks   through the helper and the SOCKS5 proxy at HOST:PORT
  * Sends ["REQ","b",{"limit":LIMIT}], counts EVENT messages until EOSE, and prints
- * "events=N bytes=B seconds=S rate=R" (events per second, from the REQ to the EOSE).
+ * "events=N bytes=B seconds=S rate=R cpu=C" (events per second from the REQ to the EOSE; C is
+ * the CPU seconds, user and system, of the whole process: lws thread and helper thread).
  * Exits 1 when the stream did not end with EOSE.
  */
 
@@ -92,6 +94,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	double s = (double)(r.t1 - r.t0) / 1000.0;
-	printf("events=%lu bytes=%lu seconds=%.3f rate=%.0f\n", r.events, r.bytes, s, s > 0 ? r.events / s : 0.0);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+		     ru.ru_stime.tv_usec / 1e6;
+	printf("events=%lu bytes=%lu seconds=%.3f rate=%.0f cpu=%.3f\n", r.events, r.bytes, s,
+	       s > 0 ? r.events / s : 0.0, cpu);
 	return 0;
 }
