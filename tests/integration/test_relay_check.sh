@@ -6,12 +6,15 @@ cd "$(dirname "$0")/../.."
 : "${BUILD:=build}" "${BROTR:=$PWD/$BUILD/brotr}"
 source tests/harness/servers.sh
 source tests/harness/tap.sh
+own_tmp=${TEST_TMP:+no}
 harness_tmp
 T=$(mktemp -d "$TEST_TMP/relay-check.XXXXXX")
 TOR_PID=""
 cleanup() {
 	tools_stop
-	[ -n "$TOR_PID" ] && kill "$TOR_PID" 2>/dev/null
+	[ -n "$TOR_PID" ] && kill "$TOR_PID" 2>/dev/null && wait "$TOR_PID" 2>/dev/null
+	[ -z "${TEST_KEEP:-}" ] && rm -rf "$T"
+	[ -z "$own_tmp" ] && [ -z "${TEST_KEEP:-}" ] && rm -rf "$TEST_TMP"
 	return 0
 }
 trap cleanup EXIT
