@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/service.h"
 #include "core/util.h"
+#include "net/check.h"
 
 #define DEFAULT_CONFIG "implementations/bigbrotr/config/brotr.ini"
 
@@ -35,6 +36,7 @@ struct command {
 static int cmd_version(struct app *app, int argc, char **argv);
 static int cmd_config_show(struct app *app, int argc, char **argv);
 static int cmd_config_reference(struct app *app, int argc, char **argv);
+static int cmd_relay_check(struct app *app, int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "config show", "", "print the effective configuration and where each value came from",
@@ -46,6 +48,21 @@ static const struct command commands[] = {
 	  "Prints every section and key with its type, default, allowed values and environment\n"
 	  "variable, as Markdown; the README's reference is this output.\n",
 	  0, cmd_config_reference, NULL },
+	{ "relay check", "URL...", "connect to relays through the configured path and report how each answers",
+	  "For each ws:// or wss:// URL, concurrently and through the configured SOCKS5 proxy ([tor]\n"
+	  "socks_proxy; empty: direct), with the [network] limits and timeouts: opens the websocket,\n"
+	  "sends a REQ with limit 1 and waits for EVENT or EOSE, and fetches the NIP-11 document.\n"
+	  "An .onion host is reached over the tor network, anything else over clearnet. No database.\n"
+	  "\n"
+	  "Prints one line per URL, in the order given:\n"
+	  "  URL network=clearnet open_ms=N read_ms=N nip11_ms=N name=\"...\"\n"
+	  "  URL network=tor failed=open error=socks reason=\"SOCKS: ... (0xF0)\" nip11_error=... nip11_reason=...\n"
+	  "error is one of url, limit, dns, local, proxy, socks, connect, tls, http, timeout,\n"
+	  "protocol, closed; reason says exactly what happened.\n"
+	  "\n"
+	  "Exit status: 0 when every relay opened and answered the REQ (NIP-11 does not count),\n"
+	  "1 otherwise, 2 on bad usage or configuration.\n",
+	  1, cmd_relay_check, NULL },
 	{ "version", "", "print the version of brotr and of the libraries it uses",
 	  "Prints brotr's version, the library versions it was built against, and the versions\n"
 	  "of the libraries loaded at run time where they can tell.\n",
@@ -111,6 +128,22 @@ static int cmd_config_reference(struct app *app, int argc, char **argv)
 	fputs(out.failed ? "out of memory\n" : out.data, stdout);
 	buf_free(&out);
 	return 0;
+}
+
+static int cmd_relay_check(struct app *app, int argc, char **argv)
+{
+	if (argc == 0) {
+		fprintf(stderr, "brotr relay check: give at least one relay URL (brotr relay check --help)\n");
+		return 2;
+	}
+	for (int i = 0; i < argc; i++) {
+		if (argv[i][0] == '-') {
+			fprintf(stderr, "brotr relay check: unknown option %s (brotr relay check --help)\n", argv[i]);
+			return 2;
+		}
+	}
+	struct logger lg = { app->sink, "net" };
+	return relay_check_run(&app->cfg, &lg, argc, argv, stdout);
 }
 
 /* Finds the command named by argv[0] (and argv[1] for two-word commands); *used gets the word count. */

@@ -50,6 +50,23 @@ static const struct section_def sections[] = {
 	{ "initializer", 1, "Seeds the relay registry from a file of relay URLs." },
 };
 
+/* The [network] rows of one network's limits: <net>_max_connections, _connect_timeout, ... */
+#define NET_LIMIT_KEYS(net, conns, connect, tls, upgrade, response, idle)                                     \
+	{ "network", #net "_max_connections", T_INT, OFF(network.net.max_connections), conns, 1, 4096, NULL, 0,  \
+	  "Connections to " #net " relays at once (websocket and NIP-11); more wait their turn." },              \
+	{ "network", #net "_connect_timeout", T_DURATION, OFF(network.net.connect_timeout_ms), connect, 1000,     \
+	  3600000, NULL, 0, "Time for a " #net " relay's tunnel: SOCKS CONNECT answered, or TCP connected." },     \
+	{ "network", #net "_tls_timeout", T_DURATION, OFF(network.net.tls_timeout_ms), tls, 1000, 3600000, NULL, \
+	  0, "Time for the TLS handshake with a " #net " relay." },                                             \
+	{ "network", #net "_upgrade_timeout", T_DURATION, OFF(network.net.upgrade_timeout_ms), upgrade, 1000,    \
+	  3600000, NULL, 0, "Time for the websocket upgrade (or NIP-11 response headers) of a " #net " relay." }, \
+	{ "network", #net "_response_timeout", T_DURATION, OFF(network.net.response_timeout_ms), response, 1000, \
+	  3600000, NULL, 0, "Time for a " #net " relay's first answer to a request, or a NIP-11 body." },        \
+	{ "network", #net "_idle_timeout", T_DURATION, OFF(network.net.idle_timeout_ms), idle, 0, 86400000LL,    \
+	  NULL, 0, "Close a " #net " connection after this long without a message; 0: never." },                \
+	{ "network", #net "_allow_insecure", T_BOOL, OFF(network.net.allow_insecure), "false", NOLIM, NULL, 0,   \
+	  "Accept invalid TLS certificates (self-signed, expired, wrong name) from " #net " relays." }
+
 /* The single table of configuration keys. Keep rows grouped by section, sections in the order above. */
 static const struct key_def keys[] = {
 	{ "brotr", "sync_service", T_ENUM, OFF(brotr.sync_service), "synchronizer", NOLIM,
@@ -83,9 +100,19 @@ static const struct key_def keys[] = {
 
 	{ "network", "allow_local", T_BOOL, OFF(network.allow_local), "false", NOLIM, NULL, 0,
 	  "Accept relays on loopback, private or reserved addresses and localhost (tests, labs)." },
+	NET_LIMIT_KEYS(clearnet, "100", "15s", "10s", "10s", "15s", "60s"),
+	NET_LIMIT_KEYS(tor, "30", "60s", "30s", "30s", "60s", "180s"),
+	{ "network", "max_message_size", T_SIZE, OFF(network.max_message_size), "1M", 1024, 64LL << 20, NULL, 0,
+	  "Largest websocket message accepted from a relay; larger ones are skipped, logged and counted." },
+	{ "network", "nip11_max_size", T_SIZE, OFF(network.nip11_max_size), "64K", 1024, 16LL << 20, NULL, 0,
+	  "Largest NIP-11 document accepted." },
+	{ "network", "max_tunnels", T_INT, OFF(network.max_tunnels), "256", 1, 16384, NULL, 0,
+	  "Connections through the SOCKS5 helper at once, both networks (keep it >= the max_connections sum)." },
 
 	{ "tor", "socks_proxy", T_ADDR, OFF(tor.socks_proxy), "127.0.0.1:9050", NOLIM, NULL, 0,
 	  "SOCKS5 proxy host:port for every relay connection; empty: connect directly (no .onion)." },
+	{ "tor", "isolation", T_ENUM, OFF(tor.isolation), "relay", NOLIM, "relay|connection|none", 0,
+	  "SOCKS username per relay (one Tor circuit each), per connection, or none (IsolateSOCKSAuth)." },
 
 	{ "initializer", "seed_file", T_PATH, OFF(initializer.seed_file), "data/seed_relays.txt", NOLIM, NULL,
 	  F_REQUIRED, "Relay URLs, one per line; blank lines and # comments allowed." },

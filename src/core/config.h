@@ -6,6 +6,17 @@
 
 #include "core/util.h"
 
+/* Limits and timeouts of one network, clearnet or tor: [network] <network>_* keys. */
+struct config_net_limits {
+	long long max_connections;
+	long long connect_timeout_ms;
+	long long tls_timeout_ms;
+	long long upgrade_timeout_ms;
+	long long response_timeout_ms;
+	long long idle_timeout_ms;
+	int allow_insecure;
+};
+
 /*
  * The effective configuration. Every field is described by one row of the key table in
  * config.c (section, name, type, default, range, flags); add a key there and here together.
@@ -39,9 +50,14 @@ struct config {
 	} database;
 	struct {
 		int allow_local;
+		struct config_net_limits clearnet, tor; /* <network>_* keys */
+		long long max_message_size;
+		long long nip11_max_size;
+		long long max_tunnels;
 	} network;
 	struct {
 		char *socks_proxy;
+		int isolation;   /* 0 relay, 1 connection, 2 none */
 	} tor;
 	struct {
 		char *seed_file;

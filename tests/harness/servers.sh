@@ -7,6 +7,7 @@
 # Exports after pg_start:        TEST_PGHOST TEST_PGPORT TEST_PGUSER TEST_PGPASSWORD TEST_PGSOCK
 # Exports after pgbouncer_start: TEST_PGBOUNCER_PORT
 # Exports after socks_start:     TEST_SOCKS_PORT
+# tool_start NAME ARGS... starts a tool from $BUILD/tools and sets TOOL_PORT, TOOL_TLS_PORT.
 
 : "${BUILD:=build}"
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
@@ -124,8 +125,38 @@ socks_start() {
 	export TEST_SOCKS_PORT
 }
 
+# tool_start NAME ARGS...: starts $BUILD/tools/NAME (fixture_relay, socks_logger, tcp_blackhole)
+# in the background and waits (at most 20 s) for its "ready port=P [tls_port=Q]" line. Sets
+# TOOL_PORT and TOOL_TLS_PORT; tools_stop (or harness_stop) ends it. Safe in test scripts that
+# source this file: unlike harness_stop, tools_stop leaves the run's servers alone.
+TOOL_PIDS=""
+tool_start() {
+	harness_tmp
+	local name=$1 out i line=""
+	shift
+	out=$(mktemp "$TEST_TMP/$name.XXXXXX")
+	"$BUILD/tools/$name" "$@" >"$out" 2>"$out.err" &
+	TOOL_PIDS="$TOOL_PIDS $!"
+	for i in $(seq 1 200); do
+		line=$(head -n 1 "$out")
+		[ -n "$line" ] && break
+		sleep 0.1
+	done
+	TOOL_PORT=$(printf '%s' "$line" | sed -n 's/^ready port=\([0-9]*\).*/\1/p')
+	TOOL_TLS_PORT=$(printf '%s' "$line" | sed -n 's/.*tls_port=\([0-9-]*\).*/\1/p')
+	[ -n "$TOOL_PORT" ] || { echo "$name did not start: $(cat "$out.err")" >&2; return 1; }
+}
+
+tools_stop() {
+	local p
+	for p in $TOOL_PIDS; do kill "$p" 2>/dev/null; done
+	TOOL_PIDS=""
+	return 0
+}
+
 harness_stop() {
 	local p
+	tools_stop
 	for p in $HARNESS_PIDS; do kill "$p" 2>/dev/null; done
 	pgbouncer_stop
 	pg_stop
