@@ -72,7 +72,7 @@ static const struct key_def keys[] = {
 	  "In --loop mode, serve /metrics and /health on this loopback host:port; empty: off." },
 
 	{ "database", "host", T_STR, OFF(database.host), "127.0.0.1", NOLIM, NULL, F_REQUIRED,
-	  "Server host name or address." },
+	  "Server host name, IPv4 address, or Unix socket directory (starting with /)." },
 	{ "database", "port", T_INT, OFF(database.port), "5432", 1, 65535, NULL, 0, "Server TCP port." },
 	{ "database", "name", T_STR, OFF(database.name), "brotr", NOLIM, NULL, F_REQUIRED, "Database name." },
 	{ "database", "user", T_STR, OFF(database.user), "brotr_writer", NOLIM, NULL, F_REQUIRED,

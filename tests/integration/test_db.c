@@ -319,6 +319,50 @@ START_TEST(test_relays)
 }
 END_TEST
 
+/* A relay URL at the length cap fits every btree that holds it: relays, events_relays,
+ * relay_metadata, relay_sync_progress. */
+START_TEST(test_url_at_cap_everywhere)
+{
+	struct ctx c;
+	setup(&c, _i);
+	char url[DB_URL_MAX + 1];
+	memset(url, 'x', DB_URL_MAX);
+	memcpy(url, "wss://", 6);
+	memcpy(url + DB_URL_MAX - 8, ".example", 8);
+	url[DB_URL_MAX] = '\0';
+	struct db_relay r = { url, DB_CLEARNET };
+	struct db_event ev;
+	make_event(&ev, 1, 1, "[]", "at the cap");
+	struct db_event_result res = { 0 };
+	int64_t until = 5;
+	ck_assert_msg(db_insert_event_batch(c.db, &r, &ev, 1, 1, &until, &res, NULL) == DB_OK, "%s", db_error(c.db));
+	ck_assert_uint_eq(res.associated, 1);
+	ck_assert_int_eq(res.synced_until, 5);
+	struct db_doc n66;
+	n66.json = "{\"openable\":true,\"readable\":true,\"rtt_read\":5}";
+	n66.len = strlen(n66.json);
+	memset(n66.id, 7, sizeof(n66.id));
+	struct db_relay_metadata m = { r, 10, 1, 0, NULL, &n66 };
+	struct db_metadata_result mr = { 0 };
+	ck_assert_int_eq(db_insert_relay_metadata(c.db, &m, &mr), DB_OK);
+	ck_assert_uint_eq(mr.inserted, 1);
+	struct db_relay_list l;
+	ck_assert_int_eq(db_readable_relays(c.db, 0, &l), DB_OK);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_str_eq(l.rows[0].url, url);
+	ck_assert_int_eq(l.rows[0].synced_until, 5);
+	db_relay_list_free(&l);
+	/* One byte more is refused before anything is sent. */
+	char over[DB_URL_MAX + 2];
+	snprintf(over, sizeof(over), "%sx", url);
+	struct db_relay o = { over, DB_CLEARNET };
+	ck_assert_int_eq(db_insert_event_batch(c.db, &o, &ev, 1, 1, NULL, &res, NULL), DB_ERR);
+	ck_assert_ptr_nonnull(strstr(db_error(c.db), "rejected (url)"));
+	ck_assert_int_eq(count(&c, "events_relays"), 1);
+	teardown(&c);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- events */
 
 static const char *tricky_content = "quote \" backslash \\ braces {a,b} comma , NULL newline\n tab\t "
@@ -985,7 +1029,7 @@ END_TEST
 START_TEST(test_db_init_from_scratch)
 {
 	char name[64], dir[256];
-	snprintf(name, sizeof(name), "scratch_%d", (int)getpid());
+	snprintf(name, sizeof(name), "scratch_%d_%d", (int)getpid(), _i);
 	struct db_admin_options o;
 	init_options(&o, variants[_i], name, dir, sizeof(dir));
 	o.writer_user = "test_service";
@@ -1197,6 +1241,7 @@ int main(void)
 	TCase *tc = tcase_create("writes");
 	tcase_set_timeout(tc, 0); /* no time limit: a slow machine is not a failure */
 	tcase_add_loop_test(tc, test_relays, 0, 4);
+	tcase_add_loop_test(tc, test_url_at_cap_everywhere, 0, 4);
 	tcase_add_loop_test(tc, test_events_batch_and_dedup, 0, 4);
 	tcase_add_loop_test(tc, test_events_large_batch, 0, 4);
 	tcase_add_loop_test(tc, test_events_nul_and_utf8, 0, 4);
