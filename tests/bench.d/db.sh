@@ -20,8 +20,8 @@ EVENTS=${BENCH_DB_EVENTS:-100000}
 BATCH=${BENCH_DB_BATCH:-1000}
 ROUNDS=${BENCH_DB_ROUNDS:-2}
 BENCH="$BUILD/tools/db_bench"
-for f in "$BUILD/brotr" "$BENCH"; do
-	[ -x "$f" ] || { echo "db: $f is missing (make $BUILD/brotr $BENCH)" >&2; exit 1; }
+for f in "$BUILD/brotr" "$BENCH" "$BUILD/tools/free_port"; do
+	[ -x "$f" ] || { echo "db: $f is missing (make $BUILD/brotr and the tests/tools programs)" >&2; exit 1; }
 done
 
 pg_start || { echo "db: PostgreSQL did not start" >&2; exit 1; }
