@@ -40,7 +40,7 @@ LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lecpg -lpq -lm
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-SRC      := $(sort $(wildcard src/*/*.c))
+SRC      := $(sort $(wildcard src/*/*.c pgc/*.c))
 PGC      := $(sort $(wildcard pgc/*.pgc))
 OBJ      := $(SRC:%.c=$(BUILD)/%.o) $(PGC:%.pgc=$(BUILD)/%.o)
 LIB      := $(BUILD)/libbrotr.a

@@ -47,6 +47,14 @@ struct config {
 		char *name;
 		char *user;
 		char *password;
+		long long connect_timeout_ms;
+		long long connect_wait_ms;
+		long long retry_max_ms;
+		long long batch_size;
+		char *admin_host;      /* brotr db init only; empty: host */
+		long long admin_port;  /* 0: port */
+		char *admin_user;
+		char *admin_password;
 	} database;
 	struct {
 		int allow_local;

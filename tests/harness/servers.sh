@@ -5,6 +5,8 @@
 # refuse to run as root (initdb, postgres, pgbouncer) run as the postgres user when we are root.
 #
 # Exports after pg_start:        TEST_PGHOST TEST_PGPORT TEST_PGUSER TEST_PGPASSWORD TEST_PGSOCK
+#                                TEST_WRITER_USER TEST_WRITER_PASSWORD (the services' role; tests
+#                                that run `brotr db init` give it this password)
 # Exports after pgbouncer_start: TEST_PGBOUNCER_PORT
 # Exports after socks_start:     TEST_SOCKS_PORT
 # tool_start NAME ARGS... starts a tool from $BUILD/tools and sets TOOL_PORT, TOOL_TLS_PORT.
@@ -41,6 +43,8 @@ pg_start() {
 	mkdir -p "$dir"
 	[ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
 	TEST_PGPASSWORD=test-superuser-$$
+	TEST_WRITER_USER=brotr_writer
+	TEST_WRITER_PASSWORD=test-writer-$$
 	printf '%s\n' "$TEST_PGPASSWORD" >"$TEST_TMP/pgpass.txt"
 	chmod 644 "$TEST_TMP/pgpass.txt"
 	as_server_user "$PG_BIN/initdb" -D "$dir/data" -U postgres --pwfile="$TEST_TMP/pgpass.txt" \
@@ -51,6 +55,7 @@ pg_start() {
 		-o "-p $TEST_PGPORT -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" \
 		start >/dev/null || { cat "$dir/server.log" >&2; return 1; }
 	export TEST_PGHOST=127.0.0.1 TEST_PGPORT TEST_PGUSER=postgres TEST_PGPASSWORD TEST_PGSOCK=$dir
+	export TEST_WRITER_USER TEST_WRITER_PASSWORD
 }
 
 pg_stop() {
@@ -65,13 +70,23 @@ pg_restart() {
 		-o "-p $TEST_PGPORT -k $TEST_TMP/pg -c listen_addresses=127.0.0.1 -c fsync=off" >/dev/null
 }
 
+# pg_down / pg_up: stops the cluster, keeping it, and starts it again (for tests of an outage).
+pg_down() {
+	as_server_user "$PG_BIN/pg_ctl" -D "$TEST_TMP/pg/data" -m fast -w stop >/dev/null
+}
+pg_up() {
+	as_server_user "$PG_BIN/pg_ctl" -D "$TEST_TMP/pg/data" -l "$TEST_TMP/pg/server.log" -w -t 60 start \
+		-o "-p $TEST_PGPORT -k $TEST_TMP/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" \
+		>/dev/null
+}
+
 # psql_admin ARGS...: psql as the superuser over the private socket.
 psql_admin() {
 	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$TEST_PGSOCK" -p "$TEST_PGPORT" -U postgres "$@"
 }
 
 # pgbouncer_start [USER PASSWORD]...: transaction pooling in front of the cluster; the listed
-# users (plus the superuser) may log in with those passwords.
+# users (plus the superuser and the services' role) may log in with those passwords.
 pgbouncer_start() {
 	harness_tmp
 	local dir=$TEST_TMP/pgbouncer
@@ -79,6 +94,7 @@ pgbouncer_start() {
 	TEST_PGBOUNCER_PORT=$(free_port)
 	{
 		printf '"postgres" "%s"\n' "$TEST_PGPASSWORD"
+		[ -n "${TEST_WRITER_USER:-}" ] && printf '"%s" "%s"\n' "$TEST_WRITER_USER" "$TEST_WRITER_PASSWORD"
 		while [ $# -ge 2 ]; do
 			printf '"%s" "%s"\n' "$1" "$2"
 			shift 2
