@@ -110,19 +110,30 @@ struct db_event {
 	size_t content_len;
 };
 
+/*
+ * A relay's synchronizer progress. Every event with created_at <= synced_until is archived;
+ * while a walk paging backwards from walk_top is under way, so is every event in
+ * [walk_from, walk_top]. -1 means none.
+ */
+struct db_sync_progress {
+	int64_t synced_until;
+	int64_t walk_top;
+	int64_t walk_from;
+};
+
 struct db_event_result {
 	size_t inserted;   /* new events */
 	size_t duplicates; /* already stored, or twice in the batch */
 	size_t associated; /* new (event, relay) associations */
 	size_t rejected[DB_REJECT__COUNT]; /* by reason; [0] unused */
-	int64_t synced_until; /* the relay's progress after the call, -1 when not asked to move it */
+	struct db_sync_progress progress; /* the relay's progress after the call; all -1 when not asked */
 };
 
 /*
  * Stores events seen on one relay at seen_at (Unix seconds): the relay if unknown, the events
  * not yet stored, the (event, relay) associations not yet known (seen_at keeps the first
- * sighting). When synced_until is not NULL, the relay's sync progress moves forward to
- * *synced_until in the SAME statement, so it is committed exactly when the events are.
+ * sighting). When progress is not NULL, the relay's progress is recorded as by
+ * db_sync_progress_set in the SAME statement, so it is committed exactly when the events are.
  * Rows that cannot be stored are rejected and counted, never failing the others: U+0000 and
  * invalid UTF-8 are caught before sending; if the server refuses the batch for a row's data,
  * the rows are retried one by one and only the refused ones are rejected (DB_REJECT_INVALID).
@@ -131,7 +142,7 @@ struct db_event_result {
 int db_insert_event(struct db *db, const struct db_relay *relay, const struct db_event *ev, int64_t seen_at,
 		    struct db_event_result *res);
 int db_insert_event_batch(struct db *db, const struct db_relay *relay, const struct db_event *evs, size_t n,
-			  int64_t seen_at, const int64_t *synced_until, struct db_event_result *res,
+			  int64_t seen_at, const struct db_sync_progress *progress, struct db_event_result *res,
 			  unsigned char *status);
 
 /* ---- monitor snapshots ---- */
@@ -179,7 +190,7 @@ struct db_relay_row {
 	enum db_network network;
 	int64_t checked_at;   /* latest snapshot, -1: never checked */
 	int64_t rtt_read;     /* ms, -1: unknown */
-	int64_t synced_until; /* -1: no progress yet */
+	struct db_sync_progress progress; /* readable relays only; all -1 otherwise */
 };
 
 struct db_relay_list {
@@ -196,11 +207,15 @@ int db_relays_due(struct db *db, int64_t checked_before, const char *after_url, 
 /* The synchronizer's work list: readable relays, fastest rtt_read first, with their progress. */
 int db_readable_relays(struct db *db, size_t limit, struct db_relay_list *out);
 
-/* A relay's progress: *synced_until, or -1 when it has none. */
-int db_sync_progress_get(struct db *db, const char *url, int64_t *synced_until);
-/* Moves a relay's progress forward (never back; the relay is created if unknown); *now_at
- * (optional) gets the recorded value. Use it for windows that brought no events. */
-int db_sync_progress_set(struct db *db, const struct db_relay *relay, int64_t synced_until, int64_t *now_at);
+/* A relay's progress (all -1 when it has none). */
+int db_sync_progress_get(struct db *db, const char *url, struct db_sync_progress *out);
+/*
+ * Records a relay's progress (the relay is created if unknown): synced_until moves forward
+ * only (-1 leaves it); a walk with the stored walk_top only moves walk_from down; a walk with
+ * another top replaces it; walk_top -1 ends the walk. *now (optional) gets what is recorded.
+ */
+int db_sync_progress_set(struct db *db, const struct db_relay *relay, const struct db_sync_progress *p,
+			 struct db_sync_progress *now);
 
 /* ---- brotr db init / db check ---- */
 

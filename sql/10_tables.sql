@@ -106,14 +106,19 @@ CREATE TABLE IF NOT EXISTS relay_metadata (
 -- relay_metadata_pkey: the latest snapshot of a relay (ORDER BY generated_at DESC LIMIT 1 per
 -- relay) in relay_metadata_latest, readable_relays and relays_due_for_monitoring.
 
--- Durable synchronizer progress: every event of the relay with created_at <= synced_until
--- that matches the synchronizer's filter is committed in events/events_relays. It only moves
--- forward, and it moves in the same statement (so the same transaction) as the batch that
--- completes the window (insert_event_batch's p_synced_until).
+-- Durable synchronizer progress. Every event of the relay with created_at <= synced_until that
+-- matches the synchronizer's filter is committed in events/events_relays (NULL: nothing yet).
+-- The synchronizer pages backwards from a top time; while such a walk is under way, every event
+-- in [walk_from, walk_top] is committed too. Progress moves in the same statement (so the same
+-- transaction) as the events that justify it (insert_event_batch), so an interrupted pass
+-- redoes at most the page it had not committed.
 CREATE TABLE IF NOT EXISTS relay_sync_progress (
 	relay_url    text PRIMARY KEY REFERENCES relays (url),
-	synced_until bigint NOT NULL,
-	updated_at   bigint NOT NULL
+	synced_until bigint,
+	walk_top     bigint,
+	walk_from    bigint,
+	updated_at   bigint NOT NULL,
+	CHECK ((walk_top IS NULL) = (walk_from IS NULL) AND walk_from <= walk_top)
 );
 -- relay_sync_progress_pkey: the upsert in insert_event_batch/set_relay_sync_progress and the
 -- synchronizer's read of one relay's progress.

@@ -41,22 +41,58 @@ AS $$
 	       THEN (p_doc -> p_key)::boolean END
 $$;
 
--- Moves a relay's synchronizer progress forward (never back); creates the relay if unknown.
--- Returns the progress now recorded.
+-- Records a relay's synchronizer progress (creating the relay if unknown) and returns it.
+--   p_synced_until: everything up to it is archived; it never moves back; NULL leaves it.
+--   p_walk_top, p_walk_from: a walk paging backwards from p_walk_top has archived everything
+--   down to p_walk_from. The same walk only moves down; another top starts a new walk; a NULL
+--   top ends the walk (the caller moves synced_until to the top it completed).
 CREATE OR REPLACE FUNCTION set_relay_sync_progress(p_relay_url text, p_network text, p_synced_until bigint,
-	OUT synced_until bigint)
+	p_walk_top bigint, p_walk_from bigint,
+	OUT synced_until bigint, OUT walk_top bigint, OUT walk_from bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
 	INSERT INTO relays AS r (url, network, inserted_at)
 	VALUES (p_relay_url, p_network, extract(epoch FROM now())::bigint)
 	ON CONFLICT (url) DO NOTHING;
-	INSERT INTO relay_sync_progress AS p (relay_url, synced_until, updated_at)
-	VALUES (p_relay_url, p_synced_until, extract(epoch FROM now())::bigint)
+	INSERT INTO relay_sync_progress AS p (relay_url, synced_until, walk_top, walk_from, updated_at)
+	VALUES (p_relay_url, p_synced_until, p_walk_top, CASE WHEN p_walk_top IS NOT NULL THEN p_walk_from END,
+		extract(epoch FROM now())::bigint)
 	ON CONFLICT (relay_url) DO UPDATE
 		SET synced_until = greatest(p.synced_until, excluded.synced_until),
+		    walk_top = excluded.walk_top,
+		    walk_from = CASE WHEN p.walk_top = excluded.walk_top THEN least(p.walk_from, excluded.walk_from)
+		                     ELSE excluded.walk_from END,
 		    updated_at = excluded.updated_at
-	RETURNING p.synced_until INTO synced_until;
+	RETURNING p.synced_until, p.walk_top, p.walk_from INTO synced_until, walk_top, walk_from;
+END
+$$;
+
+-- The part of insert_event_batch every implementation shares, run after it stored the events:
+-- the relay if unknown, each (event, relay) association not yet known with seen_at (so the
+-- first sighting is kept), and, when a progress argument is given, the progress. Not granted
+-- to the services: they reach it only through insert_event_batch.
+CREATE OR REPLACE FUNCTION record_relay_events(p_relay_url text, p_network text, p_seen_at bigint, p_ids text[],
+	p_synced_until bigint, p_walk_top bigint, p_walk_from bigint,
+	OUT associated integer, OUT synced_until bigint, OUT walk_top bigint, OUT walk_from bigint)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	INSERT INTO relays (url, network, inserted_at)
+	VALUES (p_relay_url, p_network, p_seen_at)
+	ON CONFLICT (url) DO NOTHING;
+	WITH ins AS (
+		INSERT INTO events_relays (event_id, relay_url, seen_at)
+		SELECT decode(e.id, 'hex'), p_relay_url, p_seen_at
+		FROM unnest(p_ids) AS e(id)
+		ORDER BY e.id
+		ON CONFLICT (event_id, relay_url) DO NOTHING
+		RETURNING 1)
+	SELECT count(*) INTO associated FROM ins;
+	IF p_synced_until IS NOT NULL OR p_walk_top IS NOT NULL THEN
+		SELECT p.synced_until, p.walk_top, p.walk_from INTO synced_until, walk_top, walk_from
+		FROM set_relay_sync_progress(p_relay_url, p_network, p_synced_until, p_walk_top, p_walk_from) AS p;
+	END IF;
 END
 $$;
 
@@ -96,25 +132,25 @@ $$;
 -- The single form of insert_event_batch (each implementation defines the batch form):
 --   insert_event_batch(p_relay_url text, p_network text, p_seen_at bigint,
 --                      p_ids text[], p_pubkeys text[], p_created_at bigint[], p_kinds integer[],
---                      p_tags jsonb[], p_contents text[], p_sigs text[], p_synced_until bigint,
+--                      p_tags jsonb[], p_contents text[], p_sigs text[],
+--                      p_synced_until bigint, p_walk_top bigint, p_walk_from bigint,
 --                      OUT inserted integer, OUT duplicates integer, OUT associated integer,
---                      OUT synced_until bigint)
--- inserts the relay if unknown, every event not yet stored (duplicates: already stored, or
--- twice in the batch), every (event, relay) association not yet known with seen_at (so the
--- first sighting is kept), and, when p_synced_until is not NULL, moves the relay's progress
--- forward: all in one statement, so all or nothing.
+--                      OUT synced_until bigint, OUT walk_top bigint, OUT walk_from bigint)
+-- inserts every event not yet stored (duplicates: already stored, or twice in the batch), then
+-- calls record_relay_events for the relay, the associations and the progress: all in one
+-- statement, so all or nothing.
 CREATE OR REPLACE FUNCTION insert_event(p_relay_url text, p_network text, p_seen_at bigint,
 	p_id text, p_pubkey text, p_created_at bigint, p_kind integer, p_tags jsonb, p_content text,
-	p_sig text, p_synced_until bigint,
-	OUT inserted integer, OUT duplicates integer, OUT associated integer, OUT synced_until bigint)
+	p_sig text,
+	OUT inserted integer, OUT duplicates integer, OUT associated integer)
 LANGUAGE plpgsql
 AS $$
 BEGIN
-	SELECT b.inserted, b.duplicates, b.associated, b.synced_until
-	INTO inserted, duplicates, associated, synced_until
+	SELECT b.inserted, b.duplicates, b.associated
+	INTO inserted, duplicates, associated
 	FROM insert_event_batch(p_relay_url, p_network, p_seen_at, ARRAY[p_id], ARRAY[p_pubkey],
 		ARRAY[p_created_at], ARRAY[p_kind], ARRAY[p_tags], ARRAY[p_content], ARRAY[p_sig],
-		p_synced_until) AS b;
+		NULL, NULL, NULL) AS b;
 END
 $$;
 

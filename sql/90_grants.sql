@@ -17,14 +17,15 @@ GRANT SELECT ON brotr_schema, relays, events, events_relays, nip11, nip66, relay
 	TO brotr_reader;
 
 GRANT EXECUTE ON FUNCTION
-	insert_event(text, text, bigint, text, text, bigint, integer, jsonb, text, text, bigint),
-	insert_event_batch(text, text, bigint, text[], text[], bigint[], integer[], jsonb[], text[], text[], bigint),
+	insert_event(text, text, bigint, text, text, bigint, integer, jsonb, text, text),
+	insert_event_batch(text, text, bigint, text[], text[], bigint[], integer[], jsonb[], text[], text[], bigint,
+		bigint, bigint),
 	insert_relay(text, text, bigint),
 	insert_relay_batch(text[], text[], bigint),
 	insert_relay_metadata(text, text, bigint, boolean, boolean, text, jsonb, text, jsonb),
 	insert_relay_metadata_batch(text[], text[], bigint[], boolean[], boolean[], text[], jsonb[], text[], jsonb[]),
 	delete_orphan_events(integer),
-	set_relay_sync_progress(text, text, bigint)
+	set_relay_sync_progress(text, text, bigint, bigint, bigint)
 	TO brotr_writer;
 
 GRANT EXECUTE ON FUNCTION

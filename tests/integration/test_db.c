@@ -334,10 +334,10 @@ START_TEST(test_url_at_cap_everywhere)
 	struct db_event ev;
 	make_event(&ev, 1, 1, "[]", "at the cap");
 	struct db_event_result res = { 0 };
-	int64_t until = 5;
+	struct db_sync_progress until = { 5, -1, -1 };
 	ck_assert_msg(db_insert_event_batch(c.db, &r, &ev, 1, 1, &until, &res, NULL) == DB_OK, "%s", db_error(c.db));
 	ck_assert_uint_eq(res.associated, 1);
-	ck_assert_int_eq(res.synced_until, 5);
+	ck_assert_int_eq(res.progress.synced_until, 5);
 	struct db_doc n66;
 	n66.json = "{\"openable\":true,\"readable\":true,\"rtt_read\":5}";
 	n66.len = strlen(n66.json);
@@ -350,7 +350,7 @@ START_TEST(test_url_at_cap_everywhere)
 	ck_assert_int_eq(db_readable_relays(c.db, 0, &l), DB_OK);
 	ck_assert_uint_eq(l.n, 1);
 	ck_assert_str_eq(l.rows[0].url, url);
-	ck_assert_int_eq(l.rows[0].synced_until, 5);
+	ck_assert_int_eq(l.rows[0].progress.synced_until, 5);
 	db_relay_list_free(&l);
 	/* One byte more is refused before anything is sent. */
 	char over[DB_URL_MAX + 2];
@@ -387,7 +387,7 @@ START_TEST(test_events_batch_and_dedup)
 	ck_assert_uint_eq(res.inserted, 4);
 	ck_assert_uint_eq(res.duplicates, 1);
 	ck_assert_uint_eq(res.associated, 4);
-	ck_assert_int_eq(res.synced_until, -1);
+	ck_assert_int_eq(res.progress.synced_until, -1);
 	for (int i = 0; i < 5; i++)
 		ck_assert_int_eq(status[i], DB_ROW_OK);
 	ck_assert_int_eq(count(&c, "events"), 4);
@@ -474,11 +474,11 @@ START_TEST(test_events_large_batch)
 	}
 	struct db_relay r = { "wss://big.example", DB_CLEARNET };
 	struct db_event_result res = { 0 };
-	int64_t until = 1000 + (int64_t)n;
+	struct db_sync_progress until = { 1000 + (int64_t)n, -1, -1 };
 	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, n, 1, &until, &res, NULL), DB_OK);
 	ck_assert_uint_eq(res.inserted, n);
 	ck_assert_uint_eq(res.associated, n);
-	ck_assert_int_eq(res.synced_until, until);
+	ck_assert_int_eq(res.progress.synced_until, until.synced_until);
 	ck_assert_int_eq(count(&c, "events"), (long long)n);
 	ck_assert_int_eq(q_int(c.pq, "SELECT count(*) FROM events WHERE tagvalues @> ARRAY['k3']", 0, NULL),
 			 (long long)((n + 3) / 7));
@@ -505,12 +505,12 @@ START_TEST(test_events_nul_and_utf8)
 	struct db_relay r = { "wss://r.example", DB_CLEARNET };
 	struct db_event_result res = { 0 };
 	unsigned char status[6];
-	int64_t until = 6;
+	struct db_sync_progress until = { 6, -1, -1 };
 	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 6, 10, &until, &res, status), DB_OK);
 	ck_assert_uint_eq(res.inserted, 3);
 	ck_assert_uint_eq(res.rejected[DB_REJECT_NUL], 2);
 	ck_assert_uint_eq(res.rejected[DB_REJECT_UTF8], 1);
-	ck_assert_int_eq(res.synced_until, 6);
+	ck_assert_int_eq(res.progress.synced_until, 6);
 	unsigned char want[] = { DB_ROW_OK, DB_REJECT_NUL, DB_REJECT_NUL, DB_ROW_OK, DB_REJECT_UTF8, DB_ROW_OK };
 	for (int i = 0; i < 6; i++)
 		ck_assert_msg(status[i] == want[i], "row %d: %d", i, status[i]);
@@ -578,7 +578,7 @@ START_TEST(test_events_server_refused_row)
 	struct db_relay r = { "wss://r.example", DB_CLEARNET };
 	struct db_event_result res = { 0 };
 	unsigned char status[4];
-	int64_t until = 40;
+	struct db_sync_progress until = { 40, -1, -1 };
 	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 4, 10, &until, &res, status), DB_OK);
 	ck_assert_uint_eq(res.inserted, 2);
 	ck_assert_uint_eq(res.rejected[DB_REJECT_INVALID], 2);
@@ -586,11 +586,11 @@ START_TEST(test_events_server_refused_row)
 	ck_assert_int_eq(status[1], DB_REJECT_INVALID);
 	ck_assert_int_eq(status[2], DB_ROW_OK);
 	ck_assert_int_eq(status[3], DB_REJECT_INVALID);
-	ck_assert_int_eq(res.synced_until, 40);
+	ck_assert_int_eq(res.progress.synced_until, 40);
 	ck_assert_str_eq(db_error(c.db), "");
-	int64_t p;
+	struct db_sync_progress p;
 	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, &p), DB_OK);
-	ck_assert_int_eq(p, 40);
+	ck_assert_int_eq(p.synced_until, 40);
 	ck_assert_int_eq(count(&c, "events"), 2);
 	/* A single refused row. */
 	struct db_event_result one = { 0 };
@@ -600,8 +600,8 @@ START_TEST(test_events_server_refused_row)
 }
 END_TEST
 
-/* Progress moves forward only, in the same statement as its batch: a batch that fails stores
- * nothing and moves nothing. */
+/* Progress: synced_until moves forward only, the walk cursor moves down, both in the same
+ * statement as their batch: a batch that fails stores nothing and moves nothing. */
 START_TEST(test_sync_progress)
 {
 	struct ctx c;
@@ -611,44 +611,67 @@ START_TEST(test_sync_progress)
 	make_event(&ev[0], 1, 90, "[]", "a");
 	make_event(&ev[1], 2, 95, "[]", "b");
 	make_event(&ev[2], 3, 150, "[]", "c");
-	int64_t p = 0;
+	struct db_sync_progress p;
 	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, &p), DB_OK);
-	ck_assert_int_eq(p, -1);
+	ck_assert_int_eq(p.synced_until, -1);
+	ck_assert_int_eq(p.walk_top, -1);
 	struct db_event_result res = { 0 };
-	int64_t until = 100;
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 2, 10, &until, &res, NULL), DB_OK);
-	ck_assert_int_eq(res.synced_until, 100);
+	/* A walk from 100 down to 95 and then 90, before anything was complete. */
+	struct db_sync_progress walk = { -1, 100, 95 };
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev[1], 1, 10, &walk, &res, NULL), DB_OK);
+	ck_assert_int_eq(res.progress.synced_until, -1);
+	ck_assert_int_eq(res.progress.walk_top, 100);
+	ck_assert_int_eq(res.progress.walk_from, 95);
+	walk.walk_from = 90;
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev[0], 1, 10, &walk, &res, NULL), DB_OK);
+	ck_assert_int_eq(res.progress.walk_from, 90);
+	/* The same walk never moves back up (a retried older call changes nothing). */
+	walk.walk_from = 95;
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 0, 10, &walk, &res, NULL), DB_OK);
+	ck_assert_int_eq(res.progress.walk_from, 90);
+	/* The walk completes: synced_until takes its top and the walk ends. */
+	struct db_sync_progress done = { 100, -1, -1 };
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 0, 10, &done, &res, NULL), DB_OK);
 	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, &p), DB_OK);
-	ck_assert_int_eq(p, 100);
-	/* Never backwards. */
-	until = 50;
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 1, 10, &until, &res, NULL), DB_OK);
-	ck_assert_int_eq(res.synced_until, 100);
-	/* A window without events. */
-	until = 120;
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 0, 10, &until, &res, NULL), DB_OK);
-	ck_assert_int_eq(res.synced_until, 120);
-	int64_t now_at;
-	ck_assert_int_eq(db_sync_progress_set(c.db, &r, 130, &now_at), DB_OK);
-	ck_assert_int_eq(now_at, 130);
-	ck_assert_int_eq(db_sync_progress_set(c.db, &r, 10, &now_at), DB_OK);
-	ck_assert_int_eq(now_at, 130);
+	ck_assert_int_eq(p.synced_until, 100);
+	ck_assert_int_eq(p.walk_top, -1);
+	ck_assert_int_eq(p.walk_from, -1);
+	/* synced_until never moves backwards. */
+	struct db_sync_progress back = { 50, -1, -1 };
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 1, 10, &back, &res, NULL), DB_OK);
+	ck_assert_int_eq(res.progress.synced_until, 100);
+	/* A new walk with another top replaces any earlier one; synced_until stays. */
+	struct db_sync_progress now;
+	struct db_sync_progress w2 = { -1, 300, 250 };
+	ck_assert_int_eq(db_sync_progress_set(c.db, &r, &w2, &now), DB_OK);
+	ck_assert_int_eq(now.synced_until, 100);
+	ck_assert_int_eq(now.walk_top, 300);
+	ck_assert_int_eq(now.walk_from, 250);
+	struct db_sync_progress w3 = { -1, 400, 390 };
+	ck_assert_int_eq(db_sync_progress_set(c.db, &r, &w3, &now), DB_OK);
+	ck_assert_int_eq(now.walk_top, 400);
+	ck_assert_int_eq(now.walk_from, 390);
+	struct db_sync_progress fin = { 400, -1, -1 };
+	ck_assert_int_eq(db_sync_progress_set(c.db, &r, &fin, &now), DB_OK);
+	ck_assert_int_eq(now.synced_until, 400);
+	ck_assert_int_eq(now.walk_top, -1);
 	/* An unknown relay gets created. */
 	struct db_relay fresh = { "ws://fresh.onion", DB_TOR };
-	ck_assert_int_eq(db_sync_progress_set(c.db, &fresh, 7, &now_at), DB_OK);
+	struct db_sync_progress seven = { 7, -1, -1 };
+	ck_assert_int_eq(db_sync_progress_set(c.db, &fresh, &seven, &now), DB_OK);
 	ck_assert_int_eq(q_int(c.pq, "SELECT count(*) FROM relays WHERE url = 'ws://fresh.onion' AND network = 'tor'", 0,
 			       NULL), 1);
 
 	/* Atomicity: break the progress table so the statement fails after inserting events. */
 	PQclear(q(c.pq, "ALTER TABLE relay_sync_progress RENAME TO relay_sync_progress_away", 0, NULL));
-	until = 200;
+	struct db_sync_progress until = { 500, -1, -1 };
 	struct db_event_result failed = { 0 };
 	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev[2], 1, 10, &until, &failed, NULL), DB_ERR);
 	ck_assert_ptr_nonnull(strstr(db_error(c.db), "relay_sync_progress"));
 	ck_assert_int_eq(count(&c, "events"), 2); /* the event did not stay without its progress */
 	PQclear(q(c.pq, "ALTER TABLE relay_sync_progress_away RENAME TO relay_sync_progress", 0, NULL));
 	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev[2], 1, 10, &until, &res, NULL), DB_OK);
-	ck_assert_int_eq(res.synced_until, 200);
+	ck_assert_int_eq(res.progress.synced_until, 500);
 	ck_assert_int_eq(count(&c, "events"), 3);
 	/* The view confirms what is committed. */
 	ck_assert_int_eq(q_int(c.pq, "SELECT last_event_created_at FROM relay_last_event_timestamp WHERE relay_url = "
@@ -656,7 +679,7 @@ START_TEST(test_sync_progress)
 	/* An invalid relay is refused before anything is sent. */
 	struct db_relay bad = { "", DB_CLEARNET };
 	ck_assert_int_eq(db_insert_event_batch(c.db, &bad, ev, 1, 10, &until, &res, NULL), DB_ERR);
-	ck_assert_int_eq(db_sync_progress_set(c.db, &bad, 1, NULL), DB_ERR);
+	ck_assert_int_eq(db_sync_progress_set(c.db, &bad, &seven, NULL), DB_ERR);
 	teardown(&c);
 }
 END_TEST
@@ -723,18 +746,18 @@ START_TEST(test_metadata_and_views)
 	/* readable_relays: fastest first. */
 	ck_assert_str_eq(q_str(c.pq, "SELECT string_agg(relay_url, ',') FROM readable_relays", 0, NULL),
 			 "wss://r2.example,wss://r1.example");
-	int64_t now_at;
-	ck_assert_int_eq(db_sync_progress_set(c.db, &r1, 777, &now_at), DB_OK);
+	struct db_sync_progress set = { 777, -1, -1 };
+	ck_assert_int_eq(db_sync_progress_set(c.db, &r1, &set, NULL), DB_OK);
 	struct db_relay_list l;
 	ck_assert_int_eq(db_readable_relays(c.db, 0, &l), DB_OK);
 	ck_assert_uint_eq(l.n, 2);
 	ck_assert_str_eq(l.rows[0].url, "wss://r2.example");
 	ck_assert_int_eq(l.rows[0].rtt_read, 40);
-	ck_assert_int_eq(l.rows[0].synced_until, -1);
+	ck_assert_int_eq(l.rows[0].progress.synced_until, -1);
 	ck_assert_int_eq(l.rows[0].checked_at, 1000);
 	ck_assert_str_eq(l.rows[1].url, "wss://r1.example");
 	ck_assert_int_eq(l.rows[1].rtt_read, 200);
-	ck_assert_int_eq(l.rows[1].synced_until, 777);
+	ck_assert_int_eq(l.rows[1].progress.synced_until, 777);
 	db_relay_list_free(&l);
 	ck_assert_int_eq(db_readable_relays(c.db, 1, &l), DB_OK);
 	ck_assert_uint_eq(l.n, 1);
@@ -915,11 +938,11 @@ START_TEST(test_sql_single_forms)
 	struct ctx c;
 	setup(&c, _i * 2);
 	PGconn *w = pq_connect(c.dbname, env("TEST_WRITER_USER"), env("TEST_WRITER_PASSWORD"));
-	const char *ev = "SELECT inserted || '/' || duplicates || '/' || associated || '/' || coalesce(synced_until::text, '-') "
+	const char *ev = "SELECT inserted || '/' || duplicates || '/' || associated "
 			 "FROM insert_event('wss://s.example', 'clearnet', 9, repeat('ab', 32), repeat('cd', 32), 42, 1, "
-			 "'[[\"t\",\"v\"]]', 'hello', repeat('ef', 64), 41)";
-	ck_assert_str_eq(q_str(w, ev, 0, NULL), "1/0/1/41");
-	ck_assert_str_eq(q_str(w, ev, 0, NULL), "0/1/0/41");
+			 "'[[\"t\",\"v\"]]', 'hello', repeat('ef', 64))";
+	ck_assert_str_eq(q_str(w, ev, 0, NULL), "1/0/1");
+	ck_assert_str_eq(q_str(w, ev, 0, NULL), "0/1/0");
 	ck_assert_str_eq(q_str(c.pq, "SELECT tagvalues::text FROM events", 0, NULL), "{v}");
 	ck_assert_str_eq(q_str(w, "SELECT inserted || '/' || duplicates || '/' || rejected FROM "
 				  "insert_relay_metadata('wss://s.example', 'clearnet', 7, true, true, repeat('01', 32), "
@@ -1114,13 +1137,13 @@ START_TEST(test_restart_reconnects)
 		execlp("bash", "bash", "-c", ". tests/harness/servers.sh && pg_up", (char *)NULL);
 		_exit(127);
 	}
-	int64_t until = 3;
+	struct db_sync_progress until = { 3, -1, -1 };
 	int rc = db_insert_event_batch(c.db, &r, &ev[2], 2, 1, &until, &res, NULL);
 	int st;
 	waitpid(child, &st, 0);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "pg_up failed");
 	ck_assert_msg(rc == DB_OK, "%s", db_error(c.db));
-	ck_assert_int_eq(res.synced_until, 3);
+	ck_assert_int_eq(res.progress.synced_until, 3);
 	c.pq = admin(c.dbname);
 	ck_assert_int_eq(count(&c, "events"), 4);
 	teardown(&c);

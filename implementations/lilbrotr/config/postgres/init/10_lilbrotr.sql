@@ -15,14 +15,13 @@ $$;
 -- ignored (the client may send NULL for them), p_tags only feed tagvalues.
 CREATE OR REPLACE FUNCTION insert_event_batch(p_relay_url text, p_network text, p_seen_at bigint,
 	p_ids text[], p_pubkeys text[], p_created_at bigint[], p_kinds integer[],
-	p_tags jsonb[], p_contents text[], p_sigs text[], p_synced_until bigint,
-	OUT inserted integer, OUT duplicates integer, OUT associated integer, OUT synced_until bigint)
+	p_tags jsonb[], p_contents text[], p_sigs text[],
+	p_synced_until bigint, p_walk_top bigint, p_walk_from bigint,
+	OUT inserted integer, OUT duplicates integer, OUT associated integer,
+	OUT synced_until bigint, OUT walk_top bigint, OUT walk_from bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
-	INSERT INTO relays (url, network, inserted_at)
-	VALUES (p_relay_url, p_network, p_seen_at)
-	ON CONFLICT (url) DO NOTHING;
 	WITH ins AS (
 		INSERT INTO events (id, pubkey, kind, created_at, tagvalues)
 		SELECT decode(e.id, 'hex'), decode(e.pubkey, 'hex'), e.kind, e.created_at,
@@ -33,19 +32,11 @@ BEGIN
 		ON CONFLICT (id) DO NOTHING
 		RETURNING 1)
 	SELECT count(*) INTO inserted FROM ins;
-	WITH ins AS (
-		INSERT INTO events_relays (event_id, relay_url, seen_at)
-		SELECT decode(e.id, 'hex'), p_relay_url, p_seen_at
-		FROM unnest(p_ids) AS e(id)
-		ORDER BY e.id
-		ON CONFLICT (event_id, relay_url) DO NOTHING
-		RETURNING 1)
-	SELECT count(*) INTO associated FROM ins;
 	duplicates := coalesce(cardinality(p_ids), 0) - inserted;
-	IF p_synced_until IS NOT NULL THEN
-		SELECT p.synced_until INTO synced_until
-		FROM set_relay_sync_progress(p_relay_url, p_network, p_synced_until) AS p;
-	END IF;
+	SELECT r.associated, r.synced_until, r.walk_top, r.walk_from
+	INTO associated, synced_until, walk_top, walk_from
+	FROM record_relay_events(p_relay_url, p_network, p_seen_at, p_ids,
+		p_synced_until, p_walk_top, p_walk_from) AS r;
 END
 $$;
 
