@@ -48,6 +48,9 @@ static const struct section_def sections[] = {
 	{ "network", 0, "Which relay URLs are acceptable, whatever the network." },
 	{ "tor", 0, "The SOCKS5 proxy every relay connection goes through." },
 	{ "initializer", 1, "Seeds the relay registry from a file of relay URLs." },
+	{ "monitor", 1, "Checks relays: NIP-11 document, NIP-66 open, read and write tests." },
+	{ "synchronizer", 1, "Archives every event of every readable relay." },
+	{ "priority_synchronizer", 1, "Archives every event of the relays listed in relay_file." },
 };
 
 /* The [network] rows of one network's limits: <net>_max_connections, _connect_timeout, ... */
@@ -66,6 +69,25 @@ static const struct section_def sections[] = {
 	  NULL, 0, "Close a " #net " connection after this long without a message; 0: never." },                \
 	{ "network", #net "_allow_insecure", T_BOOL, OFF(network.net.allow_insecure), "false", NOLIM, NULL, 0,   \
 	  "Accept invalid TLS certificates (self-signed, expired, wrong name) from " #net " relays." }
+
+/* The rows of one synchronizer section (the two differ only in defaults and relay_file). */
+#define SYNC_KEYS(sec, interval, relays)                                                                           \
+	{ #sec, "interval", T_DURATION, OFF(sec.interval_ms), interval, 60000, 86400000LL * 30, NULL, 0,           \
+	  "Time between pass starts with --loop." },                                                              \
+	{ #sec, "filter", T_STR, OFF(sec.filter), "{}", NOLIM, NULL, 0,                                           \
+	  "NIP-01 filter (JSON, no since/until/limit) of the events to archive; {} is every event." },           \
+	{ #sec, "since", T_INT, OFF(sec.since), "0", 0, 4102444800LL, NULL, 0,                                    \
+	  "Oldest created_at archived (Unix seconds) for a relay without progress." },                           \
+	{ #sec, "page_limit", T_INT, OFF(sec.page_limit), "500", 1, 100000, NULL, 0,                              \
+	  "limit asked in every REQ; relays may return fewer, which the paging never takes as the end." },       \
+	{ #sec, "overlap", T_DURATION, OFF(sec.overlap_ms), "1h", 0, 86400000LL * 30, NULL, 0,                    \
+	  "Read again this far below a relay's progress, for events that reached it late." },                    \
+	{ #sec, "max_relays", T_INT, OFF(sec.max_relays), relays, 1, 10000, NULL, 0,                              \
+	  "Relays synchronized at once (each holds one connection and one batch in memory)." },                  \
+	{ #sec, "relay_budget", T_DURATION, OFF(sec.relay_budget_ms), "10m", 1000, 86400000LL, NULL, 0,           \
+	  "Time one relay may take in a pass; its progress is kept and the next pass goes on." },               \
+	{ #sec, "pass_budget", T_DURATION, OFF(sec.pass_budget_ms), "50m", 1000, 86400000LL * 7, NULL, 0,         \
+	  "Time a pass may take; relays not finished keep their progress." }
 
 /* The single table of configuration keys. Keep rows grouped by section, sections in the order above. */
 static const struct key_def keys[] = {
@@ -132,6 +154,26 @@ static const struct key_def keys[] = {
 
 	{ "initializer", "seed_file", T_PATH, OFF(initializer.seed_file), "data/seed_relays.txt", NOLIM, NULL,
 	  F_REQUIRED, "Relay URLs, one per line; blank lines and # comments allowed." },
+
+	{ "monitor", "interval", T_DURATION, OFF(monitor.interval_ms), "1h", 60000, 86400000LL * 30, NULL, 0,
+	  "A relay is checked again once its last snapshot is this old; also the --loop interval." },
+	{ "monitor", "max_relays", T_INT, OFF(monitor.max_relays), "0", 0, 10000000, NULL, 0,
+	  "Relays checked per pass at most (the least recently checked first); 0: every relay due." },
+	{ "monitor", "write_test", T_BOOL, OFF(monitor.write_test), "true", NOLIM, NULL, 0,
+	  "Publish a test event of an ephemeral kind to learn whether the relay accepts writes." },
+	{ "monitor", "write_kind", T_INT, OFF(monitor.write_kind), "20166", 20000, 29999, NULL, 0,
+	  "Kind of the write test event: ephemeral (20000-29999), so relays keep nothing." },
+	{ "monitor", "max_pow", T_INT, OFF(monitor.max_pow), "16", 0, 32, NULL, 0,
+	  "Highest NIP-13 difficulty mined for the write test; above it, write is recorded as not tested." },
+	{ "monitor", "private_key", T_STR, OFF(monitor.private_key), "", NOLIM, NULL, F_SECRET,
+	  "Key signing the write test (hex or nsec; secret); empty: a fresh ephemeral key per pass." },
+
+	SYNC_KEYS(synchronizer, "15m", "20"),
+
+	SYNC_KEYS(priority_synchronizer, "5m", "10"),
+	{ "priority_synchronizer", "relay_file", T_PATH, OFF(priority_synchronizer.relay_file),
+	  "data/priority_relays.txt", NOLIM, NULL, F_REQUIRED,
+	  "The relays to archive, one URL per line, whether or not the monitor found them readable." },
 };
 
 #define N_KEYS ARRAY_LEN(keys)
@@ -773,11 +815,15 @@ static void value_text(const struct config *cfg, const struct key_def *k, char *
 		snprintf(out, len, "%lld", *(const long long *)f);
 		break;
 	case T_DURATION: {
+		static const struct {
+			long long ms;
+			const char *unit;
+		} units[] = { { 86400000LL, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" }, { 1, "ms" } };
 		long long ms = *(const long long *)f;
-		if (ms % 1000)
-			snprintf(out, len, "%lldms", ms);
-		else
-			snprintf(out, len, "%llds", ms / 1000);
+		size_t u = 0;
+		while (u + 1 < ARRAY_LEN(units) && (ms == 0 ? units[u].ms != 1000 : ms % units[u].ms != 0))
+			u++;
+		snprintf(out, len, "%lld%s", ms / units[u].ms, units[u].unit);
 		break;
 	}
 	case T_BOOL:

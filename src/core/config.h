@@ -23,6 +23,19 @@ struct config_net_limits {
  * Strings are owned by the config and never NULL (empty means unset). Durations are in
  * milliseconds, sizes in bytes. Enumerations hold the index of the value in the key's list.
  */
+/* The keys shared by [synchronizer] and [priority_synchronizer]. */
+struct config_sync {
+	long long interval_ms;
+	char *filter;              /* a NIP-01 filter as JSON, without since/until/limit */
+	long long since;           /* oldest created_at archived (Unix seconds) */
+	long long page_limit;      /* limit asked in every REQ */
+	long long overlap_ms;      /* re-read this far below a relay's progress for late arrivals */
+	long long max_relays;      /* relays at once */
+	long long relay_budget_ms; /* time per relay per pass */
+	long long pass_budget_ms;  /* time per pass */
+	char *relay_file;          /* priority synchronizer only (NULL in [synchronizer]) */
+};
+
 struct config {
 	char *path;      /* the main INI file, as given */
 	char *impl_dir;  /* the implementation directory: parent of the INI file's directory */
@@ -70,6 +83,15 @@ struct config {
 	struct {
 		char *seed_file;
 	} initializer;
+	struct {
+		long long interval_ms;
+		long long max_relays;      /* 0: every relay due */
+		int write_test;
+		long long write_kind;
+		long long max_pow;         /* NIP-13 difficulty the write test will mine, at most */
+		char *private_key;         /* hex or nsec; empty: an ephemeral key per pass */
+	} monitor;
+	struct config_sync synchronizer, priority_synchronizer;
 
 	/* Where each value came from, indexed like the key table. */
 	struct config_origin *origins;
