@@ -23,6 +23,13 @@ LIBVERSIONS := $(shell for p in libwebsockets libsecp256k1 inih openssl libecpg;
 		printf 'jsmn %s' "$$(dpkg-query -W -f='$${Version}' libjsmn-dev 2>/dev/null)")
 
 comma := ,
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2);
+endif
 ifeq ($(SANITIZE),)
 BUILD    := build
 else
@@ -40,7 +47,7 @@ LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lecpg -lpq -lm
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-SRC      := $(sort $(wildcard src/*/*.c))
+SRC      := $(sort $(wildcard src/*/*.c pgc/*.c))
 PGC      := $(sort $(wildcard pgc/*.pgc))
 OBJ      := $(SRC:%.c=$(BUILD)/%.o) $(PGC:%.pgc=$(BUILD)/%.o)
 LIB      := $(BUILD)/libbrotr.a
@@ -64,37 +71,37 @@ ifeq ($(SANITIZE),)
 endif
 
 $(BUILD)/brotr: $(BUILD)/src/main.o $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(LIB): $(OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(call say,AR,$@)$(AR) rcs $@ $^
 
 $(BUILD)/src/main.o: CPPFLAGS += -DBROTR_LIBVERSIONS='"$(LIBVERSIONS)"'
 
 $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # ECPG output is generated, never committed; it is compiled with the same flags.
 $(BUILD)/pgc/%.c: pgc/%.pgc | deps
 	@mkdir -p $(@D)
-	ecpg -I pgc -o $@ $<
+	$(call say,ECPG,$<)ecpg -I pgc -o $@ $<
 
 $(BUILD)/pgc/%.o: $(BUILD)/pgc/%.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)
+	$(call say,TEST,$<)$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)
+	$(call say,TEST,$<)$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+	$(call say,TOOL,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 check: $(BUILD)/brotr $(UNIT) $(INTEG) $(TOOLS)
 	@sh contrib/debian-deps check

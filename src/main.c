@@ -1,5 +1,6 @@
 /* main.c — the brotr command line: global options, the command table, configuration and logging set-up. */
 #include <getopt.h>
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,8 @@
 #include "core/log.h"
 #include "core/service.h"
 #include "core/util.h"
+#include "net/check.h"
+#include "db.h"
 
 #define DEFAULT_CONFIG "implementations/bigbrotr/config/brotr.ini"
 
@@ -37,6 +40,9 @@ static int cmd_version(struct app *app, int argc, char **argv);
 static int cmd_config_show(struct app *app, int argc, char **argv);
 static int cmd_config_reference(struct app *app, int argc, char **argv);
 static int cmd_event_verify(struct app *app, int argc, char **argv);
+static int cmd_relay_check(struct app *app, int argc, char **argv);
+static int cmd_db_init(struct app *app, int argc, char **argv);
+static int cmd_db_check(struct app *app, int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "config show", "", "print the effective configuration and where each value came from",
@@ -50,6 +56,44 @@ static const struct command commands[] = {
 	  0, cmd_config_reference, NULL },
 	{ "event verify", "[-j N] [FILE]", "verify Nostr events (one JSON object per line): id and signature",
 	  cli_event_verify_help, 0, cmd_event_verify, NULL },
+	{ "relay check", "URL...", "connect to relays through the configured path and report how each answers",
+	  "For each ws:// or wss:// URL, concurrently and through the configured SOCKS5 proxy ([tor]\n"
+	  "socks_proxy; empty: direct), with the [network] limits and timeouts: opens the websocket,\n"
+	  "sends a REQ with limit 1 and waits for EVENT or EOSE, and fetches the NIP-11 document.\n"
+	  "An .onion host is reached over the tor network, anything else over clearnet. No database.\n"
+	  "\n"
+	  "Prints one line per URL, in the order given:\n"
+	  "  URL network=clearnet open_ms=N read_ms=N nip11_ms=N name=\"...\"\n"
+	  "  URL network=tor failed=open error=socks reason=\"SOCKS: ... (0xF0)\" nip11_error=... nip11_reason=...\n"
+	  "error is one of url, limit, dns, local, proxy, socks, connect, tls, http, timeout,\n"
+	  "protocol, closed; reason says exactly what happened.\n"
+	  "\n"
+	  "Exit status: 0 when every relay opened and answered the REQ (NIP-11 does not count),\n"
+	  "1 otherwise, 2 on bad usage or configuration.\n",
+	  1, cmd_relay_check, NULL },
+	{ "db init", "", "create the roles, the database and the schema; idempotent",
+	  "Connects as [database] admin_user (a superuser; password from BROTR_DATABASE_ADMIN_PASSWORD)\n"
+	  "to admin_host:admin_port (default: host:port; use the server itself, not PgBouncer) and:\n"
+	  "  - creates the database [database] name if missing (UTF8, collation C);\n"
+	  "  - applies the implementation's config/postgres/init/*.sql in name order, in one\n"
+	  "    transaction, expanding psql-style \\ir includes of the common sql/ files; skipped when\n"
+	  "    the database already records this schema version and the same SQL checksum;\n"
+	  "  - creates the roles brotr_owner (owns everything), brotr_writer (the services: procedures\n"
+	  "    only) and brotr_reader (analysts: read-only) if missing;\n"
+	  "  - makes [database] user a login member of brotr_writer, setting its password to\n"
+	  "    [database] password when the stored one differs.\n"
+	  "A second run changes nothing. Prints one line per action.\n"
+	  "Exit status: 0 done, 1 failed (nothing half-applied), 2 configuration error.\n",
+	  1, cmd_db_init, NULL },
+	{ "db check", "", "verify that the database has everything the services need",
+	  "Connects as the services do ([database] host, port, user, password; PgBouncer is fine) and\n"
+	  "checks the schema version against this brotr, the schema checksum against the\n"
+	  "implementation's init SQL, that every table, view and procedure the services use exists\n"
+	  "with the privileges they need, and that the role cannot write tables directly or create\n"
+	  "objects. Names every problem.\n"
+	  "Exit status: 0 all present, 1 something missing or the database unreachable, 2 configuration\n"
+	  "error.\n",
+	  1, cmd_db_check, NULL },
 	{ "version", "", "print the version of brotr and of the libraries it uses",
 	  "Prints brotr's version, the library versions it was built against, and the versions\n"
 	  "of the libraries loaded at run time where they can tell.\n",
@@ -121,6 +165,78 @@ static int cmd_event_verify(struct app *app, int argc, char **argv)
 {
 	(void)app;
 	return cli_event_verify(argc, argv);
+}
+
+static int cmd_relay_check(struct app *app, int argc, char **argv)
+{
+	if (argc == 0) {
+		fprintf(stderr, "brotr relay check: give at least one relay URL (brotr relay check --help)\n");
+		return 2;
+	}
+	for (int i = 0; i < argc; i++) {
+		if (argv[i][0] == '-') {
+			fprintf(stderr, "brotr relay check: unknown option %s (brotr relay check --help)\n", argv[i]);
+			return 2;
+		}
+	}
+	struct logger lg = { app->sink, "net" };
+	return relay_check_run(&app->cfg, &lg, argc, argv, stdout);
+}
+
+static int no_arguments(const char *command, int argc, char **argv)
+{
+	if (argc == 0)
+		return 0;
+	fprintf(stderr, "brotr %s: unexpected argument '%s' (brotr %s --help)\n", command, argv[0], command);
+	return -1;
+}
+
+static int cmd_db_init(struct app *app, int argc, char **argv)
+{
+	if (no_arguments("db init", argc, argv) < 0)
+		return 2;
+	struct logger lg = { app->sink, "db" };
+	struct db_admin_options opt;
+	char dir[PATH_MAX];
+	db_admin_options_from_config(&opt, &app->cfg, dir, sizeof(dir));
+	opt.conn.log = &lg;
+	log_info(&lg, "db init", LOG_S("database", opt.database), LOG_S("init_dir", opt.init_dir),
+		 LOG_S("admin", opt.conn.user));
+	struct buf out;
+	buf_init(&out);
+	int rc = db_init(&opt, &out);
+	fputs(out.data ? out.data : "", stdout);
+	buf_free(&out);
+	if (rc != DB_OK)
+		log_error(&lg, "db init failed", LOG_S("database", opt.database));
+	return rc == DB_OK ? 0 : 1;
+}
+
+static int cmd_db_check(struct app *app, int argc, char **argv)
+{
+	if (no_arguments("db check", argc, argv) < 0)
+		return 2;
+	struct logger lg = { app->sink, "db" };
+	struct db_options opt;
+	db_options_from_config(&opt, &app->cfg);
+	opt.log = &lg;
+	opt.application_name = "brotr-db-check";
+	struct db *db;
+	char err[1024];
+	int rc = db_open(&db, &opt, err, sizeof(err));
+	if (rc != DB_OK) {
+		printf("error: %s\n", err);
+		return 1;
+	}
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/config/postgres/init", app->cfg.impl_dir);
+	struct buf out;
+	buf_init(&out);
+	rc = db_check(db, dir, &out);
+	fputs(out.data ? out.data : "", stdout);
+	buf_free(&out);
+	db_close(db);
+	return rc == DB_OK ? 0 : 1;
 }
 
 /* Finds the command named by argv[0] (and argv[1] for two-word commands); *used gets the word count. */

@@ -48,7 +48,46 @@ static const struct section_def sections[] = {
 	{ "network", 0, "Which relay URLs are acceptable, whatever the network." },
 	{ "tor", 0, "The SOCKS5 proxy every relay connection goes through." },
 	{ "initializer", 1, "Seeds the relay registry from a file of relay URLs." },
+	{ "monitor", 1, "Checks relays: NIP-11 document, NIP-66 open, read and write tests." },
+	{ "synchronizer", 1, "Archives every event of every readable relay." },
+	{ "priority_synchronizer", 1, "Archives every event of the relays listed in relay_file." },
 };
+
+/* The [network] rows of one network's limits: <net>_max_connections, _connect_timeout, ... */
+#define NET_LIMIT_KEYS(net, conns, connect, tls, upgrade, response, idle)                                     \
+	{ "network", #net "_max_connections", T_INT, OFF(network.net.max_connections), conns, 1, 4096, NULL, 0,  \
+	  "Connections to " #net " relays at once (websocket and NIP-11); more wait their turn." },              \
+	{ "network", #net "_connect_timeout", T_DURATION, OFF(network.net.connect_timeout_ms), connect, 1000,     \
+	  3600000, NULL, 0, "Time for a " #net " relay's tunnel: SOCKS CONNECT answered, or TCP connected." },     \
+	{ "network", #net "_tls_timeout", T_DURATION, OFF(network.net.tls_timeout_ms), tls, 1000, 3600000, NULL, \
+	  0, "Time for the TLS handshake with a " #net " relay." },                                             \
+	{ "network", #net "_upgrade_timeout", T_DURATION, OFF(network.net.upgrade_timeout_ms), upgrade, 1000,    \
+	  3600000, NULL, 0, "Time for the websocket upgrade (or NIP-11 response headers) of a " #net " relay." }, \
+	{ "network", #net "_response_timeout", T_DURATION, OFF(network.net.response_timeout_ms), response, 1000, \
+	  3600000, NULL, 0, "Time for a " #net " relay's first answer to a request, or a NIP-11 body." },        \
+	{ "network", #net "_idle_timeout", T_DURATION, OFF(network.net.idle_timeout_ms), idle, 0, 86400000LL,    \
+	  NULL, 0, "Close a " #net " connection after this long without a message; 0: never." },                \
+	{ "network", #net "_allow_insecure", T_BOOL, OFF(network.net.allow_insecure), "false", NOLIM, NULL, 0,   \
+	  "Accept invalid TLS certificates (self-signed, expired, wrong name) from " #net " relays." }
+
+/* The rows of one synchronizer section (the two differ only in defaults and relay_file). */
+#define SYNC_KEYS(sec, interval, relays)                                                                           \
+	{ #sec, "interval", T_DURATION, OFF(sec.interval_ms), interval, 60000, 86400000LL * 30, NULL, 0,           \
+	  "Time between pass starts with --loop." },                                                              \
+	{ #sec, "filter", T_STR, OFF(sec.filter), "{}", NOLIM, NULL, 0,                                           \
+	  "NIP-01 filter (JSON, no since/until/limit) of the events to archive; {} is every event." },           \
+	{ #sec, "since", T_INT, OFF(sec.since), "0", 0, 4102444800LL, NULL, 0,                                    \
+	  "Oldest created_at archived (Unix seconds) for a relay without progress." },                           \
+	{ #sec, "page_limit", T_INT, OFF(sec.page_limit), "500", 1, 100000, NULL, 0,                              \
+	  "limit asked in every REQ; relays may return fewer, which the paging never takes as the end." },       \
+	{ #sec, "overlap", T_DURATION, OFF(sec.overlap_ms), "1h", 0, 86400000LL * 30, NULL, 0,                    \
+	  "Read again this far below a relay's progress, for events that reached it late." },                    \
+	{ #sec, "max_relays", T_INT, OFF(sec.max_relays), relays, 1, 10000, NULL, 0,                              \
+	  "Relays synchronized at once (each holds one connection and one batch in memory)." },                  \
+	{ #sec, "relay_budget", T_DURATION, OFF(sec.relay_budget_ms), "10m", 1000, 86400000LL, NULL, 0,           \
+	  "Time one relay may take in a pass; its progress is kept and the next pass goes on." },               \
+	{ #sec, "pass_budget", T_DURATION, OFF(sec.pass_budget_ms), "50m", 1000, 86400000LL * 7, NULL, 0,         \
+	  "Time a pass may take; relays not finished keep their progress." }
 
 /* The single table of configuration keys. Keep rows grouped by section, sections in the order above. */
 static const struct key_def keys[] = {
@@ -73,22 +112,68 @@ static const struct key_def keys[] = {
 	  "In --loop mode, serve /metrics and /health on this loopback host:port; empty: off." },
 
 	{ "database", "host", T_STR, OFF(database.host), "127.0.0.1", NOLIM, NULL, F_REQUIRED,
-	  "Server host name or address." },
+	  "Server host name, IPv4 address, or Unix socket directory (starting with /)." },
 	{ "database", "port", T_INT, OFF(database.port), "5432", 1, 65535, NULL, 0, "Server TCP port." },
 	{ "database", "name", T_STR, OFF(database.name), "brotr", NOLIM, NULL, F_REQUIRED, "Database name." },
 	{ "database", "user", T_STR, OFF(database.user), "brotr_writer", NOLIM, NULL, F_REQUIRED,
 	  "Role the services connect as." },
 	{ "database", "password", T_STR, OFF(database.password), "", NOLIM, NULL, F_SECRET,
 	  "Password of that role (secret: .env or environment only)." },
+	{ "database", "connect_timeout", T_DURATION, OFF(database.connect_timeout_ms), "10s", 2000, 600000, NULL, 0,
+	  "Give up one connection attempt after this long (whole seconds)." },
+	{ "database", "connect_wait", T_DURATION, OFF(database.connect_wait_ms), "60s", 0, 86400000LL, NULL, 0,
+	  "Keep retrying an unreachable server this long before a call fails; 0: one attempt." },
+	{ "database", "retry_max", T_DURATION, OFF(database.retry_max_ms), "30s", 250, 600000, NULL, 0,
+	  "Longest pause between attempts (the backoff starts at 250ms and doubles)." },
+	{ "database", "batch_size", T_INT, OFF(database.batch_size), "1000", 1, 100000, NULL, 0,
+	  "Rows per batch: one statement, one round trip, one transaction." },
+	{ "database", "admin_host", T_STR, OFF(database.admin_host), "", NOLIM, NULL, 0,
+	  "brotr db init: server to reach as administrator, directly rather than through PgBouncer; empty: host." },
+	{ "database", "admin_port", T_INT, OFF(database.admin_port), "0", 0, 65535, NULL, 0,
+	  "brotr db init: its port; 0: port." },
+	{ "database", "admin_user", T_STR, OFF(database.admin_user), "postgres", NOLIM, NULL, F_REQUIRED,
+	  "brotr db init: a superuser; it creates the roles, the database and the schema." },
+	{ "database", "admin_password", T_STR, OFF(database.admin_password), "", NOLIM, NULL, F_SECRET,
+	  "Its password (secret: .env or environment only)." },
 
 	{ "network", "allow_local", T_BOOL, OFF(network.allow_local), "false", NOLIM, NULL, 0,
 	  "Accept relays on loopback, private or reserved addresses and localhost (tests, labs)." },
+	NET_LIMIT_KEYS(clearnet, "100", "15s", "10s", "10s", "15s", "60s"),
+	NET_LIMIT_KEYS(tor, "30", "60s", "30s", "30s", "60s", "180s"),
+	{ "network", "max_message_size", T_SIZE, OFF(network.max_message_size), "1M", 1024, 64LL << 20, NULL, 0,
+	  "Largest websocket message accepted from a relay; larger ones are skipped, logged and counted." },
+	{ "network", "nip11_max_size", T_SIZE, OFF(network.nip11_max_size), "64K", 1024, 16LL << 20, NULL, 0,
+	  "Largest NIP-11 document accepted." },
+	{ "network", "max_tunnels", T_INT, OFF(network.max_tunnels), "256", 1, 16384, NULL, 0,
+	  "Connections through the SOCKS5 helper at once, both networks (keep it >= the max_connections sum)." },
 
 	{ "tor", "socks_proxy", T_ADDR, OFF(tor.socks_proxy), "127.0.0.1:9050", NOLIM, NULL, 0,
 	  "SOCKS5 proxy host:port for every relay connection; empty: connect directly (no .onion)." },
+	{ "tor", "isolation", T_ENUM, OFF(tor.isolation), "relay", NOLIM, "relay|connection|none", 0,
+	  "SOCKS username per relay (one Tor circuit each), per connection, or none (IsolateSOCKSAuth)." },
 
 	{ "initializer", "seed_file", T_PATH, OFF(initializer.seed_file), "data/seed_relays.txt", NOLIM, NULL,
 	  F_REQUIRED, "Relay URLs, one per line; blank lines and # comments allowed." },
+
+	{ "monitor", "interval", T_DURATION, OFF(monitor.interval_ms), "1h", 60000, 86400000LL * 30, NULL, 0,
+	  "A relay is checked again once its last snapshot is this old; also the --loop interval." },
+	{ "monitor", "max_relays", T_INT, OFF(monitor.max_relays), "0", 0, 10000000, NULL, 0,
+	  "Relays checked per pass at most (the least recently checked first); 0: every relay due." },
+	{ "monitor", "write_test", T_BOOL, OFF(monitor.write_test), "true", NOLIM, NULL, 0,
+	  "Publish a test event of an ephemeral kind to learn whether the relay accepts writes." },
+	{ "monitor", "write_kind", T_INT, OFF(monitor.write_kind), "20166", 20000, 29999, NULL, 0,
+	  "Kind of the write test event: ephemeral (20000-29999), so relays keep nothing." },
+	{ "monitor", "max_pow", T_INT, OFF(monitor.max_pow), "16", 0, 32, NULL, 0,
+	  "Highest NIP-13 difficulty mined for the write test; above it, write is recorded as not tested." },
+	{ "monitor", "private_key", T_STR, OFF(monitor.private_key), "", NOLIM, NULL, F_SECRET,
+	  "Key signing the write test (hex or nsec; secret); empty: a fresh ephemeral key per pass." },
+
+	SYNC_KEYS(synchronizer, "15m", "20"),
+
+	SYNC_KEYS(priority_synchronizer, "5m", "10"),
+	{ "priority_synchronizer", "relay_file", T_PATH, OFF(priority_synchronizer.relay_file),
+	  "data/priority_relays.txt", NOLIM, NULL, F_REQUIRED,
+	  "The relays to archive, one URL per line, whether or not the monitor found them readable." },
 };
 
 #define N_KEYS ARRAY_LEN(keys)
@@ -730,11 +815,15 @@ static void value_text(const struct config *cfg, const struct key_def *k, char *
 		snprintf(out, len, "%lld", *(const long long *)f);
 		break;
 	case T_DURATION: {
+		static const struct {
+			long long ms;
+			const char *unit;
+		} units[] = { { 86400000LL, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" }, { 1, "ms" } };
 		long long ms = *(const long long *)f;
-		if (ms % 1000)
-			snprintf(out, len, "%lldms", ms);
-		else
-			snprintf(out, len, "%llds", ms / 1000);
+		size_t u = 0;
+		while (u + 1 < ARRAY_LEN(units) && (ms == 0 ? units[u].ms != 1000 : ms % units[u].ms != 0))
+			u++;
+		snprintf(out, len, "%lld%s", ms / units[u].ms, units[u].unit);
 		break;
 	}
 	case T_BOOL:

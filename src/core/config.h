@@ -6,12 +6,36 @@
 
 #include "core/util.h"
 
+/* Limits and timeouts of one network, clearnet or tor: [network] <network>_* keys. */
+struct config_net_limits {
+	long long max_connections;
+	long long connect_timeout_ms;
+	long long tls_timeout_ms;
+	long long upgrade_timeout_ms;
+	long long response_timeout_ms;
+	long long idle_timeout_ms;
+	int allow_insecure;
+};
+
 /*
  * The effective configuration. Every field is described by one row of the key table in
  * config.c (section, name, type, default, range, flags); add a key there and here together.
  * Strings are owned by the config and never NULL (empty means unset). Durations are in
  * milliseconds, sizes in bytes. Enumerations hold the index of the value in the key's list.
  */
+/* The keys shared by [synchronizer] and [priority_synchronizer]. */
+struct config_sync {
+	long long interval_ms;
+	char *filter;              /* a NIP-01 filter as JSON, without since/until/limit */
+	long long since;           /* oldest created_at archived (Unix seconds) */
+	long long page_limit;      /* limit asked in every REQ */
+	long long overlap_ms;      /* re-read this far below a relay's progress for late arrivals */
+	long long max_relays;      /* relays at once */
+	long long relay_budget_ms; /* time per relay per pass */
+	long long pass_budget_ms;  /* time per pass */
+	char *relay_file;          /* priority synchronizer only (NULL in [synchronizer]) */
+};
+
 struct config {
 	char *path;      /* the main INI file, as given */
 	char *impl_dir;  /* the implementation directory: parent of the INI file's directory */
@@ -36,16 +60,38 @@ struct config {
 		char *name;
 		char *user;
 		char *password;
+		long long connect_timeout_ms;
+		long long connect_wait_ms;
+		long long retry_max_ms;
+		long long batch_size;
+		char *admin_host;      /* brotr db init only; empty: host */
+		long long admin_port;  /* 0: port */
+		char *admin_user;
+		char *admin_password;
 	} database;
 	struct {
 		int allow_local;
+		struct config_net_limits clearnet, tor; /* <network>_* keys */
+		long long max_message_size;
+		long long nip11_max_size;
+		long long max_tunnels;
 	} network;
 	struct {
 		char *socks_proxy;
+		int isolation;   /* 0 relay, 1 connection, 2 none */
 	} tor;
 	struct {
 		char *seed_file;
 	} initializer;
+	struct {
+		long long interval_ms;
+		long long max_relays;      /* 0: every relay due */
+		int write_test;
+		long long write_kind;
+		long long max_pow;         /* NIP-13 difficulty the write test will mine, at most */
+		char *private_key;         /* hex or nsec; empty: an ephemeral key per pass */
+	} monitor;
+	struct config_sync synchronizer, priority_synchronizer;
 
 	/* Where each value came from, indexed like the key table. */
 	struct config_origin *origins;

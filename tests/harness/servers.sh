@@ -5,8 +5,11 @@
 # refuse to run as root (initdb, postgres, pgbouncer) run as the postgres user when we are root.
 #
 # Exports after pg_start:        TEST_PGHOST TEST_PGPORT TEST_PGUSER TEST_PGPASSWORD TEST_PGSOCK
+#                                TEST_WRITER_USER TEST_WRITER_PASSWORD (the services' role; tests
+#                                that run `brotr db init` give it this password)
 # Exports after pgbouncer_start: TEST_PGBOUNCER_PORT
 # Exports after socks_start:     TEST_SOCKS_PORT
+# tool_start NAME ARGS... starts a tool from $BUILD/tools and sets TOOL_PORT, TOOL_TLS_PORT.
 
 : "${BUILD:=build}"
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
@@ -40,6 +43,8 @@ pg_start() {
 	mkdir -p "$dir"
 	[ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
 	TEST_PGPASSWORD=test-superuser-$$
+	TEST_WRITER_USER=brotr_writer
+	TEST_WRITER_PASSWORD=test-writer-$$
 	printf '%s\n' "$TEST_PGPASSWORD" >"$TEST_TMP/pgpass.txt"
 	chmod 644 "$TEST_TMP/pgpass.txt"
 	as_server_user "$PG_BIN/initdb" -D "$dir/data" -U postgres --pwfile="$TEST_TMP/pgpass.txt" \
@@ -50,6 +55,7 @@ pg_start() {
 		-o "-p $TEST_PGPORT -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" \
 		start >/dev/null || { cat "$dir/server.log" >&2; return 1; }
 	export TEST_PGHOST=127.0.0.1 TEST_PGPORT TEST_PGUSER=postgres TEST_PGPASSWORD TEST_PGSOCK=$dir
+	export TEST_WRITER_USER TEST_WRITER_PASSWORD
 }
 
 pg_stop() {
@@ -64,13 +70,23 @@ pg_restart() {
 		-o "-p $TEST_PGPORT -k $TEST_TMP/pg -c listen_addresses=127.0.0.1 -c fsync=off" >/dev/null
 }
 
+# pg_down / pg_up: stops the cluster, keeping it, and starts it again (for tests of an outage).
+pg_down() {
+	as_server_user "$PG_BIN/pg_ctl" -D "$TEST_TMP/pg/data" -m fast -w stop >/dev/null
+}
+pg_up() {
+	as_server_user "$PG_BIN/pg_ctl" -D "$TEST_TMP/pg/data" -l "$TEST_TMP/pg/server.log" -w -t 60 start \
+		-o "-p $TEST_PGPORT -k $TEST_TMP/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" \
+		>/dev/null
+}
+
 # psql_admin ARGS...: psql as the superuser over the private socket.
 psql_admin() {
 	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$TEST_PGSOCK" -p "$TEST_PGPORT" -U postgres "$@"
 }
 
 # pgbouncer_start [USER PASSWORD]...: transaction pooling in front of the cluster; the listed
-# users (plus the superuser) may log in with those passwords.
+# users (plus the superuser and the services' role) may log in with those passwords.
 pgbouncer_start() {
 	harness_tmp
 	local dir=$TEST_TMP/pgbouncer
@@ -78,6 +94,7 @@ pgbouncer_start() {
 	TEST_PGBOUNCER_PORT=$(free_port)
 	{
 		printf '"postgres" "%s"\n' "$TEST_PGPASSWORD"
+		[ -n "${TEST_WRITER_USER:-}" ] && printf '"%s" "%s"\n' "$TEST_WRITER_USER" "$TEST_WRITER_PASSWORD"
 		while [ $# -ge 2 ]; do
 			printf '"%s" "%s"\n' "$1" "$2"
 			shift 2
@@ -124,8 +141,38 @@ socks_start() {
 	export TEST_SOCKS_PORT
 }
 
+# tool_start NAME ARGS...: starts $BUILD/tools/NAME (fixture_relay, socks_logger, tcp_blackhole)
+# in the background and waits (at most 20 s) for its "ready port=P [tls_port=Q]" line. Sets
+# TOOL_PORT and TOOL_TLS_PORT; tools_stop (or harness_stop) ends it. Safe in test scripts that
+# source this file: unlike harness_stop, tools_stop leaves the run's servers alone.
+TOOL_PIDS=""
+tool_start() {
+	harness_tmp
+	local name=$1 out i line=""
+	shift
+	out=$(mktemp "$TEST_TMP/$name.XXXXXX")
+	"$BUILD/tools/$name" "$@" >"$out" 2>"$out.err" &
+	TOOL_PIDS="$TOOL_PIDS $!"
+	for i in $(seq 1 200); do
+		line=$(head -n 1 "$out")
+		[ -n "$line" ] && break
+		sleep 0.1
+	done
+	TOOL_PORT=$(printf '%s' "$line" | sed -n 's/^ready port=\([0-9]*\).*/\1/p')
+	TOOL_TLS_PORT=$(printf '%s' "$line" | sed -n 's/.*tls_port=\([0-9-]*\).*/\1/p')
+	[ -n "$TOOL_PORT" ] || { echo "$name did not start: $(cat "$out.err")" >&2; return 1; }
+}
+
+tools_stop() {
+	local p
+	for p in $TOOL_PIDS; do kill "$p" 2>/dev/null; done
+	TOOL_PIDS=""
+	return 0
+}
+
 harness_stop() {
 	local p
+	tools_stop
 	for p in $HARNESS_PIDS; do kill "$p" 2>/dev/null; done
 	pgbouncer_stop
 	pg_stop

@@ -1,4 +1,4 @@
-/* nip11.c — parsing a relay information document field by field; a wrongly typed field is dropped and noted. */
+/* nip11_doc.c — parsing a relay information document field by field; a wrongly typed field is dropped and noted. */
 #include "nostr/nip11.h"
 #include "nostr/nip11_shape.h"
 

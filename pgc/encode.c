@@ -1,0 +1,151 @@
+/* encode.c — PostgreSQL array literals for array parameters, UTF-8 and U+0000 checks. */
+#include "encode.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void pgarr_init(struct pgarr *a)
+{
+	buf_init(&a->buf);
+	a->n = 0;
+}
+
+void pgarr_free(struct pgarr *a)
+{
+	buf_free(&a->buf);
+	a->n = 0;
+}
+
+void pgarr_begin(struct pgarr *a)
+{
+	buf_reset(&a->buf);
+	a->n = 0;
+	buf_putc(&a->buf, '{');
+}
+
+static void separator(struct pgarr *a)
+{
+	if (a->n++ > 0)
+		buf_putc(&a->buf, ',');
+}
+
+int pgarr_text(struct pgarr *a, const char *s, size_t len)
+{
+	if (len > 0 && memchr(s, '\0', len))
+		return -1;
+	separator(a);
+	/* Worst case every byte is escaped, plus the quotes. */
+	if (buf_reserve(&a->buf, 2 * len + 2) < 0)
+		return 0; /* the buffer is marked failed; pgarr_end reports it */
+	char *o = a->buf.data + a->buf.len;
+	*o++ = '"';
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '"' || c == '\\')
+			*o++ = '\\';
+		*o++ = c;
+	}
+	*o++ = '"';
+	a->buf.len = (size_t)(o - a->buf.data);
+	a->buf.data[a->buf.len] = '\0';
+	return 0;
+}
+
+void pgarr_null(struct pgarr *a)
+{
+	separator(a);
+	buf_puts(&a->buf, "NULL");
+}
+
+void pgarr_int(struct pgarr *a, long long v)
+{
+	char tmp[24];
+	int l = snprintf(tmp, sizeof(tmp), "%lld", v);
+	separator(a);
+	buf_append(&a->buf, tmp, (size_t)l);
+}
+
+void pgarr_bool(struct pgarr *a, int v)
+{
+	separator(a);
+	buf_putc(&a->buf, v ? 't' : 'f');
+}
+
+void pgarr_hex(struct pgarr *a, const unsigned char *p, size_t n)
+{
+	separator(a);
+	if (buf_reserve(&a->buf, 2 * n) < 0)
+		return;
+	hex_encode(p, n, a->buf.data + a->buf.len);
+	a->buf.len += 2 * n;
+}
+
+const char *pgarr_end(struct pgarr *a)
+{
+	buf_putc(&a->buf, '}');
+	return a->buf.failed ? NULL : a->buf.data;
+}
+
+int utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	while (i < len) {
+		unsigned char c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t need;
+		unsigned lo = 0x80, hi = 0xBF; /* allowed range of the first continuation byte */
+		if (c >= 0xC2 && c <= 0xDF) {
+			need = 1;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			need = 2;
+			if (c == 0xE0)
+				lo = 0xA0; /* no overlong forms */
+			else if (c == 0xED)
+				hi = 0x9F; /* no surrogates */
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			need = 3;
+			if (c == 0xF0)
+				lo = 0x90;
+			else if (c == 0xF4)
+				hi = 0x8F; /* nothing above U+10FFFF */
+		} else {
+			return 0;
+		}
+		if (len - i <= need)
+			return 0;
+		if (s[i + 1] < lo || s[i + 1] > hi)
+			return 0;
+		for (size_t k = 2; k <= need; k++)
+			if ((s[i + k] & 0xC0) != 0x80)
+				return 0;
+		i += need + 1;
+	}
+	return 1;
+}
+
+int json_has_nul(const char *s, size_t len)
+{
+	int in_string = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '\0')
+			return 1;
+		if (!in_string) {
+			if (c == '"')
+				in_string = 1;
+			continue;
+		}
+		if (c == '"') {
+			in_string = 0;
+		} else if (c == '\\' && i + 1 < len) {
+			if (s[i + 1] == 'u' && i + 5 < len && memcmp(s + i + 2, "0000", 4) == 0)
+				return 1;
+			i++; /* skip the escaped character, so \\u0000 is a backslash then "u0000" */
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,44 @@
+/* encode.h — the one encoder of array parameters (PostgreSQL array literals) and the text checks
+ * that decide what can be sent at all. Internal to pgc/ (tests use it too); no SQL here. */
+#ifndef BROTR_PGC_ENCODE_H
+#define BROTR_PGC_ENCODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/util.h"
+
+/*
+ * A PostgreSQL array literal being built: "{" elements separated by "," "}". Text elements are
+ * always double-quoted with '"' and '\' backslash-escaped, so braces, commas, spaces, the word
+ * NULL and any UTF-8 come through unchanged; NULL is the bare word. The result is passed as a
+ * parameter (never pasted into SQL) and cast to text[], jsonb[], bigint[], integer[],
+ * boolean[] by the statement.
+ */
+struct pgarr {
+	struct buf buf;
+	size_t n; /* elements so far */
+};
+
+void pgarr_init(struct pgarr *a);
+void pgarr_free(struct pgarr *a);
+/* Empties the array ("{" written), keeping the memory. */
+void pgarr_begin(struct pgarr *a);
+/* Adds a text element. Returns 0, or -1 when s holds a NUL byte (nothing added). */
+int pgarr_text(struct pgarr *a, const char *s, size_t len);
+void pgarr_null(struct pgarr *a);
+void pgarr_int(struct pgarr *a, long long v);
+void pgarr_bool(struct pgarr *a, int v);
+/* Adds the lower-case hex of n bytes as a text element (decoded by decode(x, 'hex')). */
+void pgarr_hex(struct pgarr *a, const unsigned char *p, size_t n);
+/* Closes the literal. Returns the NUL-terminated text, or NULL when memory ran out. */
+const char *pgarr_end(struct pgarr *a);
+
+/* 1 when s[0..len) is well-formed UTF-8 as PostgreSQL accepts it (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF). NUL bytes are well-formed here; check them apart. */
+int utf8_valid(const char *s, size_t len);
+
+/* 1 when the JSON text holds U+0000: a raw NUL byte, or a \u0000 escape inside a string. */
+int json_has_nul(const char *s, size_t len);
+
+#endif

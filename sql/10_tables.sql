@@ -1,0 +1,124 @@
+-- 10_tables.sql — the tables and their indexes, common to bigbrotr and lilbrotr.
+--
+-- Times are Unix seconds (bigint), like Nostr's created_at. Binary identifiers (event ids,
+-- public keys, signatures, content hashes) are bytea of their exact length.
+-- Every index names the query it exists for. Foreign keys are kept on the low-volume tables
+-- (metadata, progress) and left out of events_relays, the hottest table: an RI check per row
+-- would cost a lookup and a row lock on events for every association; the procedures, the
+-- only writers, insert an event and its associations in the same statement.
+
+-- The schema version `brotr db check` compares with the binary's (DB_SCHEMA_VERSION in
+-- pgc/db.h), the implementation, and the checksum of the init SQL that produced it.
+CREATE TABLE IF NOT EXISTS brotr_schema (
+	singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+	version    integer NOT NULL,
+	variant    text NOT NULL CHECK (variant IN ('bigbrotr', 'lilbrotr')),
+	checksum   text NOT NULL,
+	applied_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Relays. The URL is the normalised relay URL; 2048 bytes at most (DB_URL_MAX), which keeps
+-- every btree entry that holds it (here, events_relays, relay_metadata) under the 2704-byte limit.
+CREATE TABLE IF NOT EXISTS relays (
+	url         text PRIMARY KEY CHECK (octet_length(url) BETWEEN 1 AND 2048),
+	network     text NOT NULL CHECK (network IN ('clearnet', 'tor')),
+	inserted_at bigint NOT NULL
+);
+-- relays_pkey: insert_relay(_batch) ON CONFLICT; relays_due_for_monitoring (keyset order by url).
+
+-- Events. Columns are ordered so that no alignment padding is needed (id and pubkey are
+-- 33 bytes on disk each, then a 4-byte kind, then the 8-byte created_at).
+-- tags, content and sig are NULL in lilbrotr (it keeps tagvalues only); bigbrotr makes them
+-- NOT NULL in its own init file.
+-- tagvalues: the values (second element) of the single-letter tags, for NIP-01 tag filters;
+-- values longer than 2048 bytes are left out (they stay in tags) so that no GIN entry can
+-- exceed the index row limit. Computed by tags_to_tagvalues() inside insert_event_batch.
+CREATE TABLE IF NOT EXISTS events (
+	id         bytea PRIMARY KEY CHECK (octet_length(id) = 32),
+	pubkey     bytea NOT NULL CHECK (octet_length(pubkey) = 32),
+	kind       integer NOT NULL,
+	created_at bigint NOT NULL,
+	tags       jsonb,
+	tagvalues  text[] NOT NULL,
+	content    text,
+	sig        bytea CHECK (octet_length(sig) = 64)
+);
+-- events_pkey: insert_event_batch ON CONFLICT (deduplication); relay_last_event_timestamp
+-- (join from events_relays); delete_orphan_events (delete by id).
+CREATE INDEX IF NOT EXISTS events_tagvalues_idx ON events USING gin (tagvalues);
+-- events_tagvalues_idx: tag filters (`WHERE tagvalues @> ARRAY[...]`, NIP-01 #e/#p/#t...)
+-- run by analysts through brotr_reader and by any read API over the archive.
+
+-- Which relay served which event, and when brotr first saw it there.
+CREATE TABLE IF NOT EXISTS events_relays (
+	event_id  bytea NOT NULL,
+	relay_url text NOT NULL,
+	seen_at   bigint NOT NULL,
+	PRIMARY KEY (event_id, relay_url)
+);
+-- events_relays_pkey: insert_event_batch ON CONFLICT (seen_at stays the first sighting);
+-- delete_orphan_events (NOT EXISTS by event_id, the leading column).
+
+-- NIP-11 relay information documents, deduplicated by id = sha256 of the canonical JSON
+-- document (computed by the caller). Unknown top-level keys are kept in extra_fields.
+CREATE TABLE IF NOT EXISTS nip11 (
+	id               bytea PRIMARY KEY CHECK (octet_length(id) = 32),
+	name             text,
+	description      text,
+	banner           text,
+	icon             text,
+	pubkey           text,
+	contact          text,
+	supported_nips   jsonb,
+	software         text,
+	version          text,
+	privacy_policy   text,
+	terms_of_service text,
+	limitation       jsonb,
+	extra_fields     jsonb
+);
+-- nip11_pkey: insert_relay_metadata_batch ON CONFLICT; relay_metadata_latest (join).
+
+-- NIP-66 check results, deduplicated the same way. writable NULL: not tested. RTTs in ms.
+-- extra holds the other keys of the document (for example why a relay was not readable).
+CREATE TABLE IF NOT EXISTS nip66 (
+	id        bytea PRIMARY KEY CHECK (octet_length(id) = 32),
+	openable  boolean,
+	readable  boolean,
+	writable  boolean,
+	rtt_open  integer,
+	rtt_read  integer,
+	rtt_write integer,
+	extra     jsonb
+);
+-- nip66_pkey: insert_relay_metadata_batch ON CONFLICT; relay_metadata_latest (join).
+
+-- One snapshot per relay per monitor pass, failures included.
+CREATE TABLE IF NOT EXISTS relay_metadata (
+	relay_url     text NOT NULL REFERENCES relays (url),
+	generated_at  bigint NOT NULL,
+	connection_ok boolean NOT NULL,
+	nip11_ok      boolean NOT NULL,
+	nip11_id      bytea REFERENCES nip11 (id),
+	nip66_id      bytea REFERENCES nip66 (id),
+	PRIMARY KEY (relay_url, generated_at)
+);
+-- relay_metadata_pkey: the latest snapshot of a relay (ORDER BY generated_at DESC LIMIT 1 per
+-- relay) in relay_metadata_latest, readable_relays and relays_due_for_monitoring.
+
+-- Durable synchronizer progress. Every event of the relay with created_at <= synced_until that
+-- matches the synchronizer's filter is committed in events/events_relays (NULL: nothing yet).
+-- The synchronizer pages backwards from a top time; while such a walk is under way, every event
+-- in [walk_from, walk_top] is committed too. Progress moves in the same statement (so the same
+-- transaction) as the events that justify it (insert_event_batch), so an interrupted pass
+-- redoes at most the page it had not committed.
+CREATE TABLE IF NOT EXISTS relay_sync_progress (
+	relay_url    text PRIMARY KEY REFERENCES relays (url),
+	synced_until bigint,
+	walk_top     bigint,
+	walk_from    bigint,
+	updated_at   bigint NOT NULL,
+	CHECK ((walk_top IS NULL) = (walk_from IS NULL) AND walk_from <= walk_top)
+);
+-- relay_sync_progress_pkey: the upsert in insert_event_batch/set_relay_sync_progress and the
+-- synchronizer's read of one relay's progress.

@@ -1,0 +1,342 @@
+-- 20_functions.sql — the procedures the services call, common to bigbrotr and lilbrotr.
+--
+-- insert_event_batch, the one procedure whose body differs, is defined by each implementation
+-- (implementations/*/config/postgres/init/10_*.sql) with the signature documented below.
+--
+-- Conventions:
+--   * Each write procedure has a batch form taking arrays (one statement, so one round trip and
+--     one transaction) and a single form that calls it. They return counts.
+--   * Writes are idempotent: ON CONFLICT DO NOTHING everywhere, progress only moves forward.
+--     Re-running a batch whose outcome was lost with the connection is always safe.
+--   * Rows are inserted in key order, so concurrent batches lock keys in the same order and
+--     cannot deadlock on each other.
+--   * Write procedures are SECURITY DEFINER (they run as brotr_owner) with a fixed search_path:
+--     brotr_writer can call them without holding INSERT, UPDATE or DELETE on any table.
+--   * Binary values (ids, keys, signatures, hashes) are passed as lower-case hex text.
+
+-- The values of the single-letter tags (["e", "<id>", ...] gives "<id>") for the GIN index.
+-- Values over 2048 bytes are skipped: a GIN entry cannot exceed ~2.7 kB, and no tag filter
+-- asks for such a value; they remain in tags (bigbrotr).
+CREATE OR REPLACE FUNCTION tags_to_tagvalues(p_tags jsonb) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+	SELECT coalesce(array_agg(t ->> 1), '{}')
+	FROM jsonb_array_elements(CASE WHEN jsonb_typeof(p_tags) = 'array' THEN p_tags ELSE '[]' END) AS t
+	WHERE jsonb_typeof(t) = 'array' AND length(t ->> 0) = 1 AND octet_length(t ->> 1) <= 2048
+$$;
+
+-- An integer or boolean member of a JSON document, or NULL when absent or of another type.
+CREATE OR REPLACE FUNCTION jsonb_member_int(p_doc jsonb, p_key text) RETURNS integer
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+	SELECT CASE WHEN jsonb_typeof(p_doc) = 'object' AND jsonb_typeof(p_doc -> p_key) = 'number'
+	             AND (p_doc ->> p_key)::numeric BETWEEN -2147483648 AND 2147483647
+	       THEN round((p_doc ->> p_key)::numeric)::integer END
+$$;
+
+CREATE OR REPLACE FUNCTION jsonb_member_bool(p_doc jsonb, p_key text) RETURNS boolean
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+	SELECT CASE WHEN jsonb_typeof(p_doc) = 'object' AND jsonb_typeof(p_doc -> p_key) = 'boolean'
+	       THEN (p_doc -> p_key)::boolean END
+$$;
+
+-- Records a relay's synchronizer progress (creating the relay if unknown) and returns it.
+--   p_synced_until: everything up to it is archived; it never moves back; NULL leaves it.
+--   p_walk_top, p_walk_from: a walk paging backwards from p_walk_top has archived everything
+--   down to p_walk_from. The same walk only moves down; another top starts a new walk; a NULL
+--   top ends the walk (the caller moves synced_until to the top it completed).
+CREATE OR REPLACE FUNCTION set_relay_sync_progress(p_relay_url text, p_network text, p_synced_until bigint,
+	p_walk_top bigint, p_walk_from bigint,
+	OUT synced_until bigint, OUT walk_top bigint, OUT walk_from bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+BEGIN
+	INSERT INTO relays AS r (url, network, inserted_at)
+	VALUES (p_relay_url, p_network, extract(epoch FROM now())::bigint)
+	ON CONFLICT (url) DO NOTHING;
+	INSERT INTO relay_sync_progress AS p (relay_url, synced_until, walk_top, walk_from, updated_at)
+	VALUES (p_relay_url, p_synced_until, p_walk_top, CASE WHEN p_walk_top IS NOT NULL THEN p_walk_from END,
+		extract(epoch FROM now())::bigint)
+	ON CONFLICT (relay_url) DO UPDATE
+		SET synced_until = greatest(p.synced_until, excluded.synced_until),
+		    walk_top = excluded.walk_top,
+		    walk_from = CASE WHEN p.walk_top = excluded.walk_top THEN least(p.walk_from, excluded.walk_from)
+		                     ELSE excluded.walk_from END,
+		    updated_at = excluded.updated_at
+	RETURNING p.synced_until, p.walk_top, p.walk_from INTO synced_until, walk_top, walk_from;
+END
+$$;
+
+-- The part of insert_event_batch every implementation shares, run after it stored the events:
+-- the relay if unknown, each (event, relay) association not yet known with seen_at (so the
+-- first sighting is kept), and, when a progress argument is given, the progress. Not granted
+-- to the services: they reach it only through insert_event_batch.
+CREATE OR REPLACE FUNCTION record_relay_events(p_relay_url text, p_network text, p_seen_at bigint, p_ids text[],
+	p_synced_until bigint, p_walk_top bigint, p_walk_from bigint,
+	OUT associated integer, OUT synced_until bigint, OUT walk_top bigint, OUT walk_from bigint)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	INSERT INTO relays (url, network, inserted_at)
+	VALUES (p_relay_url, p_network, p_seen_at)
+	ON CONFLICT (url) DO NOTHING;
+	WITH ins AS (
+		INSERT INTO events_relays (event_id, relay_url, seen_at)
+		SELECT decode(e.id, 'hex'), p_relay_url, p_seen_at
+		FROM unnest(p_ids) AS e(id)
+		ORDER BY e.id
+		ON CONFLICT (event_id, relay_url) DO NOTHING
+		RETURNING 1)
+	SELECT count(*) INTO associated FROM ins;
+	IF p_synced_until IS NOT NULL OR p_walk_top IS NOT NULL THEN
+		SELECT p.synced_until, p.walk_top, p.walk_from INTO synced_until, walk_top, walk_from
+		FROM set_relay_sync_progress(p_relay_url, p_network, p_synced_until, p_walk_top, p_walk_from) AS p;
+	END IF;
+END
+$$;
+
+-- Relays. Rows with an empty or over-long URL (over 2048 bytes) or an unknown network are
+-- rejected and counted; the others are inserted or counted as already known.
+CREATE OR REPLACE FUNCTION insert_relay_batch(p_urls text[], p_networks text[], p_inserted_at bigint,
+	OUT inserted integer, OUT duplicates integer, OUT rejected integer)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+DECLARE
+	v_valid integer;
+BEGIN
+	SELECT count(*) INTO v_valid
+	FROM unnest(p_urls, p_networks) AS u(url, network)
+	WHERE octet_length(u.url) BETWEEN 1 AND 2048 AND u.network IN ('clearnet', 'tor');
+	WITH ins AS (
+		INSERT INTO relays (url, network, inserted_at)
+		SELECT u.url, u.network, p_inserted_at
+		FROM unnest(p_urls, p_networks) AS u(url, network)
+		WHERE octet_length(u.url) BETWEEN 1 AND 2048 AND u.network IN ('clearnet', 'tor')
+		ORDER BY u.url
+		ON CONFLICT (url) DO NOTHING
+		RETURNING 1)
+	SELECT count(*) INTO inserted FROM ins;
+	duplicates := v_valid - inserted;
+	rejected := coalesce(cardinality(p_urls), 0) - v_valid;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION insert_relay(p_url text, p_network text, p_inserted_at bigint,
+	OUT inserted integer, OUT duplicates integer, OUT rejected integer)
+LANGUAGE sql
+AS $$
+	SELECT * FROM insert_relay_batch(ARRAY[p_url], ARRAY[p_network], p_inserted_at)
+$$;
+
+-- The single form of insert_event_batch (each implementation defines the batch form):
+--   insert_event_batch(p_relay_url text, p_network text, p_seen_at bigint,
+--                      p_ids text[], p_pubkeys text[], p_created_at bigint[], p_kinds integer[],
+--                      p_tags jsonb[], p_contents text[], p_sigs text[],
+--                      p_synced_until bigint, p_walk_top bigint, p_walk_from bigint,
+--                      OUT inserted integer, OUT duplicates integer, OUT associated integer,
+--                      OUT synced_until bigint, OUT walk_top bigint, OUT walk_from bigint)
+-- inserts every event not yet stored (duplicates: already stored, or twice in the batch), then
+-- calls record_relay_events for the relay, the associations and the progress: all in one
+-- statement, so all or nothing.
+CREATE OR REPLACE FUNCTION insert_event(p_relay_url text, p_network text, p_seen_at bigint,
+	p_id text, p_pubkey text, p_created_at bigint, p_kind integer, p_tags jsonb, p_content text,
+	p_sig text,
+	OUT inserted integer, OUT duplicates integer, OUT associated integer)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	SELECT b.inserted, b.duplicates, b.associated
+	INTO inserted, duplicates, associated
+	FROM insert_event_batch(p_relay_url, p_network, p_seen_at, ARRAY[p_id], ARRAY[p_pubkey],
+		ARRAY[p_created_at], ARRAY[p_kind], ARRAY[p_tags], ARRAY[p_content], ARRAY[p_sig],
+		NULL, NULL, NULL) AS b;
+END
+$$;
+
+-- Monitor snapshots. NIP-11 and NIP-66 documents arrive as canonical JSON with their id (the
+-- sha256 the caller computed over that JSON); identical documents share one row. A snapshot
+-- row is rejected (and counted) when its relay URL or network is invalid.
+--   NIP-11: the known top-level keys go to their columns, the rest to extra_fields.
+--   NIP-66: openable, readable, writable (booleans), rtt_open, rtt_read, rtt_write (integer
+--           milliseconds) go to their columns, the rest to extra.
+CREATE OR REPLACE FUNCTION insert_relay_metadata_batch(
+	p_relay_urls text[], p_networks text[], p_generated_at bigint[], p_connection_ok boolean[],
+	p_nip11_ok boolean[], p_nip11_ids text[], p_nip11_docs jsonb[], p_nip66_ids text[], p_nip66_docs jsonb[],
+	OUT inserted integer, OUT duplicates integer, OUT rejected integer,
+	OUT nip11_inserted integer, OUT nip66_inserted integer)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+DECLARE
+	v_valid integer;
+BEGIN
+	SELECT count(*) INTO v_valid
+	FROM unnest(p_relay_urls, p_networks, p_generated_at) AS m(url, network, generated_at)
+	WHERE octet_length(m.url) BETWEEN 1 AND 2048 AND m.network IN ('clearnet', 'tor')
+	  AND m.generated_at IS NOT NULL;
+
+	INSERT INTO relays (url, network, inserted_at)
+	SELECT DISTINCT ON (m.url) m.url, m.network, m.generated_at
+	FROM unnest(p_relay_urls, p_networks, p_generated_at) AS m(url, network, generated_at)
+	WHERE octet_length(m.url) BETWEEN 1 AND 2048 AND m.network IN ('clearnet', 'tor')
+	  AND m.generated_at IS NOT NULL
+	ORDER BY m.url
+	ON CONFLICT (url) DO NOTHING;
+
+	WITH ins AS (
+		INSERT INTO nip11 (id, name, description, banner, icon, pubkey, contact, supported_nips,
+			software, version, privacy_policy, terms_of_service, limitation, extra_fields)
+		SELECT DISTINCT ON (d.id) decode(d.id, 'hex'), d.doc ->> 'name', d.doc ->> 'description',
+			d.doc ->> 'banner', d.doc ->> 'icon', d.doc ->> 'pubkey', d.doc ->> 'contact',
+			d.doc -> 'supported_nips', d.doc ->> 'software', d.doc ->> 'version',
+			d.doc ->> 'privacy_policy', d.doc ->> 'terms_of_service', d.doc -> 'limitation',
+			CASE WHEN jsonb_typeof(d.doc) = 'object'
+			     THEN nullif(d.doc - ARRAY['name', 'description', 'banner', 'icon', 'pubkey', 'contact',
+					'supported_nips', 'software', 'version', 'privacy_policy', 'terms_of_service',
+					'limitation'], '{}')
+			     ELSE d.doc END
+		FROM unnest(p_nip11_ids, p_nip11_docs) AS d(id, doc)
+		WHERE d.id IS NOT NULL AND d.doc IS NOT NULL
+		ORDER BY d.id
+		ON CONFLICT (id) DO NOTHING
+		RETURNING 1)
+	SELECT count(*) INTO nip11_inserted FROM ins;
+
+	WITH ins AS (
+		INSERT INTO nip66 (id, openable, readable, writable, rtt_open, rtt_read, rtt_write, extra)
+		SELECT DISTINCT ON (d.id) decode(d.id, 'hex'), jsonb_member_bool(d.doc, 'openable'),
+			jsonb_member_bool(d.doc, 'readable'), jsonb_member_bool(d.doc, 'writable'),
+			jsonb_member_int(d.doc, 'rtt_open'), jsonb_member_int(d.doc, 'rtt_read'),
+			jsonb_member_int(d.doc, 'rtt_write'),
+			CASE WHEN jsonb_typeof(d.doc) = 'object'
+			     THEN nullif(d.doc - ARRAY['openable', 'readable', 'writable', 'rtt_open', 'rtt_read',
+					'rtt_write'], '{}')
+			     ELSE d.doc END
+		FROM unnest(p_nip66_ids, p_nip66_docs) AS d(id, doc)
+		WHERE d.id IS NOT NULL AND d.doc IS NOT NULL
+		ORDER BY d.id
+		ON CONFLICT (id) DO NOTHING
+		RETURNING 1)
+	SELECT count(*) INTO nip66_inserted FROM ins;
+
+	WITH ins AS (
+		INSERT INTO relay_metadata (relay_url, generated_at, connection_ok, nip11_ok, nip11_id, nip66_id)
+		SELECT m.url, m.generated_at, coalesce(m.connection_ok, false), coalesce(m.nip11_ok, false),
+			decode(m.nip11_id, 'hex'), decode(m.nip66_id, 'hex')
+		FROM unnest(p_relay_urls, p_networks, p_generated_at, p_connection_ok, p_nip11_ok, p_nip11_ids,
+			p_nip66_ids) AS m(url, network, generated_at, connection_ok, nip11_ok, nip11_id, nip66_id)
+		WHERE octet_length(m.url) BETWEEN 1 AND 2048 AND m.network IN ('clearnet', 'tor')
+		  AND m.generated_at IS NOT NULL
+		ORDER BY m.url, m.generated_at
+		ON CONFLICT (relay_url, generated_at) DO NOTHING
+		RETURNING 1)
+	SELECT count(*) INTO inserted FROM ins;
+
+	duplicates := v_valid - inserted;
+	rejected := coalesce(cardinality(p_relay_urls), 0) - v_valid;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION insert_relay_metadata(p_relay_url text, p_network text, p_generated_at bigint,
+	p_connection_ok boolean, p_nip11_ok boolean, p_nip11_id text, p_nip11_doc jsonb, p_nip66_id text,
+	p_nip66_doc jsonb,
+	OUT inserted integer, OUT duplicates integer, OUT rejected integer,
+	OUT nip11_inserted integer, OUT nip66_inserted integer)
+LANGUAGE sql
+AS $$
+	SELECT * FROM insert_relay_metadata_batch(ARRAY[p_relay_url], ARRAY[p_network], ARRAY[p_generated_at],
+		ARRAY[p_connection_ok], ARRAY[p_nip11_ok], ARRAY[p_nip11_id], ARRAY[p_nip11_doc],
+		ARRAY[p_nip66_id], ARRAY[p_nip66_doc])
+$$;
+
+-- Deletes up to p_limit events that no relay association refers to any more (after an
+-- operator removed associations). Candidates are found without blocking anyone; then a SHARE
+-- lock on events_relays (it waits for in-flight batches and holds new ones back for the
+-- duration of the delete by key) guarantees that no association is added to a deleted event.
+CREATE OR REPLACE FUNCTION delete_orphan_events(p_limit integer, OUT deleted integer)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+DECLARE
+	v_ids bytea[];
+BEGIN
+	SELECT array_agg(e.id) INTO v_ids
+	FROM (SELECT id FROM events
+	      WHERE NOT EXISTS (SELECT 1 FROM events_relays er WHERE er.event_id = events.id)
+	      LIMIT greatest(p_limit, 0)) AS e;
+	deleted := 0;
+	IF v_ids IS NULL THEN
+		RETURN;
+	END IF;
+	LOCK TABLE events_relays IN SHARE MODE;
+	DELETE FROM events e
+	WHERE e.id = ANY (v_ids)
+	  AND NOT EXISTS (SELECT 1 FROM events_relays er WHERE er.event_id = e.id);
+	GET DIAGNOSTICS deleted = ROW_COUNT;
+END
+$$;
+
+-- The monitor's work list: relays never checked or whose latest snapshot is older than
+-- p_checked_before, in URL order after p_after (keyset paging), at most p_limit of them.
+CREATE OR REPLACE FUNCTION relays_due_for_monitoring(p_checked_before bigint, p_after text, p_limit integer)
+RETURNS TABLE (url text, network text, checked_at bigint)
+LANGUAGE sql STABLE
+AS $$
+	SELECT r.url, r.network, m.generated_at
+	FROM relays r
+	LEFT JOIN LATERAL (SELECT rm.generated_at FROM relay_metadata rm
+	                   WHERE rm.relay_url = r.url
+	                   ORDER BY rm.generated_at DESC LIMIT 1) AS m ON true
+	WHERE r.url > coalesce(p_after, '')
+	  AND (m.generated_at IS NULL OR m.generated_at < p_checked_before)
+	ORDER BY r.url
+	LIMIT greatest(p_limit, 0)
+$$;
+
+-- Records the schema version, the implementation and the checksum `brotr db init` put in
+-- brotr.checksum. Refuses to turn one implementation's database into the other's.
+CREATE OR REPLACE PROCEDURE brotr_record_schema(p_variant text)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	v_old text;
+BEGIN
+	SELECT variant INTO v_old FROM brotr_schema;
+	IF v_old IS NOT NULL AND v_old <> p_variant THEN
+		RAISE EXCEPTION 'database % holds a % schema; it cannot become %', current_database(), v_old, p_variant;
+	END IF;
+	INSERT INTO brotr_schema AS s (version, variant, checksum)
+	VALUES (1, p_variant, coalesce(current_setting('brotr.checksum', true), ''))
+	ON CONFLICT (singleton) DO UPDATE
+		SET version = excluded.version, variant = excluded.variant, checksum = excluded.checksum,
+		    applied_at = now();
+END
+$$;
+
+-- Administration, used by `brotr db init` as the administrator (SECURITY INVOKER: it needs
+-- CREATEROLE, which brotr_owner and brotr_writer do not have). Makes p_role a login role that
+-- belongs to brotr_writer; sets its password to p_secret (a SCRAM verifier) unless NULL.
+-- Returns what it changed, or '' when nothing.
+CREATE OR REPLACE FUNCTION brotr_ensure_login(p_role text, p_secret text) RETURNS text
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	v_done text[] := '{}';
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = p_role) THEN
+		EXECUTE format('CREATE ROLE %I LOGIN', p_role);
+		v_done := array_append(v_done, 'role created');
+	ELSIF NOT (SELECT rolcanlogin FROM pg_roles WHERE rolname = p_role) THEN
+		EXECUTE format('ALTER ROLE %I LOGIN', p_role);
+		v_done := array_append(v_done, 'login enabled');
+	END IF;
+	IF p_secret IS NOT NULL THEN
+		EXECUTE format('ALTER ROLE %I PASSWORD %L', p_role, p_secret);
+		v_done := array_append(v_done, 'password set');
+	END IF;
+	IF p_role <> 'brotr_writer' AND NOT pg_has_role(p_role, 'brotr_writer', 'MEMBER') THEN
+		EXECUTE format('GRANT brotr_writer TO %I', p_role);
+		v_done := array_append(v_done, 'granted brotr_writer');
+	END IF;
+	RETURN array_to_string(v_done, ', ');
+END
+$$;

@@ -1,0 +1,36 @@
+-- 90_grants.sql — privileges, applied last (after the implementation's own procedures).
+--
+-- brotr_writer: EXECUTE on the procedures and read functions, SELECT on what the services
+-- read. No INSERT, UPDATE, DELETE or TRUNCATE on any table (the SECURITY DEFINER procedures
+-- write), no CREATE anywhere. brotr_reader: SELECT on every table and view, the read functions.
+
+REVOKE ALL ON brotr_schema, relays, events, events_relays, nip11, nip66, relay_metadata,
+	relay_sync_progress, relay_metadata_latest, readable_relays, relay_last_event_timestamp
+	FROM PUBLIC, brotr_writer, brotr_reader;
+
+GRANT SELECT ON brotr_schema, relays, nip11, nip66, relay_metadata, relay_sync_progress,
+	relay_metadata_latest, readable_relays, relay_last_event_timestamp
+	TO brotr_writer;
+
+GRANT SELECT ON brotr_schema, relays, events, events_relays, nip11, nip66, relay_metadata,
+	relay_sync_progress, relay_metadata_latest, readable_relays, relay_last_event_timestamp
+	TO brotr_reader;
+
+GRANT EXECUTE ON FUNCTION
+	insert_event(text, text, bigint, text, text, bigint, integer, jsonb, text, text),
+	insert_event_batch(text, text, bigint, text[], text[], bigint[], integer[], jsonb[], text[], text[], bigint,
+		bigint, bigint),
+	insert_relay(text, text, bigint),
+	insert_relay_batch(text[], text[], bigint),
+	insert_relay_metadata(text, text, bigint, boolean, boolean, text, jsonb, text, jsonb),
+	insert_relay_metadata_batch(text[], text[], bigint[], boolean[], boolean[], text[], jsonb[], text[], jsonb[]),
+	delete_orphan_events(integer),
+	set_relay_sync_progress(text, text, bigint, bigint, bigint)
+	TO brotr_writer;
+
+GRANT EXECUTE ON FUNCTION
+	relays_due_for_monitoring(bigint, text, integer),
+	tags_to_tagvalues(jsonb),
+	jsonb_member_int(jsonb, text),
+	jsonb_member_bool(jsonb, text)
+	TO brotr_writer, brotr_reader;

@@ -1,0 +1,22 @@
+/* check.h — `brotr relay check`: open, read and NIP-11 of each relay through the configured path, one line each. */
+#ifndef BROTR_NET_CHECK_H
+#define BROTR_NET_CHECK_H
+
+#include <stdio.h>
+
+#include "core/config.h"
+#include "core/log.h"
+
+/*
+ * Checks every URL concurrently within the configured limits: opens a websocket (open RTT),
+ * sends ["REQ",<id>,{"limit":1}] and waits for EVENT or EOSE (read RTT), and fetches the
+ * NIP-11 document. Writes one line per URL, in the order given, to out:
+ *   URL network=clearnet open_ms=N read_ms=N nip11_ms=N name="..."
+ *   URL network=tor failed=open error=socks reason="SOCKS: ... (0xF0)" nip11_error=...
+ * A relay "answered" when both open and read succeeded; the NIP-11 result is reported but
+ * does not decide. Returns 0 when every relay answered, 1 otherwise (or when the network
+ * layer cannot start, reported on stderr).
+ */
+int relay_check_run(const struct config *cfg, const struct logger *lg, int n_urls, char **urls, FILE *out);
+
+#endif

@@ -1,0 +1,13 @@
+/* error.c — names of the network failure categories. */
+#include "net/error.h"
+
+const char *net_error_name(enum net_error e)
+{
+	static const char *const names[] = {
+		"ok", "url", "limit", "dns", "local", "proxy", "socks", "connect",
+		"tls", "http", "timeout", "protocol", "closed", "stopped",
+	};
+	if ((unsigned)e < sizeof(names) / sizeof(names[0]))
+		return names[e];
+	return "unknown";
+}

@@ -1,0 +1,196 @@
+/* nip11.c — fetching a relay's NIP-11 information document over HTTP(S), through the same helper. */
+#include "net/nip11.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/util.h"
+#include "net/net_int.h"
+
+struct nip11_fetch {
+	struct link link; /* first */
+	net_nip11_done_fn done;
+	void *user;
+	struct buf body;
+	char content_type[128];
+	int complete;
+	uint64_t t_end;
+};
+
+static struct nip11_fetch *fetch_of(struct link *l)
+{
+	return (struct nip11_fetch *)l;
+}
+
+static void prepare(struct link *l, struct lws_client_connect_info *i)
+{
+	(void)l;
+	i->method = "GET";
+}
+
+/* application/nostr+json or application/json, parameters and case aside. */
+static int json_type(const char *ct)
+{
+	size_t n = strcspn(ct, ";");
+	while (n && isspace((unsigned char)ct[n - 1]))
+		n--;
+	return (n == 22 && strncasecmp(ct, "application/nostr+json", n) == 0) ||
+	       (n == 16 && strncasecmp(ct, "application/json", n) == 0);
+}
+
+/* Status and headers: decide before reading a byte of the body. */
+static int on_headers(struct nip11_fetch *f, struct lws *wsi)
+{
+	struct link *l = &f->link;
+	size_t cap = l->net->opt.nip11_max_size;
+	int status = lws_http_client_http_response(wsi);
+	char loc[256] = "", len[32] = "";
+	if (lws_hdr_copy(wsi, f->content_type, sizeof(f->content_type), WSI_TOKEN_HTTP_CONTENT_TYPE) < 0)
+		f->content_type[0] = '\0';
+	if (status >= 300 && status < 400) {
+		lws_hdr_copy(wsi, loc, sizeof(loc), WSI_TOKEN_HTTP_LOCATION);
+		link_fail(l, NET_ERR_HTTP, -1, status, "HTTP %d redirect to %s (redirects are not followed)", status,
+			  loc[0] ? loc : "(no Location)");
+		return -1;
+	}
+	if (status != 200) {
+		link_fail(l, NET_ERR_HTTP, -1, status, "HTTP %d", status);
+		return -1;
+	}
+	if (!json_type(f->content_type)) {
+		link_fail(l, NET_ERR_HTTP, -1, status, "content type '%s' is not application/nostr+json",
+			  f->content_type);
+		return -1;
+	}
+	if (lws_hdr_copy(wsi, len, sizeof(len), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+	    strtoull(len, NULL, 10) > cap) {
+		link_fail(l, NET_ERR_HTTP, -1, status, "document of %s bytes exceeds nip11_max_size (%zu)", len, cap);
+		return -1;
+	}
+	l->http_status = status;
+	l->phase = LP_OPEN;
+	link_set_deadline(l, mono_ms() + (uint64_t)link_limits(l)->response_timeout_ms);
+	return 0;
+}
+
+static int on_body(struct nip11_fetch *f, const char *in, size_t len)
+{
+	size_t cap = f->link.net->opt.nip11_max_size;
+	if (f->body.len + len > cap) {
+		link_fail(&f->link, NET_ERR_HTTP, -1, f->link.http_status, "document exceeds nip11_max_size (%zu bytes)",
+			  cap);
+		return -1;
+	}
+	buf_append(&f->body, in, len);
+	if (f->body.failed) {
+		link_fail(&f->link, NET_ERR_LIMIT, -1, 0, "out of memory for the document");
+		return -1;
+	}
+	return 0;
+}
+
+static int callback(struct link *l, struct lws *wsi, enum lws_callback_reasons reason, void *in, size_t len)
+{
+	struct nip11_fetch *f = fetch_of(l);
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
+		unsigned char **p = in, *end = *p + len;
+		static const char accept[] = "application/nostr+json";
+		return lws_add_http_header_by_name(wsi, (const unsigned char *)"accept:", (const unsigned char *)accept,
+						   (int)sizeof(accept) - 1, p, end) ? -1 : 0;
+	}
+	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
+		return on_headers(f, wsi);
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP: {
+		char buffer[4096 + LWS_PRE], *px = buffer + LWS_PRE;
+		int lenx = (int)sizeof(buffer) - LWS_PRE;
+		return lws_http_client_read(wsi, &px, &lenx) < 0 ? -1 : 0;
+	}
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
+		return on_body(f, in, len);
+	case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+		if (!l->failed) {
+			f->complete = 1;
+			f->t_end = mono_ms();
+			link_close(l);
+		}
+		return 0;
+	case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+		if (!f->complete)
+			link_fail(l, NET_ERR_CLOSED, -1, l->http_status, "connection closed before the document was complete");
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static void open_timer(struct link *l)
+{
+	char t[24];
+	link_fmt_ms(link_limits(l)->response_timeout_ms, t, sizeof(t));
+	link_fail(l, NET_ERR_TIMEOUT, -1, l->http_status, "timeout: the document did not arrive within %s", t);
+}
+
+static void finished(struct link *l)
+{
+	struct nip11_fetch *f = fetch_of(l);
+	struct net *n = l->net;
+	int ok = f->complete && !l->failed;
+	uint64_t end = f->t_end ? f->t_end : mono_ms();
+	struct net_nip11_result r = {
+		.err = ok ? NET_OK : l->err,
+		.reason = ok ? "" : l->reason,
+		.socks_reply = ok ? -1 : l->socks_reply,
+		.http_status = l->http_status,
+		.content_type = f->content_type,
+		.body = ok ? (f->body.data ? f->body.data : "") : NULL,
+		.len = ok ? f->body.len : 0,
+		.elapsed_ms = l->t_start ? (long long)(end - l->t_start) : 0,
+	};
+	if (ok) {
+		n->stats.nip11_ok++;
+	} else {
+		n->stats.nip11_failed++;
+		log_debug(&n->log, "NIP-11 fetch failed", LOG_S("relay", l->url), LOG_S("error", net_error_name(l->err)),
+			 LOG_S("reason", l->reason));
+	}
+	f->done(f->user, l->url, &r);
+	link_detach(l);
+	buf_free(&f->body);
+	free(f);
+}
+
+static void destroy(struct link *l)
+{
+	struct nip11_fetch *f = fetch_of(l);
+	buf_free(&f->body);
+	free(f);
+}
+
+static const struct link_ops http_ops = {
+	.kind = LINK_HTTP,
+	.prepare = prepare,
+	.callback = callback,
+	.open_timer = open_timer,
+	.finished = finished,
+	.destroy = destroy,
+};
+
+int net_nip11_fetch(struct net *n, const char *url, enum net_network nw, net_nip11_done_fn done, void *user)
+{
+	struct nip11_fetch *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -1;
+	link_init(&f->link, n, &http_ops, nw);
+	buf_init(&f->body);
+	f->done = done;
+	f->user = user;
+	if (link_submit(&f->link, url) < 0) {
+		free(f);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,726 @@
+/* fixture_relay.c — a configurable Nostr relay for tests and benchmarks: ws/wss, NIP-01 REQ/EVENT/CLOSE, NIP-11, misbehaviour modes. */
+#define JSMN_STATIC
+#include <errno.h>
+#include <getopt.h>
+#include <jsmn.h>
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * usage: fixture_relay [options]
+ *   --port N              plain ws:// and http:// port (0: any free port; the default)
+ *   --tls-port N          also wss:// and https:// on this port (0: any), with:
+ *   --cert FILE --key FILE  PEM certificate and key (e.g. made with the openssl CLI)
+ *   --events FILE         JSONL: one event object per line, served to REQ (newest first)
+ *   --max-limit N         a filter returns at most N events, like real relays (default 500)
+ *   --default-limit N     events for a filter without "limit" (default: --max-limit)
+ *   --nip11 FILE          document served to GET with Accept: application/nostr+json
+ *   --nip11-type TYPE     its Content-Type (default application/nostr+json)
+ *   --nip11-status N      its HTTP status (default 200); --nip11-location URL for redirects
+ *   --mode MODE           normal | silent (accepts, never answers a message) | oversized (a
+ *                         NOTICE of --oversize bytes before each REQ's results) | fragmented
+ *                         (every message in --fragment-byte frames) | garbage (a malformed
+ *                         message before every event) | auth-required (AUTH + CLOSED to REQ) |
+ *                         binary (events in binary frames, the rest as text)
+ *   --oversize BYTES      default 2097152;   --fragment BYTES  default 64
+ *   --close-after N       drop the connection after sending N events on it
+ *   --reject-writes TEXT  answer EVENT with ["OK",id,false,TEXT] instead of storing it
+ *   --log FILE            one line per connection and per client message (tests read it):
+ *                         OPEN peer, REQ sub <message>, EVENT id, CLOSE sub, BAD, HTTP accept=..., CLOSED
+ * Prints "ready port=P tls_port=Q" on stdout once listening; stops on SIGTERM or SIGINT.
+ */
+
+enum mode { M_NORMAL, M_SILENT, M_OVERSIZED, M_FRAGMENTED, M_GARBAGE, M_AUTH, M_BINARY };
+
+struct opts {
+	int port, tls_port;
+	const char *cert, *key, *events, *nip11, *nip11_type, *nip11_location, *reject, *log;
+	int max_limit, default_limit, nip11_status, close_after;
+	enum mode mode;
+	size_t oversize, fragment;
+};
+
+struct tag {
+	char name;
+	char *value;
+};
+
+struct ev {
+	char *json;
+	size_t len;
+	char id[65], pubkey[65];
+	long long created_at;
+	long kind;
+	struct tag *tags;
+	size_t n_tags;
+};
+
+struct store {
+	struct ev **ev; /* newest first; ties by id ascending */
+	size_t n, cap;
+};
+
+struct out {
+	struct out *next;
+	char *msg; /* owned, with LWS_PRE bytes of headroom before msg */
+	size_t len;
+	int is_event;
+};
+
+struct pss {
+	char *rx; /* a client message arriving in several pieces */
+	size_t rx_len;
+	struct out *head, *tail;
+	struct out *cur; /* being sent in fragments */
+	size_t cur_off;
+	int events_sent;
+	int http_sent;
+};
+
+static struct opts O = { .max_limit = 500, .nip11_status = 200, .oversize = 2097152, .fragment = 64 };
+static struct store S;
+static FILE *logf;
+static volatile sig_atomic_t stopping;
+static char *nip11_doc;
+static size_t nip11_len;
+
+static void logline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logline(const char *fmt, ...)
+{
+	if (!logf)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(logf, fmt, ap);
+	va_end(ap);
+	fputc('\n', logf);
+	fflush(logf);
+}
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("fixture_relay: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+/* ---- JSON helpers over jsmn tokens ---- */
+
+static jsmntok_t *parse_json(const char *js, size_t len, int *ntok)
+{
+	jsmn_parser p;
+	jsmn_init(&p);
+	int n = jsmn_parse(&p, js, len, NULL, 0);
+	if (n <= 0)
+		return NULL;
+	jsmntok_t *t = calloc((size_t)n, sizeof(*t));
+	if (!t)
+		return NULL;
+	jsmn_init(&p);
+	if (jsmn_parse(&p, js, len, t, (unsigned)n) != n) {
+		free(t);
+		return NULL;
+	}
+	*ntok = n;
+	return t;
+}
+
+/* Index of the token after the subtree at i. */
+static int skip(const jsmntok_t *t, int i)
+{
+	int end = i + 1;
+	for (int k = 0; k < t[i].size; k++)
+		end = skip(t, end);
+	return end;
+}
+
+static int tok_eq(const char *js, const jsmntok_t *t, const char *s)
+{
+	size_t n = strlen(s);
+	return t->type == JSMN_STRING && (size_t)(t->end - t->start) == n && memcmp(js + t->start, s, n) == 0;
+}
+
+static long long tok_ll(const char *js, const jsmntok_t *t)
+{
+	return strtoll(js + t->start, NULL, 10);
+}
+
+/* ---- the event store ---- */
+
+static int ev_newer(const struct ev *a, const struct ev *b)
+{
+	if (a->created_at != b->created_at)
+		return a->created_at > b->created_at;
+	return strcmp(a->id, b->id) < 0;
+}
+
+static void copy_hex(char out[65], const char *js, const jsmntok_t *t)
+{
+	int n = t->end - t->start;
+	snprintf(out, 65, "%.*s", n > 64 ? 64 : n, js + t->start);
+}
+
+static void ev_tags(struct ev *e, const char *js, const jsmntok_t *t, int i)
+{
+	int n = t[i].size, k = i + 1;
+	e->tags = calloc((size_t)n + 1, sizeof(*e->tags));
+	for (int j = 0; j < n; j++) {
+		const jsmntok_t *tag = &t[k];
+		if (tag->type == JSMN_ARRAY && tag->size >= 2 && t[k + 1].end - t[k + 1].start == 1) {
+			struct tag *g = &e->tags[e->n_tags++];
+			g->name = js[t[k + 1].start];
+			g->value = strndup(js + t[k + 2].start, (size_t)(t[k + 2].end - t[k + 2].start));
+		}
+		k = skip(t, k);
+	}
+}
+
+/* Builds an event from its JSON object text. NULL when it is not an object with an id. */
+static struct ev *ev_new(const char *js, size_t len)
+{
+	int n;
+	jsmntok_t *t = parse_json(js, len, &n);
+	if (!t || t[0].type != JSMN_OBJECT) {
+		free(t);
+		return NULL;
+	}
+	struct ev *e = calloc(1, sizeof(*e));
+	e->json = strndup(js, len);
+	e->len = len;
+	for (int i = 1; i < n; i = skip(t, i + 1)) {
+		const jsmntok_t *v = &t[i + 1];
+		if (tok_eq(js, &t[i], "id"))
+			copy_hex(e->id, js, v);
+		else if (tok_eq(js, &t[i], "pubkey"))
+			copy_hex(e->pubkey, js, v);
+		else if (tok_eq(js, &t[i], "created_at"))
+			e->created_at = tok_ll(js, v);
+		else if (tok_eq(js, &t[i], "kind"))
+			e->kind = (long)tok_ll(js, v);
+		else if (tok_eq(js, &t[i], "tags") && v->type == JSMN_ARRAY)
+			ev_tags(e, js, t, i + 1);
+	}
+	free(t);
+	if (!e->id[0]) {
+		free(e->json);
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+static void store_add(struct ev *e)
+{
+	if (S.n == S.cap) {
+		S.cap = S.cap ? S.cap * 2 : 1024;
+		S.ev = realloc(S.ev, S.cap * sizeof(*S.ev));
+	}
+	size_t i = S.n;
+	while (i > 0 && ev_newer(e, S.ev[i - 1])) {
+		S.ev[i] = S.ev[i - 1];
+		i--;
+	}
+	S.ev[i] = e;
+	S.n++;
+}
+
+static int cmp_ev(const void *a, const void *b)
+{
+	const struct ev *x = *(struct ev *const *)a, *y = *(struct ev *const *)b;
+	return ev_newer(x, y) ? -1 : ev_newer(y, x) ? 1 : 0;
+}
+
+static void load_events(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int lineno = 0;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		struct ev *e = ev_new(line, (size_t)n);
+		if (!e)
+			die("%s:%d: not an event object", path, lineno);
+		if (S.n == S.cap) {
+			S.cap = S.cap ? S.cap * 2 : 1024;
+			S.ev = realloc(S.ev, S.cap * sizeof(*S.ev));
+		}
+		S.ev[S.n++] = e;
+	}
+	free(line);
+	fclose(f);
+	qsort(S.ev, S.n, sizeof(*S.ev), cmp_ev);
+}
+
+/* ---- filters ---- */
+
+struct filter {
+	const char *js;
+	const jsmntok_t *ids, *authors, *kinds, *tags[8];
+	char tag_names[8];
+	int n_tagf;
+	long long since, until;
+	int has_since, has_until;
+	long limit;
+};
+
+static int in_list(const char *js, const jsmntok_t *arr, const char *v)
+{
+	const jsmntok_t *t = arr + 1;
+	for (int k = 0; k < arr->size; k++, t++)
+		if (tok_eq(js, t, v))
+			return 1;
+	return 0;
+}
+
+static int in_kinds(const char *js, const jsmntok_t *arr, long kind)
+{
+	const jsmntok_t *t = arr + 1;
+	for (int k = 0; k < arr->size; k++, t++)
+		if (tok_ll(js, t) == kind)
+			return 1;
+	return 0;
+}
+
+static int matches(const struct filter *f, const struct ev *e)
+{
+	if (f->ids && !in_list(f->js, f->ids, e->id))
+		return 0;
+	if (f->authors && !in_list(f->js, f->authors, e->pubkey))
+		return 0;
+	if (f->kinds && !in_kinds(f->js, f->kinds, e->kind))
+		return 0;
+	if ((f->has_since && e->created_at < f->since) || (f->has_until && e->created_at > f->until))
+		return 0;
+	for (int i = 0; i < f->n_tagf; i++) {
+		int hit = 0;
+		for (size_t j = 0; j < e->n_tags && !hit; j++)
+			hit = e->tags[j].name == f->tag_names[i] && in_list(f->js, f->tags[i], e->tags[j].value);
+		if (!hit)
+			return 0;
+	}
+	return 1;
+}
+
+/* Reads the filter object at token i. */
+static void filter_parse(struct filter *f, const char *js, const jsmntok_t *t, int i)
+{
+	memset(f, 0, sizeof(*f));
+	f->js = js;
+	f->limit = O.default_limit;
+	int end = skip(t, i);
+	for (int k = i + 1; k < end; k = skip(t, k + 1)) {
+		const jsmntok_t *key = &t[k], *v = &t[k + 1];
+		int arr = v->type == JSMN_ARRAY;
+		if (tok_eq(js, key, "ids") && arr)
+			f->ids = v;
+		else if (tok_eq(js, key, "authors") && arr)
+			f->authors = v;
+		else if (tok_eq(js, key, "kinds") && arr)
+			f->kinds = v;
+		else if (tok_eq(js, key, "since"))
+			f->since = tok_ll(js, v), f->has_since = 1;
+		else if (tok_eq(js, key, "until"))
+			f->until = tok_ll(js, v), f->has_until = 1;
+		else if (tok_eq(js, key, "limit"))
+			f->limit = (long)tok_ll(js, v);
+		else if (key->end - key->start == 2 && js[key->start] == '#' && arr && f->n_tagf < 8) {
+			f->tag_names[f->n_tagf] = js[key->start + 1];
+			f->tags[f->n_tagf++] = v;
+		}
+	}
+	if (f->limit > O.max_limit || f->limit < 0)
+		f->limit = O.max_limit;
+}
+
+/* ---- outgoing messages ---- */
+
+static void enqueue(struct pss *p, char *msg, size_t len, int is_event)
+{
+	struct out *o = calloc(1, sizeof(*o));
+	o->msg = msg;
+	o->len = len;
+	o->is_event = is_event;
+	if (p->tail)
+		p->tail->next = o;
+	else
+		p->head = o;
+	p->tail = o;
+}
+
+static void send_text(struct pss *p, int is_event, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void send_text(struct pss *p, int is_event, const char *fmt, ...)
+{
+	va_list ap, ap2;
+	va_start(ap, fmt);
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	char *buf = malloc(LWS_PRE + (size_t)n + 1);
+	vsnprintf(buf + LWS_PRE, (size_t)n + 1, fmt, ap2);
+	va_end(ap2);
+	enqueue(p, buf, (size_t)n, is_event);
+}
+
+static void send_oversized(struct pss *p)
+{
+	char *buf = malloc(LWS_PRE + O.oversize + 1);
+	char *m = buf + LWS_PRE;
+	memset(m, 'x', O.oversize);
+	memcpy(m, "[\"NOTICE\",\"", 11);
+	memcpy(m + O.oversize - 2, "\"]", 2);
+	m[O.oversize] = '\0';
+	enqueue(p, buf, O.oversize, 0);
+}
+
+static void on_req(struct pss *p, const char *js, size_t len, const jsmntok_t *t)
+{
+	int sublen = t[2].end - t[2].start;
+	const char *sub = js + t[2].start;
+	logline("REQ %.*s %.*s", sublen, sub, len > 2000 ? 2000 : (int)len, js); /* tests check the filters */
+	if (O.mode == M_AUTH) {
+		send_text(p, 0, "[\"AUTH\",\"fixture-challenge\"]");
+		send_text(p, 0, "[\"CLOSED\",\"%.*s\",\"auth-required: this relay requires authentication\"]", sublen,
+			  sub);
+		return;
+	}
+	if (O.mode == M_OVERSIZED)
+		send_oversized(p);
+	char *sent = calloc(S.n ? S.n : 1, 1);
+	for (int i = skip(t, 2); i < skip(t, 0); i = skip(t, i)) {
+		if (t[i].type != JSMN_OBJECT)
+			continue;
+		struct filter f;
+		filter_parse(&f, js, t, i);
+		long n = 0;
+		for (size_t k = 0; k < S.n && n < f.limit; k++) {
+			if (!matches(&f, S.ev[k]))
+				continue;
+			n++;
+			if (sent[k])
+				continue;
+			sent[k] = 1;
+			if (O.mode == M_GARBAGE)
+				send_text(p, 0, "[\"EVENT\",\"%.*s\",{\"id\":", sublen, sub);
+			send_text(p, 1, "[\"EVENT\",\"%.*s\",%s]", sublen, sub, S.ev[k]->json);
+		}
+	}
+	free(sent);
+	send_text(p, 0, "[\"EOSE\",\"%.*s\"]", sublen, sub);
+}
+
+static void on_event(struct pss *p, const char *js, const jsmntok_t *t)
+{
+	struct ev *e = ev_new(js + t[2].start, (size_t)(t[2].end - t[2].start));
+	if (!e) {
+		send_text(p, 0, "[\"NOTICE\",\"invalid: EVENT without an event object\"]");
+		return;
+	}
+	logline("EVENT %s", e->id);
+	if (O.reject) {
+		send_text(p, 0, "[\"OK\",\"%s\",false,\"%s\"]", e->id, O.reject);
+		free(e->json);
+		free(e);
+		return;
+	}
+	send_text(p, 0, "[\"OK\",\"%s\",true,\"\"]", e->id);
+	store_add(e);
+}
+
+static void on_message(struct pss *p, const char *js, size_t len)
+{
+	int n;
+	jsmntok_t *t = parse_json(js, len, &n);
+	if (!t || t[0].type != JSMN_ARRAY || t[0].size < 2 || t[1].type != JSMN_STRING) {
+		logline("BAD %zu", len);
+		send_text(p, 0, "[\"NOTICE\",\"error: could not parse the message\"]");
+	} else if (tok_eq(js, &t[1], "REQ") && t[2].type == JSMN_STRING) {
+		on_req(p, js, len, t);
+	} else if (tok_eq(js, &t[1], "EVENT") && t[2].type == JSMN_OBJECT) {
+		on_event(p, js, t);
+	} else if (tok_eq(js, &t[1], "CLOSE")) {
+		logline("CLOSE %.*s", t[2].end - t[2].start, js + t[2].start);
+	} else {
+		logline("OTHER %.*s", t[1].end - t[1].start, js + t[1].start);
+		send_text(p, 0, "[\"NOTICE\",\"error: unknown message type\"]");
+	}
+	free(t);
+}
+
+static void free_out(struct out *o)
+{
+	free(o->msg);
+	free(o);
+}
+
+/* Sends one frame: a whole message, or the next fragment in fragmented mode. Returns -1 to close. */
+static int write_next(struct lws *wsi, struct pss *p)
+{
+	if (!p->cur) {
+		if (!(p->cur = p->head))
+			return 0;
+		p->head = p->cur->next;
+		if (!p->head)
+			p->tail = NULL;
+		p->cur_off = 0;
+	}
+	struct out *o = p->cur;
+	unsigned char *data = (unsigned char *)o->msg + LWS_PRE;
+	size_t chunk = o->len - p->cur_off;
+	int flags = O.mode == M_BINARY && o->is_event ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
+	if (O.mode == M_FRAGMENTED) {
+		if (chunk > O.fragment)
+			chunk = O.fragment;
+		/* lws writes the frame header just before the data: a fragment needs headroom of its own */
+		static unsigned char frag[LWS_PRE + 65536];
+		memcpy(frag + LWS_PRE, data + p->cur_off, chunk);
+		data = frag + LWS_PRE;
+		flags = lws_write_ws_flags(LWS_WRITE_TEXT, p->cur_off == 0, p->cur_off + chunk == o->len);
+	}
+	if (lws_write(wsi, data, chunk, (enum lws_write_protocol)flags) < (int)chunk)
+		return -1;
+	p->cur_off += chunk;
+	if (p->cur_off < o->len)
+		return 0;
+	int was_event = o->is_event;
+	free_out(o);
+	p->cur = NULL;
+	if (was_event && O.close_after && ++p->events_sent >= O.close_after) {
+		logline("DROP after %d events", p->events_sent);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- HTTP: the NIP-11 document, or a plain page ---- */
+
+static int http_request(struct lws *wsi, struct pss *p)
+{
+	char accept[256] = "";
+	unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *q = start, *end = hdr + sizeof(hdr) - 1;
+	lws_hdr_copy(wsi, accept, sizeof(accept), WSI_TOKEN_HTTP_ACCEPT);
+	int nostr = strstr(accept, "application/nostr+json") != NULL && nip11_doc;
+	logline("HTTP accept=%s", accept);
+	unsigned status = nostr ? (unsigned)O.nip11_status : 200;
+	const char *type = nostr ? O.nip11_type : "text/html";
+	size_t len = nostr ? nip11_len : 20;
+	if (lws_add_http_common_headers(wsi, status, type, len, &q, end))
+		return -1;
+	if (nostr && O.nip11_location &&
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_LOCATION, (const unsigned char *)O.nip11_location,
+					 (int)strlen(O.nip11_location), &q, end))
+		return -1;
+	if (lws_finalize_write_http_header(wsi, start, &q, end))
+		return -1;
+	p->http_sent = nostr ? 1 : 2;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int http_body(struct lws *wsi, struct pss *p)
+{
+	static const char page[] = "<p>fixture relay</p>";
+	const char *body = p->http_sent == 1 ? nip11_doc : page;
+	size_t len = p->http_sent == 1 ? nip11_len : sizeof(page) - 1;
+	unsigned char *buf = malloc(LWS_PRE + len + 1);
+	memcpy(buf + LWS_PRE, body, len);
+	int w = lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_HTTP_FINAL);
+	free(buf);
+	if (w < (int)len)
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* ---- lws ---- */
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	struct pss *p = user;
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		return http_request(wsi, p);
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return p->http_sent ? http_body(wsi, p) : 0;
+	case LWS_CALLBACK_ESTABLISHED: {
+		char peer[64] = "";
+		lws_get_peer_simple(wsi, peer, sizeof(peer));
+		memset(p, 0, sizeof(*p));
+		logline("OPEN %s", peer);
+		return 0;
+	}
+	case LWS_CALLBACK_RECEIVE: {
+		if (O.mode == M_SILENT)
+			return 0;
+		if (lws_is_first_fragment(wsi))
+			p->rx_len = 0;
+		p->rx = realloc(p->rx, p->rx_len + len + 1);
+		memcpy(p->rx + p->rx_len, in, len);
+		p->rx_len += len;
+		if (!lws_is_final_fragment(wsi))
+			return 0;
+		on_message(p, p->rx, p->rx_len);
+		p->rx_len = 0;
+		if (p->head)
+			lws_callback_on_writable(wsi);
+		return 0;
+	}
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (write_next(wsi, p) < 0)
+			return -1;
+		if (p->head || p->cur)
+			lws_callback_on_writable(wsi);
+		return 0;
+	case LWS_CALLBACK_CLOSED:
+		logline("CLOSED");
+		free(p->rx);
+		p->rx = NULL;
+		if (p->cur)
+			free_out(p->cur);
+		while (p->head) {
+			struct out *o = p->head;
+			p->head = o->next;
+			free_out(o);
+		}
+		p->cur = p->tail = NULL;
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+static const struct lws_protocols protocols[] = {
+	{ .name = "nostr", .callback = callback, .per_session_data_size = sizeof(struct pss), .rx_buffer_size = 65536 },
+	{ 0 },
+};
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static enum mode parse_mode(const char *s)
+{
+	static const char *const names[] = { "normal",	"silent",	 "oversized", "fragmented",
+					     "garbage", "auth-required", "binary" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0)
+			return (enum mode)i;
+	die("unknown mode %s", s);
+}
+
+static void parse_args(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "port", 1, 0, 'p' }, { "tls-port", 1, 0, 't' }, { "cert", 1, 0, 'c' }, { "key", 1, 0, 'k' },
+		{ "events", 1, 0, 'e' }, { "max-limit", 1, 0, 'm' }, { "default-limit", 1, 0, 'd' },
+		{ "nip11", 1, 0, 'n' }, { "nip11-type", 1, 0, 'T' }, { "nip11-status", 1, 0, 'S' },
+		{ "nip11-location", 1, 0, 'L' }, { "mode", 1, 0, 'M' }, { "oversize", 1, 0, 'o' },
+		{ "fragment", 1, 0, 'f' }, { "close-after", 1, 0, 'a' }, { "reject-writes", 1, 0, 'r' },
+		{ "log", 1, 0, 'l' }, { 0, 0, 0, 0 },
+	};
+	int c;
+	O.tls_port = -1;
+	O.nip11_type = "application/nostr+json";
+	O.default_limit = -1;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'p': O.port = atoi(optarg); break;
+		case 't': O.tls_port = atoi(optarg); break;
+		case 'c': O.cert = optarg; break;
+		case 'k': O.key = optarg; break;
+		case 'e': O.events = optarg; break;
+		case 'm': O.max_limit = atoi(optarg); break;
+		case 'd': O.default_limit = atoi(optarg); break;
+		case 'n': O.nip11 = optarg; break;
+		case 'T': O.nip11_type = optarg; break;
+		case 'S': O.nip11_status = atoi(optarg); break;
+		case 'L': O.nip11_location = optarg; break;
+		case 'M': O.mode = parse_mode(optarg); break;
+		case 'o': O.oversize = (size_t)atol(optarg); break;
+		case 'f': O.fragment = (size_t)atol(optarg); break;
+		case 'a': O.close_after = atoi(optarg); break;
+		case 'r': O.reject = optarg; break;
+		case 'l': O.log = optarg; break;
+		default: die("bad arguments (see the comment at the top of fixture_relay.c)");
+		}
+	}
+	if (O.default_limit < 0)
+		O.default_limit = O.max_limit;
+	if (O.oversize < 16 || O.fragment < 1 || O.fragment > 65536)
+		die("--oversize must be >= 16, --fragment 1..65536");
+	if (O.tls_port >= 0 && (!O.cert || !O.key))
+		die("--tls-port needs --cert and --key");
+}
+
+static struct lws_vhost *vhost(struct lws_context *ctx, const char *name, int port, int tls)
+{
+	struct lws_context_creation_info ci;
+	memset(&ci, 0, sizeof(ci));
+	ci.vhost_name = name;
+	ci.port = port;
+	ci.iface = "127.0.0.1";
+	ci.protocols = protocols;
+	if (tls) {
+		ci.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		ci.ssl_cert_filepath = O.cert;
+		ci.ssl_private_key_filepath = O.key;
+	}
+	struct lws_vhost *vh = lws_create_vhost(ctx, &ci);
+	if (!vh)
+		die("cannot listen on port %d", port);
+	return vh;
+}
+
+int main(int argc, char **argv)
+{
+	parse_args(argc, argv);
+	if (O.log && !(logf = fopen(O.log, "a")))
+		die("%s: %s", O.log, strerror(errno));
+	if (O.events)
+		load_events(O.events);
+	if (O.nip11) {
+		FILE *f = fopen(O.nip11, "r");
+		if (!f)
+			die("%s: %s", O.nip11, strerror(errno));
+		nip11_doc = malloc(1 << 20);
+		nip11_len = fread(nip11_doc, 1, 1 << 20, f);
+		fclose(f);
+	}
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	lws_set_log_level(LLL_ERR, NULL);
+	struct lws_context_creation_info ci;
+	memset(&ci, 0, sizeof(ci));
+	ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	ci.pt_serv_buf_size = 65536;
+	struct lws_context *ctx = lws_create_context(&ci);
+	if (!ctx)
+		die("cannot create the lws context");
+	struct lws_vhost *plain = vhost(ctx, "plain", O.port, 0);
+	struct lws_vhost *tls = O.tls_port >= 0 ? vhost(ctx, "tls", O.tls_port, 1) : NULL;
+	printf("ready port=%d tls_port=%d events=%zu\n", lws_get_vhost_listen_port(plain),
+	       tls ? lws_get_vhost_listen_port(tls) : -1, S.n);
+	fflush(stdout);
+	while (!stopping)
+		lws_service(ctx, 100);
+	lws_context_destroy(ctx);
+	return 0;
+}
