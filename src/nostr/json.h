@@ -94,7 +94,7 @@ void json_write_str(struct buf *b, const char *s, size_t n);
 int json_canonical(const struct json_doc *d, size_t i, const uint8_t *skip, uint8_t mask, struct buf *out);
 
 /* Whether any string in the value at token i (keys included) contains U+0000. */
-int json_has_nul(const struct json_doc *d, size_t i);
+int json_value_has_nul(const struct json_doc *d, size_t i);
 
 /* Whether s[0..n) is valid UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF). */
 int json_utf8_valid(const char *s, size_t n);

@@ -107,7 +107,7 @@ int json_canonical(const struct json_doc *d, size_t i, const uint8_t *skip, uint
 	return value(d, i, skip, mask, out) < 0 || out->failed ? -1 : 0;
 }
 
-int json_has_nul(const struct json_doc *d, size_t i)
+int json_value_has_nul(const struct json_doc *d, size_t i)
 {
 	for (size_t k = i; k < d->tok[i].next; k++) {
 		const struct json_tok *t = &d->tok[k];

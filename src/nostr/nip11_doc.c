@@ -242,7 +242,7 @@ static int fields_and_extras(struct nip11_doc *d)
 			i++;
 		d->skip_[k + 1] |= i < sizeof(fields) / sizeof(fields[0]) ? KNOWN : 0;
 		n_extra += i == sizeof(fields) / sizeof(fields[0]);
-		if (json_has_nul(j, k) || json_has_nul(j, k + 1)) {
+		if (json_value_has_nul(j, k) || json_value_has_nul(j, k + 1)) {
 			struct nostr_str key = dup_str(j, k);
 			d->skip_[k + 1] |= DROPPED;
 			note(d, "%.40s dropped: contains U+0000", key.s && !memchr(key.s, 0, key.len) ? key.s : "a field");
