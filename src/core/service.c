@@ -121,6 +121,11 @@ int service_run(const struct service_def *def, const struct config *cfg, struct 
 		log_error(&ctx.log, "this command runs once; --loop is not available");
 		return 2;
 	}
+	char why[512];
+	if (def->check && def->check(cfg, why, sizeof(why)) < 0) {
+		log_error(&ctx.log, "configuration error", LOG_S("error", why));
+		return 2;
+	}
 	if (install_signals(sink) < 0) {
 		log_error(&ctx.log, "cannot install signal handlers", LOG_S("error", strerror(errno)));
 		return 1;

@@ -24,6 +24,9 @@ struct service_def {
 	const char *name; /* logger name, metrics file brotr_<name>.prom, section of its config */
 	/* Interval between pass starts in --loop mode, from the service's section. NULL: no --loop. */
 	long long (*interval_ms)(const struct config *cfg);
+	/* Optional: checks what the key table cannot (a filter's JSON, which service this
+	 * implementation runs). Returns 0, or -1 with the reason in err: the command exits 2. */
+	int (*check)(const struct config *cfg, char *err, size_t errlen);
 	/* Optional: set up what lives across passes (ctx->state). Returns 0 or -1 (logged by it). */
 	int (*open)(struct service_ctx *ctx);
 	/* One pass. Returns 0 when the pass completed, -1 when it failed (the cause logged by it).
@@ -38,7 +41,8 @@ struct service_def {
  * Installs handlers: SIGTERM/SIGINT request a graceful stop (a second one exits at once),
  * SIGHUP reopens the log file. In loop mode with [metrics] listen set, serves /metrics and
  * /health. Returns the exit status: 0 when the pass completed (loop: stopped by a signal),
- * 1 when it failed or was interrupted, 2 when loop is asked of a service without interval.
+ * 1 when it failed or was interrupted, 2 when loop is asked of a service without interval or
+ * its check refuses the configuration.
  */
 int service_run(const struct service_def *def, const struct config *cfg, struct log_sink *sink, int loop,
 		int argc, char **argv);

@@ -205,6 +205,26 @@ START_TEST(open_failure_exits_1)
 }
 END_TEST
 
+static int refuse(const struct config *cfg, char *err, size_t len)
+{
+	(void)cfg;
+	snprintf(err, len, "filter is not JSON");
+	return -1;
+}
+
+START_TEST(check_refuses_configuration)
+{
+	struct service_def def = { .name = "fake", .check = refuse, .pass = pass_ok };
+	ck_assert_int_eq(wait_status(spawn(&def, 0)), 2);
+	char *log = slurp(logpath);
+	ck_assert_ptr_nonnull(strstr(log, "msg=\"configuration error\" error=\"filter is not JSON\""));
+	free(log);
+	char *done = slurp(committed);
+	ck_assert_str_eq(done, ""); /* no pass ran */
+	free(done);
+}
+END_TEST
+
 START_TEST(loop_needs_an_interval)
 {
 	struct service_def def = { .name = "fake", .pass = pass_ok };
@@ -344,6 +364,7 @@ int main(void)
 	tcase_add_test(tc, failed_pass_exits_1);
 	tcase_add_test(tc, open_failure_exits_1);
 	tcase_add_test(tc, loop_needs_an_interval);
+	tcase_add_test(tc, check_refuses_configuration);
 	tcase_add_test(tc, sigterm_finishes_the_batch);
 	tcase_add_test(tc, loop_stops_gracefully);
 	tcase_add_test(tc, second_signal_exits_at_once);
