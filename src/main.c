@@ -11,8 +11,9 @@
 #include "core/log.h"
 #include "core/service.h"
 #include "core/util.h"
-#include "net/check.h"
 #include "db.h"
+#include "net/check.h"
+#include "services/services.h"
 
 #define DEFAULT_CONFIG "implementations/bigbrotr/config/brotr.ini"
 
@@ -94,6 +95,36 @@ static const struct command commands[] = {
 	  "Exit status: 0 all present, 1 something missing or the database unreachable, 2 configuration\n"
 	  "error.\n",
 	  1, cmd_db_check, NULL },
+	{ "synchronizer", "[--loop]", "archive every event of every relay the monitor found readable",
+	  "For each readable relay (fastest first), at most [synchronizer] max_relays at once, pages\n"
+	  "backwards with REQ from the pass's start down to the relay's progress (less [synchronizer]\n"
+	  "overlap), never taking a short page for the end: relays cap `limit` silently. Every event\n"
+	  "is verified (structure, id, signature) and must match [synchronizer] filter and the page's\n"
+	  "window; the rest is dropped and counted by reason. Events are committed in batches of\n"
+	  "[database] batch_size, each page's last batch together with the relay's progress, so an\n"
+	  "interrupted pass resumes without a gap and redoes at most one page. A second that fills the\n"
+	  "relay's cap (it may hold more events than the relay returns) is logged and counted.\n"
+	  "Budgets: [synchronizer] relay_budget per relay, pass_budget per pass.\n"
+	  "Runs only when [brotr] sync_service = synchronizer.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --loop   run a pass every [synchronizer] interval until SIGTERM\n"
+	  "\n"
+	  "Exit status: 0 pass completed (relays that failed are counted, not fatal), 1 the pass\n"
+	  "failed (database) or was interrupted, 2 usage or configuration error.\n",
+	  1, NULL, &synchronizer_service },
+	{ "priority-synchronizer", "[--loop]", "archive every event of the relays in the priority list",
+	  "The synchronizer's engine over the relays listed in [priority_synchronizer] relay_file\n"
+	  "(one URL per line; # comments), whether or not the monitor found them readable, with its\n"
+	  "own section ([priority_synchronizer]: interval, filter, max_relays, budgets, ...).\n"
+	  "Runs only when [brotr] sync_service = priority_synchronizer.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --loop   run a pass every [priority_synchronizer] interval until SIGTERM\n"
+	  "\n"
+	  "Exit status: 0 pass completed, 1 the pass failed or was interrupted, 2 usage or\n"
+	  "configuration error.\n",
+	  1, NULL, &priority_synchronizer_service },
 	{ "version", "", "print the version of brotr and of the libraries it uses",
 	  "Prints brotr's version, the library versions it was built against, and the versions\n"
 	  "of the libraries loaded at run time where they can tell.\n",
@@ -314,18 +345,18 @@ static int open_log(struct app *app, int have_config)
 	return 0;
 }
 
-/* Service commands take --loop; everything else is passed to the service. */
+/* Service commands take --loop and nothing else. */
 static int run_service(struct app *app, const struct command *c, int argc, char **argv)
 {
-	int loop = 0, rest = 0;
-	char **args = argv;
+	int loop = 0;
 	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--loop") == 0)
-			loop = 1;
-		else
-			args[rest++] = argv[i];
+		if (strcmp(argv[i], "--loop") != 0) {
+			fprintf(stderr, "brotr %s: unexpected argument '%s' (brotr %s --help)\n", c->name, argv[i], c->name);
+			return 2;
+		}
+		loop = 1;
 	}
-	return service_run(c->service, &app->cfg, app->sink, loop, rest, args);
+	return service_run(c->service, &app->cfg, app->sink, loop);
 }
 
 int main(int argc, char **argv)

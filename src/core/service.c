@@ -105,15 +105,12 @@ static int one_pass(const struct service_def *def, struct service_ctx *ctx)
 	return ok ? 0 : interrupted ? 2 : 1;
 }
 
-int service_run(const struct service_def *def, const struct config *cfg, struct log_sink *sink, int loop,
-		int argc, char **argv)
+int service_run(const struct service_def *def, const struct config *cfg, struct log_sink *sink, int loop)
 {
 	struct service_ctx ctx = {
 		.cfg = cfg,
 		.log = { .sink = sink, .name = def->name },
 		.stop = &stop_requested,
-		.argc = argc,
-		.argv = argv,
 	};
 	struct metrics_http *http = NULL;
 	int status = 1, opened = 0;

@@ -15,9 +15,7 @@ struct service_ctx {
 	struct metrics *metrics;    /* cumulative over the process; written after each pass */
 	/* Set by SIGTERM or SIGINT: finish or roll back the current batch, then return. */
 	const volatile sig_atomic_t *stop;
-	void *state;                /* whatever the service's open() returned */
-	int argc;                   /* the command's arguments after the service options */
-	char **argv;
+	void *state;                /* whatever the service's open() set */
 };
 
 struct service_def {
@@ -44,8 +42,7 @@ struct service_def {
  * 1 when it failed or was interrupted, 2 when loop is asked of a service without interval or
  * its check refuses the configuration.
  */
-int service_run(const struct service_def *def, const struct config *cfg, struct log_sink *sink, int loop,
-		int argc, char **argv);
+int service_run(const struct service_def *def, const struct config *cfg, struct log_sink *sink, int loop);
 
 /* Waits ms milliseconds or until a stop is requested. Returns 0 after the full wait, -1 when stopped. */
 int service_sleep(const struct service_ctx *ctx, long long ms);

@@ -16,6 +16,20 @@ t_is() {
 	if [ "$2" = "$3" ]; then t_pass "$1"; else t_fail "$1" "got:  $2" "want: $3"; fi
 }
 
+# t_set DESC GOT WANT: two newline-separated sets (order ignored); on a difference, says what is
+# missing and what is extra instead of printing both sets.
+t_set() {
+	local missing extra
+	missing=$(comm -13 <(printf '%s\n' "$2" | sed '/^$/d' | sort -u) <(printf '%s\n' "$3" | sed '/^$/d' | sort -u))
+	extra=$(comm -23 <(printf '%s\n' "$2" | sed '/^$/d' | sort -u) <(printf '%s\n' "$3" | sed '/^$/d' | sort -u))
+	if [ -z "$missing$extra" ]; then
+		t_pass "$1"
+	else
+		t_fail "$1" "missing $(printf '%s' "$missing" | grep -c .): $(printf '%s' "$missing" | head -n 3 | tr '\n' ' ')" \
+			"extra $(printf '%s' "$extra" | grep -c .): $(printf '%s' "$extra" | head -n 3 | tr '\n' ' ')"
+	fi
+}
+
 # t_like DESC GOT EXTENDED-REGEX
 t_like() {
 	if printf '%s' "$2" | grep -Eq -- "$3"; then t_pass "$1"; else t_fail "$1" "got:  $2" "want: /$3/"; fi

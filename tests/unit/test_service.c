@@ -153,7 +153,7 @@ static pid_t spawn(const struct service_def *def, int loop)
 	struct log_options o = { .level = LOG_INFO, .format = LOG_FORMAT_TEXT, .path = logpath };
 	char err[128];
 	struct log_sink *sink = log_sink_new(&o, err, sizeof(err));
-	int status = service_run(def, &cfg, sink, loop, 0, NULL);
+	int status = service_run(def, &cfg, sink, loop);
 	log_sink_free(sink);
 	config_free(&cfg);
 	_exit(status);

@@ -1,0 +1,130 @@
+/* sync_batch.c — events from one relay page, held, verified on the worker pool, turned into database rows. */
+#include "services/sync_batch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct sync_batch *sync_batch_new(size_t cap)
+{
+	struct sync_batch *b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->cap = cap ? cap : 1;
+	b->ev = calloc(b->cap, sizeof(*b->ev));
+	b->valid = calloc(b->cap, sizeof(*b->valid));
+	b->errc = calloc(b->cap, sizeof(*b->errc));
+	b->rows = calloc(b->cap, sizeof(*b->rows));
+	b->row_status = calloc(b->cap, sizeof(*b->row_status));
+	if (!b->ev || !b->valid || !b->errc || !b->rows || !b->row_status) {
+		sync_batch_free(b);
+		return NULL;
+	}
+	for (size_t i = 0; i < b->cap; i++)
+		nostr_event_init(&b->ev[i]);
+	buf_init(&b->tags);
+	return b;
+}
+
+void sync_batch_free(struct sync_batch *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; b->ev && i < b->cap; i++)
+		nostr_event_free(&b->ev[i]);
+	free(b->ev);
+	free(b->valid);
+	free(b->errc);
+	free(b->rows);
+	free(b->row_status);
+	buf_free(&b->tags);
+	free(b);
+}
+
+void sync_batch_reset(struct sync_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->ev[i].mem_cap_ > SYNC_SLOT_KEEP_BYTES) {
+			nostr_event_free(&b->ev[i]);
+			nostr_event_init(&b->ev[i]);
+		}
+	}
+	if (b->tags.cap > 2 * SYNC_BATCH_MAX_BYTES)
+		buf_free(&b->tags);
+	buf_reset(&b->tags);
+	b->n = b->n_rows = b->bytes = 0;
+	b->relay = NULL;
+	b->has_progress = 0;
+	b->rc = 0;
+	memset(&b->res, 0, sizeof(b->res));
+	b->next = NULL;
+}
+
+int sync_batch_full(const struct sync_batch *b)
+{
+	return b->n >= b->cap || b->bytes >= SYNC_BATCH_MAX_BYTES;
+}
+
+int sync_batch_add(struct sync_batch *b, const struct nostr_event *ev)
+{
+	if (b->n >= b->cap || nostr_event_copy(&b->ev[b->n], ev) < 0)
+		return -1;
+	size_t bytes = ev->content.len + 200;
+	for (size_t i = 0; i < ev->n_tags; i++)
+		for (size_t j = 0; j < ev->tags[i].n; j++)
+			bytes += ev->tags[i].items[j].len + 3;
+	b->bytes += bytes;
+	b->n++;
+	return 0;
+}
+
+struct verify_job {
+	struct sync_batch *b;
+	struct nostr_verifier **ver;
+};
+
+static void verify_one(void *arg, size_t i, unsigned worker)
+{
+	struct verify_job *job = arg;
+	struct nostr_err err = { 0 };
+	job->b->valid[i] = nostr_verifier_check(job->ver[worker], &job->b->ev[i], &err) == 0;
+	job->b->errc[i] = err.code;
+}
+
+void sync_batch_verify(struct sync_batch *b, struct workpool *pool, struct nostr_verifier **ver)
+{
+	struct verify_job job = { b, ver };
+	workpool_run(pool, b->n, 16, verify_one, &job);
+}
+
+int sync_batch_rows(struct sync_batch *b)
+{
+	size_t *offs = malloc((b->n ? b->n : 1) * 2 * sizeof(*offs));
+	if (!offs)
+		return -1;
+	buf_reset(&b->tags);
+	b->n_rows = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		if (!b->valid[i])
+			continue;
+		offs[2 * b->n_rows] = b->tags.len;
+		nostr_event_tags_json(&b->ev[i], &b->tags);
+		offs[2 * b->n_rows + 1] = b->tags.len;
+		struct db_event *r = &b->rows[b->n_rows++];
+		const struct nostr_event *e = &b->ev[i];
+		memcpy(r->id, e->id, 32);
+		memcpy(r->pubkey, e->pubkey, 32);
+		memcpy(r->sig, e->sig, 64);
+		r->created_at = e->created_at;
+		r->kind = (int32_t)e->kind;
+		r->content = e->content.s;
+		r->content_len = e->content.len;
+	}
+	int rc = b->tags.failed ? -1 : 0;
+	/* The tags buffer may have moved while it grew: point the rows into it only now. */
+	for (size_t k = 0; rc == 0 && k < b->n_rows; k++) {
+		b->rows[k].tags = b->tags.data + offs[2 * k];
+		b->rows[k].tags_len = offs[2 * k + 1] - offs[2 * k];
+	}
+	free(offs);
+	return rc;
+}

@@ -1,0 +1,72 @@
+/* sync_batch.h — events from one relay page, held, verified on the worker pool, turned into database rows. */
+#ifndef BROTR_SERVICES_SYNC_BATCH_H
+#define BROTR_SERVICES_SYNC_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/util.h"
+#include "core/workpool.h"
+#include "db.h"
+#include "nostr/err.h"
+#include "nostr/event.h"
+#include "nostr/verify.h"
+
+/* A batch is flushed when it holds this many bytes of event content and tags, whatever its count:
+ * relays may send events up to the message cap, and memory must stay bounded. */
+#define SYNC_BATCH_MAX_BYTES ((size_t)2 << 20)
+/* An event slot whose storage grew past this is released after use rather than kept. */
+#define SYNC_SLOT_KEEP_BYTES ((size_t)64 << 10)
+
+struct sync_relay; /* the engine's per-relay state (sync_engine.c) */
+
+/*
+ * Owned by one relay while it fills, then by the writer, then back on the free list. Events are
+ * structure-checked and filter-matched before they are added; sync_batch_verify checks ids and
+ * signatures; the writer builds the rows from the valid ones.
+ */
+struct sync_batch {
+	struct nostr_event *ev;
+	unsigned char *valid;   /* after sync_batch_verify: 1 valid, 0 rejected (reason in errc) */
+	enum nostr_errc *errc;
+	size_t n, cap;
+	size_t bytes;
+	struct sync_relay *relay;
+	int64_t seen_at;
+	struct db_relay db_relay; /* url points into the relay's state, which outlives the batch */
+	int has_progress;       /* the last batch of a page carries the walk's progress */
+	struct db_sync_progress progress;
+	/* built by sync_batch_rows */
+	struct db_event *rows;
+	struct buf tags;        /* every valid event's tags JSON, one after another */
+	size_t n_rows;
+	/* the writer's outcome */
+	int rc;                 /* DB_OK or the db_insert_event_batch error */
+	struct db_event_result res;
+	unsigned char *row_status; /* enum db_reject per row */
+	struct sync_batch *next; /* free list and writer queues */
+};
+
+/* A batch of cap slots. Returns NULL when out of memory. */
+struct sync_batch *sync_batch_new(size_t cap);
+void sync_batch_free(struct sync_batch *b);
+
+/* Empties b for reuse (slots that grew large release their storage). */
+void sync_batch_reset(struct sync_batch *b);
+
+/* Whether b must be flushed before another event is added. */
+int sync_batch_full(const struct sync_batch *b);
+
+/* Copies ev into the next slot. Returns 0, or -1 when out of memory. */
+int sync_batch_add(struct sync_batch *b, const struct nostr_event *ev);
+
+/*
+ * Verifies every event (id, pubkey, signature) on pool, with one verifier per worker (ver has
+ * workpool_size(pool) entries). Fills valid and errc.
+ */
+void sync_batch_verify(struct sync_batch *b, struct workpool *pool, struct nostr_verifier **ver);
+
+/* Builds rows from the valid events (tags as JSON). Returns 0, or -1 when out of memory. */
+int sync_batch_rows(struct sync_batch *b);
+
+#endif

@@ -1,0 +1,404 @@
+/* sync_engine.c — one synchronizer pass: relays at once within a limit, batches verified and committed, budgets. */
+#include "services/sync_engine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "services/sync_internal.h"
+
+#define WRITER_QUEUE 2          /* verified batches waiting for the database */
+#define DRAIN_MS 3000           /* after a stop, how long closing connections may take */
+
+static const char *outcome_name[SYNC_R__COUNT] = { "running", "complete", "failed", "stalled", "budget", "stopped" };
+
+/* ---------------------------------------------------------------- set-up */
+
+int sync_check_filter(const char *section, const struct config_sync *scfg, char *err, size_t errlen)
+{
+	struct json_doc doc;
+	struct nostr_filter f;
+	struct nostr_err e = { 0 };
+	char why[256];
+	json_doc_init(&doc);
+	nostr_filter_init(&f);
+	int rc = -1;
+	if (json_parse(&doc, scfg->filter, strlen(scfg->filter), &e) < 0 || nostr_filter_from_json(&f, &doc, 0, &e) < 0)
+		snprintf(err, errlen, "[%s] filter: %s", section, nostr_err_str(&e, why, sizeof(why)));
+	else if (f.has_since || f.has_until || f.has_limit)
+		snprintf(err, errlen, "[%s] filter: since, until and limit are set by the synchronizer (use [%s] since)",
+			 section, section);
+	else
+		rc = 0;
+	nostr_filter_free(&f);
+	json_doc_free(&doc);
+	return rc;
+}
+
+static struct metric *counter(struct sync_engine *e, const char *name, const char *help, const char *labels)
+{
+	return metrics_get(e->ctx->metrics, METRIC_COUNTER, name, help, labels);
+}
+
+static void make_metrics(struct sync_engine *e)
+{
+	e->m_received = counter(e, "sync_events_received_total", "EVENT messages received for our subscriptions.", NULL);
+	e->m_accepted = counter(e, "sync_events_accepted_total",
+				"Events verified and inside the filter and window, sent to the database.", NULL);
+	e->m_stored = counter(e, "sync_events_stored_total", "New events committed.", NULL);
+	e->m_duplicates = counter(e, "sync_events_duplicate_total", "Events already stored.", NULL);
+	e->m_pages = counter(e, "sync_pages_total", "REQ pages completed (EOSE).", NULL);
+	e->m_at_cap = counter(e, "sync_seconds_at_cap_total",
+			      "Seconds whose events filled a relay's cap: they may hold more than the relay returns.",
+			      NULL);
+	for (int o = SYNC_R_COMPLETE; o < SYNC_R__COUNT; o++) {
+		char l[64];
+		e->m_relays[o] = counter(e, "sync_relays_total", "Relays processed, by outcome.",
+					 metrics_labels(l, sizeof(l), "outcome", outcome_name[o], NULL));
+	}
+}
+
+/* The configured filter, parsed once (sync_check_filter already accepted it). */
+static int parse_filter(struct sync_engine *e)
+{
+	struct json_doc doc;
+	struct nostr_err err = { 0 };
+	json_doc_init(&doc);
+	int rc = json_parse(&doc, e->cfg->filter, strlen(e->cfg->filter), &err) < 0 ||
+			 nostr_filter_from_json(&e->filter, &doc, 0, &err) < 0
+		 ? -1
+		 : 0;
+	json_doc_free(&doc);
+	return rc;
+}
+
+struct sync_engine *sync_engine_open(struct service_ctx *ctx, const struct config_sync *scfg)
+{
+	struct sync_engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		goto oom;
+	e->ctx = ctx;
+	e->cfg = scfg;
+	e->log = ctx->log;
+	e->batch_size = (size_t)ctx->cfg->database.batch_size;
+	nostr_filter_init(&e->filter);
+	nostr_msg_init(&e->msg);
+	json_doc_init(&e->doc);
+	nostr_event_init(&e->ev);
+	buf_init(&e->out);
+	if (parse_filter(e) < 0 || !(e->nctx = nostr_ctx_new()) || !(e->pool = workpool_new(0)))
+		goto oom;
+	unsigned workers = workpool_size(e->pool);
+	if (!(e->ver = calloc(workers, sizeof(*e->ver))))
+		goto oom;
+	for (unsigned i = 0; i < workers; i++)
+		if (!(e->ver[i] = nostr_verifier_new(e->nctx)))
+			goto oom;
+	make_metrics(e);
+	struct db_options opt;
+	db_options_from_config(&opt, ctx->cfg);
+	opt.stop = ctx->stop;
+	opt.log = &e->log;
+	opt.application_name = "brotr-sync";
+	char err[512];
+	if (db_open(&e->db, &opt, err, sizeof(err)) != DB_OK) {
+		log_error(&e->log, "cannot connect to the database", LOG_S("error", err));
+		sync_engine_close(e);
+		return NULL;
+	}
+	return e;
+oom:
+	log_error(&ctx->log, "cannot set up the synchronizer (out of memory or no randomness)");
+	sync_engine_close(e);
+	return NULL;
+}
+
+void sync_engine_close(struct sync_engine *e)
+{
+	if (!e)
+		return;
+	db_close(e->db);
+	if (e->ver && e->pool)
+		for (unsigned i = 0; i < workpool_size(e->pool); i++)
+			nostr_verifier_free(e->ver[i]);
+	free(e->ver);
+	workpool_free(e->pool);
+	nostr_ctx_free(e->nctx);
+	nostr_filter_free(&e->filter);
+	nostr_msg_free(&e->msg);
+	json_doc_free(&e->doc);
+	nostr_event_free(&e->ev);
+	buf_free(&e->out);
+	free(e);
+}
+
+struct db *sync_engine_db(struct sync_engine *e)
+{
+	return e->db;
+}
+
+/* ---------------------------------------------------------------- batches and accounting */
+
+/* A batch the writer gave back: add its outcome to its relay and the pass, then keep it for reuse. */
+static void account(struct sync_engine *e, struct sync_batch *b)
+{
+	struct sync_relay *r = b->relay;
+	if (b->rc != DB_OK) {
+		e->db_failed = 1;
+	} else if (r) {
+		r->c.stored += b->res.inserted;
+		r->c.duplicates += b->res.duplicates;
+		metric_add(e->m_stored, (double)b->res.inserted);
+		metric_add(e->m_duplicates, (double)b->res.duplicates);
+		for (int k = 1; k < DB_REJECT__COUNT; k++)
+			for (size_t i = 0; i < b->res.rejected[k]; i++)
+				sync_engine_reject(e, r, db_reject_name((enum db_reject)k));
+	}
+	sync_batch_reset(b);
+	b->next = e->free_batches;
+	e->free_batches = b;
+}
+
+static void collect(struct sync_engine *e, int wait)
+{
+	struct sync_batch *b;
+	while ((b = sync_writer_take(e->writer, wait)) != NULL) {
+		account(e, b);
+		wait = 0;
+	}
+}
+
+struct sync_batch *sync_engine_batch(struct sync_engine *e, struct sync_relay *r)
+{
+	if (!e->free_batches)
+		collect(e, 0);
+	if (!e->free_batches && e->batches < e->max_batches) {
+		struct sync_batch *b = sync_batch_new(e->batch_size);
+		if (b) {
+			e->batches++;
+			b->next = e->free_batches;
+			e->free_batches = b;
+		}
+	}
+	if (!e->free_batches)
+		collect(e, 1);
+	struct sync_batch *b = e->free_batches;
+	if (!b || e->db_failed)
+		return NULL;
+	e->free_batches = b->next;
+	b->next = NULL;
+	b->relay = r;
+	b->db_relay.url = r->t->url;
+	b->db_relay.network = r->t->network == RELAY_NET_TOR ? DB_TOR : DB_CLEARNET;
+	return b;
+}
+
+void sync_engine_verify(struct sync_engine *e, struct sync_relay *r)
+{
+	struct sync_batch *b = r->batch;
+	if (!b || b->n == 0)
+		return;
+	sync_batch_verify(b, e->pool, e->ver);
+	for (size_t i = 0; i < b->n; i++) {
+		if (!b->valid[i]) {
+			sync_engine_reject(e, r, nostr_errc_name(b->errc[i]));
+			continue;
+		}
+		if (r->page.usable == 0 || b->ev[i].created_at < r->page.oldest)
+			r->page.oldest = b->ev[i].created_at;
+		r->page.usable++;
+		r->c.accepted++;
+		metric_add(e->m_accepted, 1);
+	}
+}
+
+void sync_engine_commit(struct sync_engine *e, struct sync_relay *r, const struct db_sync_progress *progress)
+{
+	struct sync_batch *b = r->batch;
+	if (!b && progress)
+		b = sync_engine_batch(e, r);
+	r->batch = NULL;
+	if (!b)
+		return;
+	b->seen_at = wall_ms() / 1000;
+	b->has_progress = progress != NULL;
+	if (progress)
+		b->progress = *progress;
+	sync_writer_put(e->writer, b);
+}
+
+void sync_engine_drop(struct sync_engine *e, struct sync_relay *r)
+{
+	struct sync_batch *b = r->batch;
+	r->batch = NULL;
+	if (!b)
+		return;
+	sync_batch_reset(b);
+	b->next = e->free_batches;
+	e->free_batches = b;
+}
+
+void sync_engine_reject(struct sync_engine *e, struct sync_relay *r, const char *reason)
+{
+	char l[96];
+	r->c.rejected++;
+	metric_add(metrics_get(e->ctx->metrics, METRIC_COUNTER, "sync_events_rejected_total",
+			       "Events and messages dropped, by reason.", metrics_labels(l, sizeof(l), "reason", reason, NULL)),
+		   1);
+	log_debug(&e->log, "dropped", LOG_S("relay", r->t->url), LOG_S("reason", reason));
+}
+
+static void add_counts(struct sync_counts *to, const struct sync_counts *c)
+{
+	to->received += c->received;
+	to->accepted += c->accepted;
+	to->stored += c->stored;
+	to->duplicates += c->duplicates;
+	to->rejected += c->rejected;
+	to->pages += c->pages;
+	to->at_cap += c->at_cap;
+}
+
+void sync_engine_relay_done(struct sync_engine *e, struct sync_relay *r)
+{
+	sync_engine_drop(e, r);
+	e->active--;
+	e->relays[r->outcome]++;
+	metric_add(e->m_relays[r->outcome], 1);
+	metric_add(e->m_received, (double)r->c.received);
+	metric_add(e->m_pages, (double)r->c.pages);
+	metric_add(e->m_at_cap, (double)r->c.at_cap);
+	add_counts(&e->total, &r->c);
+	struct logger *lg = &e->log;
+	if (r->outcome == SYNC_R_COMPLETE)
+		log_info(lg, "relay synchronized", LOG_S("relay", r->t->url), LOG_U("events", r->c.received),
+			 LOG_U("accepted", r->c.accepted), LOG_U("rejected", r->c.rejected), LOG_U("pages", r->c.pages),
+			 LOG_U("at_cap", r->c.at_cap), LOG_U("duration_ms", mono_ms() - r->started_ms));
+	else
+		log_warn(lg, "relay not finished", LOG_S("relay", r->t->url), LOG_S("outcome", outcome_name[r->outcome]),
+			 LOG_S("reason", r->reason), LOG_U("events", r->c.received), LOG_U("accepted", r->c.accepted),
+			 LOG_U("pages", r->c.pages), LOG_U("duration_ms", mono_ms() - r->started_ms));
+}
+
+/* ---------------------------------------------------------------- the pass */
+
+static void end_all(struct sync_engine *e, struct sync_relay *rs, size_t n, enum sync_outcome o, const char *why)
+{
+	e->stopping = 1;
+	for (size_t i = 0; i < n; i++)
+		if (rs[i].e && rs[i].outcome == SYNC_R_RUNNING)
+			sync_relay_end(&rs[i], o, why);
+}
+
+/* Ends relays past their budget, and everything past the pass's budget, a stop or a failed database. */
+static void check_limits(struct sync_engine *e, struct sync_relay *rs, size_t n, uint64_t pass_started)
+{
+	if (e->stopping)
+		return;
+	if (*e->ctx->stop)
+		end_all(e, rs, n, SYNC_R_STOPPED, "stop requested");
+	else if (e->db_failed || sync_writer_failed(e->writer, NULL, 0))
+		end_all(e, rs, n, SYNC_R_FAILED, "the database failed");
+	else if ((long long)(mono_ms() - pass_started) > e->cfg->pass_budget_ms)
+		end_all(e, rs, n, SYNC_R_BUDGET, "pass budget spent");
+	for (size_t i = 0; i < n && !e->stopping; i++)
+		if (rs[i].e && rs[i].outcome == SYNC_R_RUNNING &&
+		    (long long)(mono_ms() - rs[i].started_ms) > e->cfg->relay_budget_ms)
+			sync_relay_end(&rs[i], SYNC_R_BUDGET, "relay budget spent");
+}
+
+/* Runs the loop until every started relay is done (or, after a stop, until DRAIN_MS passed). */
+static void run_loop(struct sync_engine *e, struct sync_relay *rs, struct sync_target *targets, size_t n)
+{
+	uint64_t started = mono_ms(), drain_until = 0;
+	size_t next = 0;
+	for (;;) {
+		while (!e->stopping && e->active < (size_t)e->cfg->max_relays && next < n) {
+			rs[next].t = &targets[next];
+			e->active++;
+			sync_relay_start(e, &rs[next++]);
+		}
+		if (e->active == 0 && (next >= n || e->stopping))
+			break;
+		if (e->stopping && !drain_until)
+			drain_until = mono_ms() + DRAIN_MS;
+		if (drain_until && mono_ms() > drain_until)
+			break;
+		net_run(e->net, e->stopping ? NULL : e->ctx->stop, 200);
+		collect(e, 0);
+		check_limits(e, rs, n, started);
+	}
+}
+
+static void log_summary(struct sync_engine *e, size_t n, uint64_t ms)
+{
+	const struct sync_counts *t = &e->total;
+	log_info(&e->log, "pass summary", LOG_U("relays", n), LOG_U("complete", e->relays[SYNC_R_COMPLETE]),
+		 LOG_U("failed", e->relays[SYNC_R_FAILED] + e->relays[SYNC_R_STALLED]),
+		 LOG_U("budget", e->relays[SYNC_R_BUDGET]), LOG_U("stopped", e->relays[SYNC_R_STOPPED]),
+		 LOG_U("events", t->received), LOG_U("stored", t->stored), LOG_U("duplicates", t->duplicates),
+		 LOG_U("rejected", t->rejected), LOG_U("at_cap", t->at_cap), LOG_U("pages", t->pages),
+		 LOG_U("duration_ms", ms), LOG_U("events_per_s", ms ? t->accepted * 1000 / ms : 0));
+}
+
+static void reset_pass(struct sync_engine *e)
+{
+	memset(&e->total, 0, sizeof(e->total));
+	memset(e->relays, 0, sizeof(e->relays));
+	e->db_failed = e->stopping = 0;
+	e->active = 0;
+	e->batches = 0;
+	e->free_batches = NULL;
+	e->pass_start = wall_ms() / 1000;
+	e->max_batches = (size_t)e->cfg->max_relays + WRITER_QUEUE + 2;
+}
+
+int sync_engine_run(struct sync_engine *e, struct sync_target *targets, size_t n)
+{
+	char err[512];
+	uint64_t t0 = mono_ms();
+	reset_pass(e);
+	struct net_options no;
+	net_options_from_config(&no, e->ctx->cfg);
+	struct db_options dbo;
+	db_options_from_config(&dbo, e->ctx->cfg);
+	dbo.stop = e->ctx->stop;
+	dbo.log = &e->log;
+	dbo.application_name = "brotr-sync-writer";
+	struct sync_relay *rs = calloc(n ? n : 1, sizeof(*rs));
+	if (!rs || !(e->net = net_new(&no, &e->log, e->ctx->metrics, err, sizeof(err))) ||
+	    !(e->writer = sync_writer_start(&dbo, WRITER_QUEUE, err, sizeof(err)))) {
+		log_error(&e->log, "cannot start the pass", LOG_S("error", rs ? err : "out of memory"));
+		net_free(e->net);
+		e->net = NULL;
+		free(rs);
+		return -1;
+	}
+	run_loop(e, rs, targets, n);
+	net_free(e->net); /* connections still open after the drain close without callbacks */
+	e->net = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (rs[i].e && rs[i].conn) {
+			rs[i].conn = NULL;
+			if (rs[i].outcome == SYNC_R_RUNNING)
+				rs[i].outcome = SYNC_R_STOPPED;
+			sync_engine_relay_done(e, &rs[i]);
+		}
+	}
+	collect(e, 1); /* everything queued is committed (or refused) before the pass ends */
+	if (sync_writer_failed(e->writer, err, sizeof(err))) {
+		log_error(&e->log, "the database failed; progress stays at the last committed batch", LOG_S("error", err));
+		e->db_failed = 1;
+	}
+	sync_writer_stop(e->writer);
+	e->writer = NULL;
+	while (e->free_batches) {
+		struct sync_batch *b = e->free_batches;
+		e->free_batches = b->next;
+		sync_batch_free(b);
+	}
+	log_summary(e, n, mono_ms() - t0);
+	free(rs);
+	return e->db_failed ? -1 : 0;
+}

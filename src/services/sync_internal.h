@@ -1,0 +1,112 @@
+/* sync_internal.h — the synchronizer's private state, shared by sync_engine.c (the pass) and sync_relay.c (one relay). */
+#ifndef BROTR_SERVICES_SYNC_INTERNAL_H
+#define BROTR_SERVICES_SYNC_INTERNAL_H
+
+#include <stdint.h>
+
+#include "core/metrics.h"
+#include "core/workpool.h"
+#include "net/net.h"
+#include "net/relay.h"
+#include "nostr/ctx.h"
+#include "nostr/message.h"
+#include "nostr/verify.h"
+#include "services/sync_batch.h"
+#include "services/sync_engine.h"
+#include "services/sync_walk.h"
+#include "services/sync_writer.h"
+
+enum sync_outcome {
+	SYNC_R_RUNNING,
+	SYNC_R_COMPLETE, /* every walk reached its since */
+	SYNC_R_FAILED,   /* the connection or the relay ended it; progress stays where it was committed */
+	SYNC_R_STALLED,  /* a full page of nothing usable */
+	SYNC_R_BUDGET,   /* relay_budget or pass_budget ran out */
+	SYNC_R_STOPPED,  /* SIGTERM/SIGINT */
+	SYNC_R__COUNT
+};
+
+/* Per-relay counters, also summed over the pass. */
+struct sync_counts {
+	uint64_t received;   /* EVENT messages for our subscriptions */
+	uint64_t accepted;   /* verified and inside filter and window: sent to the database */
+	uint64_t stored;     /* new events committed */
+	uint64_t duplicates; /* already stored */
+	uint64_t rejected;   /* every reason together */
+	uint64_t pages;
+	uint64_t at_cap;     /* seconds that filled the relay's cap (may hold more than it returns) */
+};
+
+struct sync_relay {
+	struct sync_engine *e;
+	struct sync_target *t;
+	struct relay_conn *conn;
+	enum sync_outcome outcome;
+	char reason[256];
+	uint64_t started_ms;
+	/* walks: first the interrupted one (if any), then [since, pass start] */
+	int walk_no, n_walks;
+	int64_t walk_since[2], walk_top[2], walk_from[2]; /* walk_from -1: start fresh */
+	struct sync_walk walk;
+	/* the page in flight */
+	unsigned page_no;
+	char sub[24];
+	int in_page;
+	int64_t page_since, page_until;
+	struct sync_page page;
+	struct sync_batch *batch;
+	struct sync_counts c;
+};
+
+struct sync_engine {
+	struct service_ctx *ctx;
+	const struct config_sync *cfg;
+	struct logger log;
+	struct db *db;
+	struct nostr_ctx *nctx;
+	struct workpool *pool;
+	struct nostr_verifier **ver;
+	struct nostr_filter filter; /* the configured filter; since/until/limit set per use */
+	size_t batch_size;
+	/* per pass */
+	struct net *net;
+	struct sync_writer *writer;
+	struct sync_batch *free_batches;
+	size_t batches, max_batches;
+	int64_t pass_start;
+	int db_failed;
+	int stopping; /* budget or signal: no new pages */
+	struct nostr_msg msg; /* the loop's scratch for parsing */
+	struct json_doc doc;
+	struct nostr_event ev;
+	struct buf out;
+	size_t active; /* relays started whose connection is not gone */
+	struct sync_counts total;
+	uint64_t relays[SYNC_R__COUNT];
+	struct metric *m_received, *m_accepted, *m_stored, *m_duplicates, *m_pages, *m_at_cap;
+	struct metric *m_relays[SYNC_R__COUNT];
+};
+
+/* sync_relay.c */
+void sync_relay_start(struct sync_engine *e, struct sync_relay *r);
+/* Ends the relay with outcome (if still running) and closes its connection. */
+void sync_relay_end(struct sync_relay *r, enum sync_outcome outcome, const char *reason);
+
+/* sync_engine.c: batches and accounting, used by sync_relay.c */
+
+/* A batch for r to fill, waiting for the writer to give one back when all are in use.
+ * Returns NULL when the database failed. */
+struct sync_batch *sync_engine_batch(struct sync_engine *e, struct sync_relay *r);
+/* Verifies r's batch (if any) and adds what it learnt to r->page: usable events and the oldest. */
+void sync_engine_verify(struct sync_engine *e, struct sync_relay *r);
+/* Hands r's batch to the writer, with progress when it is not NULL (an empty batch carries
+ * progress alone). r has no batch afterwards. */
+void sync_engine_commit(struct sync_engine *e, struct sync_relay *r, const struct db_sync_progress *progress);
+/* Drops r's batch unwritten (a page that did not end). */
+void sync_engine_drop(struct sync_engine *e, struct sync_relay *r);
+/* Counts a rejected event by reason. */
+void sync_engine_reject(struct sync_engine *e, struct sync_relay *r, const char *reason);
+/* r's connection is gone: logs its line and counts its outcome. */
+void sync_engine_relay_done(struct sync_engine *e, struct sync_relay *r);
+
+#endif

@@ -1,0 +1,257 @@
+/* sync_relay.c — one relay in a synchronizer pass: its walks, its pages (REQ ... EOSE), its messages. */
+#include <stdio.h>
+#include <string.h>
+
+#include "net/error.h"
+#include "services/sync_internal.h"
+
+static void on_open(struct relay_conn *c, void *user, long long rtt_open_ms);
+static void on_message(struct relay_conn *c, void *user, const char *text, size_t len);
+static void on_close(struct relay_conn *c, void *user, const struct relay_conn_status *st);
+
+static const struct relay_conn_ops ops = { .on_open = on_open, .on_message = on_message, .on_close = on_close };
+
+static int64_t max64(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * The walks this pass makes: first the one a previous pass left unfinished (it ends at that
+ * pass's start), then one from just below the progress (less the overlap, for events that
+ * reached the relay late) up to this pass's start.
+ */
+static void plan_walks(struct sync_relay *r)
+{
+	const struct config_sync *cfg = r->e->cfg;
+	const struct db_sync_progress *p = &r->t->progress;
+	int64_t overlap = cfg->overlap_ms / 1000;
+	int64_t base = p->synced_until >= 0 ? max64(p->synced_until + 1 - overlap, cfg->since) : cfg->since;
+	int n = 0;
+	if (p->walk_top >= base && p->walk_from >= 0) {
+		r->walk_since[n] = base;
+		r->walk_top[n] = p->walk_top;
+		r->walk_from[n] = p->walk_from;
+		n++;
+		base = max64(p->walk_top + 1 - overlap, cfg->since);
+	}
+	if (r->e->pass_start >= base) {
+		r->walk_since[n] = base;
+		r->walk_top[n] = r->e->pass_start;
+		r->walk_from[n] = -1;
+		n++;
+	}
+	r->n_walks = n;
+	r->walk_no = 0;
+}
+
+static void setup_walk(struct sync_relay *r)
+{
+	int i = r->walk_no;
+	uint32_t limit = (uint32_t)r->e->cfg->page_limit;
+	if (r->walk_from[i] >= 0)
+		sync_walk_resume(&r->walk, r->walk_since[i], r->walk_top[i], r->walk_from[i], limit, 0);
+	else
+		sync_walk_start(&r->walk, r->walk_since[i], r->walk_top[i], limit, 0);
+}
+
+void sync_relay_end(struct sync_relay *r, enum sync_outcome outcome, const char *reason)
+{
+	if (r->outcome == SYNC_R_RUNNING) {
+		r->outcome = outcome;
+		snprintf(r->reason, sizeof(r->reason), "%s", reason);
+	}
+	r->in_page = 0;
+	if (r->conn)
+		relay_conn_close(r->conn); /* on_close follows, inside net_run */
+}
+
+/* Asks for the walk's next page, moving to the next walk when one is done. */
+static void request_page(struct sync_relay *r)
+{
+	struct sync_engine *e = r->e;
+	int64_t since, until;
+	while (sync_walk_next(&r->walk, &since, &until) < 0) {
+		if (++r->walk_no >= r->n_walks) {
+			sync_relay_end(r, SYNC_R_COMPLETE, "");
+			return;
+		}
+		setup_walk(r);
+	}
+	snprintf(r->sub, sizeof(r->sub), "brotr-%u", ++r->page_no);
+	memset(&r->page, 0, sizeof(r->page));
+	r->page_since = since;
+	r->page_until = until;
+	e->filter.since = since;
+	e->filter.until = until;
+	e->filter.limit = e->cfg->page_limit;
+	e->filter.has_since = e->filter.has_until = e->filter.has_limit = 1;
+	struct nostr_err err = { 0 };
+	buf_reset(&e->out);
+	if (nostr_build_req(&e->out, r->sub, &e->filter, 1, &err) < 0 ||
+	    relay_conn_send(r->conn, e->out.data, e->out.len, 1) < 0) {
+		sync_relay_end(r, SYNC_R_FAILED, "cannot send the request");
+		return;
+	}
+	r->in_page = 1;
+}
+
+static void report_at_cap(struct sync_relay *r, int64_t second)
+{
+	r->c.at_cap++;
+	log_warn(&r->e->log, "a second filled the relay's cap; it may hold more events than the relay returns",
+		 LOG_S("relay", r->t->url), LOG_I("created_at", second), LOG_U("cap", r->walk.max_received));
+}
+
+/* EOSE: the page is whole. Verify what is left, learn from the page, commit it with the progress. */
+static void finish_page(struct sync_relay *r)
+{
+	struct sync_engine *e = r->e;
+	r->in_page = 0;
+	sync_engine_verify(e, r);
+	struct sync_step step;
+	enum sync_verdict v = sync_walk_page(&r->walk, &r->page, &step);
+	r->c.pages++;
+	for (int i = 0; i < step.n_at_cap; i++)
+		report_at_cap(r, step.at_cap[i]);
+	struct db_sync_progress progress = { -1, r->walk.top, step.complete_from };
+	if (v == SYNC_DONE)
+		progress = (struct db_sync_progress){ r->walk.top, -1, -1 };
+	sync_engine_commit(e, r, v == SYNC_STALLED ? NULL : &progress);
+	struct nostr_err err = { 0 };
+	buf_reset(&e->out);
+	if (nostr_build_close(&e->out, r->sub, &err) == 0)
+		relay_conn_send(r->conn, e->out.data, e->out.len, 0);
+	if (v == SYNC_STALLED)
+		sync_relay_end(r, SYNC_R_STALLED, "the relay filled a page with events that are invalid or outside the filter");
+	else if (!e->stopping)
+		request_page(r);
+}
+
+/* An EVENT for the page in flight: count it, keep it if it fits the filter and the window. */
+static void take_event(struct sync_relay *r, int parsed, const struct nostr_err *err)
+{
+	struct sync_engine *e = r->e;
+	r->page.received++;
+	r->c.received++;
+	if (!parsed) {
+		sync_engine_reject(e, r, nostr_errc_name(err->code));
+		return;
+	}
+	e->filter.since = r->page_since;
+	e->filter.until = r->page_until;
+	if (!nostr_filter_match(&e->filter, &e->ev)) {
+		sync_engine_reject(e, r, "outside filter");
+		return;
+	}
+	if (!r->batch && !(r->batch = sync_engine_batch(e, r))) {
+		sync_relay_end(r, SYNC_R_FAILED, "the database failed");
+		return;
+	}
+	if (sync_batch_add(r->batch, &e->ev) < 0) {
+		sync_relay_end(r, SYNC_R_FAILED, "out of memory");
+		return;
+	}
+	if (sync_batch_full(r->batch)) {
+		sync_engine_verify(e, r);
+		sync_engine_commit(e, r, NULL);
+	}
+}
+
+static int for_page(const struct sync_relay *r, const struct nostr_msg *m)
+{
+	return r->in_page && m->sub_id.len == strlen(r->sub) && memcmp(m->sub_id.s, r->sub, m->sub_id.len) == 0;
+}
+
+static void on_message(struct relay_conn *c, void *user, const char *text, size_t len)
+{
+	(void)c;
+	struct sync_relay *r = user;
+	struct sync_engine *e = r->e;
+	struct nostr_err err = { 0 };
+	int rc = nostr_msg_parse(&e->msg, &e->doc, &e->ev, text, len, &err);
+	if (rc < 0 && e->msg.type != NOSTR_MSG_EVENT) {
+		sync_engine_reject(e, r, "malformed message");
+		return;
+	}
+	char why[256];
+	switch (e->msg.type) {
+	case NOSTR_MSG_EVENT:
+		if (!for_page(r, &e->msg))
+			sync_engine_reject(e, r, "not for the current subscription");
+		else
+			take_event(r, rc == 0, &err);
+		break;
+	case NOSTR_MSG_EOSE:
+		if (for_page(r, &e->msg))
+			finish_page(r);
+		break;
+	case NOSTR_MSG_CLOSED:
+		if (for_page(r, &e->msg)) {
+			snprintf(why, sizeof(why), "the relay closed the subscription: %.*s", (int)e->msg.message.len,
+				 e->msg.message.s);
+			sync_relay_end(r, SYNC_R_FAILED, why);
+		}
+		break;
+	case NOSTR_MSG_NOTICE:
+		log_info(&e->log, "relay notice", LOG_S("relay", r->t->url), LOG_S("notice", e->msg.message.s));
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_open(struct relay_conn *c, void *user, long long rtt_open_ms)
+{
+	(void)c;
+	(void)rtt_open_ms;
+	struct sync_relay *r = user;
+	if (r->outcome != SYNC_R_RUNNING || r->e->stopping)
+		return;
+	request_page(r); /* after a reconnection, the page the connection lost is asked again */
+}
+
+static void on_close(struct relay_conn *c, void *user, const struct relay_conn_status *st)
+{
+	(void)c;
+	struct sync_relay *r = user;
+	sync_engine_drop(r->e, r); /* events of a page that did not end are not kept */
+	r->in_page = 0;
+	if (st->will_reconnect) {
+		log_info(&r->e->log, "relay connection lost, reconnecting", LOG_S("relay", r->t->url),
+			 LOG_S("error", net_error_name(st->err)), LOG_S("reason", st->reason), LOG_I("attempt", st->attempt));
+		return;
+	}
+	r->conn = NULL;
+	if (r->outcome == SYNC_R_RUNNING) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s: %s", net_error_name(st->err), st->reason);
+		r->outcome = SYNC_R_FAILED;
+		snprintf(r->reason, sizeof(r->reason), "%s", why);
+	}
+	sync_engine_relay_done(r->e, r);
+}
+
+void sync_relay_start(struct sync_engine *e, struct sync_relay *r)
+{
+	r->e = e;
+	r->outcome = SYNC_R_RUNNING;
+	r->started_ms = mono_ms();
+	plan_walks(r);
+	if (r->n_walks == 0) {
+		r->outcome = SYNC_R_COMPLETE;
+		sync_engine_relay_done(e, r);
+		return;
+	}
+	setup_walk(r);
+	struct relay_conn_opts opts = {
+		.reconnect = 1, .max_attempts = 3, .backoff_min_ms = 1000, .backoff_max_ms = 10000,
+	};
+	enum net_network nw = r->t->network == RELAY_NET_TOR ? NET_TOR : NET_CLEARNET;
+	r->conn = relay_conn_open(e->net, r->t->url, nw, &ops, r, &opts);
+	if (!r->conn) {
+		r->outcome = SYNC_R_FAILED;
+		snprintf(r->reason, sizeof(r->reason), "out of memory");
+		sync_engine_relay_done(e, r);
+	}
+}

@@ -1,0 +1,69 @@
+/* synchronizer.c — `brotr synchronizer`: archives every event of every relay the monitor found readable. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "services/services.h"
+#include "services/sync_engine.h"
+
+static long long interval(const struct config *cfg)
+{
+	return cfg->synchronizer.interval_ms;
+}
+
+static int check(const struct config *cfg, char *err, size_t errlen)
+{
+	if (cfg->brotr.sync_service != 0) {
+		snprintf(err, errlen, "this implementation runs the priority synchronizer ([brotr] sync_service = "
+				      "priority_synchronizer): run brotr priority-synchronizer instead");
+		return -1;
+	}
+	return sync_check_filter("synchronizer", &cfg->synchronizer, err, errlen);
+}
+
+static int open_engine(struct service_ctx *ctx)
+{
+	ctx->state = sync_engine_open(ctx, &ctx->cfg->synchronizer);
+	return ctx->state ? 0 : -1;
+}
+
+static void close_engine(struct service_ctx *ctx)
+{
+	sync_engine_close(ctx->state);
+}
+
+/* The readable relays, fastest first, with their progress. */
+static int pass(struct service_ctx *ctx)
+{
+	struct sync_engine *e = ctx->state;
+	struct db_relay_list l;
+	if (db_readable_relays(sync_engine_db(e), 0, &l) != DB_OK) {
+		log_error(&ctx->log, "cannot read the readable relays", LOG_S("error", db_error(sync_engine_db(e))));
+		return -1;
+	}
+	struct sync_target *t = calloc(l.n ? l.n : 1, sizeof(*t));
+	if (!t) {
+		db_relay_list_free(&l);
+		log_error(&ctx->log, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		snprintf(t[i].url, sizeof(t[i].url), "%s", l.rows[i].url);
+		t[i].network = l.rows[i].network == DB_TOR ? RELAY_NET_TOR : RELAY_NET_CLEARNET;
+		t[i].progress = l.rows[i].progress;
+	}
+	log_info(&ctx->log, "relays to synchronize", LOG_U("readable", l.n));
+	int rc = sync_engine_run(e, t, l.n);
+	db_relay_list_free(&l);
+	free(t);
+	return rc;
+}
+
+const struct service_def synchronizer_service = {
+	.name = "synchronizer",
+	.interval_ms = interval,
+	.check = check,
+	.open = open_engine,
+	.pass = pass,
+	.close = close_engine,
+};

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# test_sync.sh — the synchronizer and priority synchronizer against fixture relays that cap below the
+# requested limit, burst at their cap, crowd one second past it, send garbage and invalid events,
+# never answer, or cannot be reached, one of them an .onion through the SOCKS server; interrupted
+# by SIGTERM and resumed without a gap; a second pass adds nothing.
+set -u
+cd "$(dirname "$0")/../.."
+source tests/harness/tap.sh
+source tests/harness/servers.sh
+
+: "${BROTR:=$PWD/build/brotr}"
+GEN=$BUILD/tools/event_gen
+tmp=$(mktemp -d /tmp/brotr-sync.XXXXXX)
+chmod 755 "$tmp"
+trap 'tools_stop; rm -rf "$tmp"' EXIT
+db=sync_$$
+ONION=pfjms7mkhludgtqlpq4riqpfjj72fxgtxklt5e6daxislc3z7l5dsuyd.onion
+SOCKS_PORT=$TEST_SOCKS_PORT # microsocks until the logging SOCKS server below starts
+
+# brotr_run [VAR=VALUE...] -- ARGS: brotr with bigbrotr's configuration against this test's database,
+# relay connections through SOCKS_PORT, local relays allowed.
+brotr_run() {
+	local vars=()
+	while [ "$1" != "--" ]; do vars+=("$1"); shift; done
+	shift
+	env BROTR_CONFIG=implementations/bigbrotr/config/brotr.ini BROTR_DATABASE_HOST="$TEST_PGHOST" \
+		BROTR_DATABASE_PORT="$TEST_PGPORT" BROTR_DATABASE_NAME="$db" BROTR_DATABASE_USER="$TEST_WRITER_USER" \
+		BROTR_DATABASE_PASSWORD="$TEST_WRITER_PASSWORD" BROTR_DATABASE_ADMIN_PASSWORD="$TEST_PGPASSWORD" \
+		BROTR_DATABASE_CONNECT_WAIT=20s BROTR_NETWORK_ALLOW_LOCAL=true \
+		BROTR_TOR_SOCKS_PROXY="127.0.0.1:$SOCKS_PORT" BROTR_NETWORK_CLEARNET_RESPONSE_TIMEOUT=3s \
+		BROTR_NETWORK_TOR_RESPONSE_TIMEOUT=3s BROTR_NETWORK_CLEARNET_CONNECT_TIMEOUT=3s \
+		BROTR_METRICS_DIR="$tmp" "${vars[@]}" "$BROTR" "$@"
+}
+
+q() { psql_admin -d "$db" -At -c "$1"; }
+
+ids_of() { sed -n 's/.*"id":"\([0-9a-f]\{64\}\)".*/\1/p' "$@" | sort -u; }
+
+archived() { q "SELECT encode(event_id, 'hex') FROM events_relays WHERE relay_url = '$1' ORDER BY 1"; }
+
+# mark_readable URL NETWORK: a monitor snapshot saying the relay is readable.
+mark_readable() {
+	local doc='{"openable":true,"readable":true,"rtt_open":5,"rtt_read":7}'
+	q "SELECT inserted FROM insert_relay_metadata('$1', '$2', extract(epoch FROM now())::bigint, true, false,
+	   NULL, NULL, encode(sha256('$doc'::bytea), 'hex'), '$doc')" >/dev/null
+}
+
+t_status "db init" 0 brotr_run -- db init
+
+# --- the relays -------------------------------------------------------------------------------
+# capped: 300 events over 3000 s and a burst of 20 in one second; it returns at most 37 per REQ.
+"$GEN" --prefix capped '1000..4000:300' '2500*20' >"$tmp/capped.jsonl"
+tool_start fixture_relay --events "$tmp/capped.jsonl" --max-limit 37 --log "$tmp/capped.log"
+CAPPED=ws://127.0.0.1:$TOOL_PORT
+# burst: 50 events in one second, exactly its cap of 50, and 100 older ones.
+"$GEN" --prefix burst '9000*50' '5000..8000:100' >"$tmp/burst.jsonl"
+tool_start fixture_relay --events "$tmp/burst.jsonl" --max-limit 50
+BURST=ws://127.0.0.1:$TOOL_PORT
+# crowded: 45 events in one second, above its cap of 30, and 60 others around it.
+"$GEN" --prefix crowded '7000*45' '6000..6900:30' '7100..8000:30' >"$tmp/crowded.jsonl"
+tool_start fixture_relay --events "$tmp/crowded.jsonl" --max-limit 30
+CROWDED=ws://127.0.0.1:$TOOL_PORT
+# garbage: a malformed message before every event, and invalid events among good ones.
+"$GEN" --prefix good '3000..3900:40' >"$tmp/good.jsonl"
+"$GEN" --prefix bad '3000..3900:10' >"$tmp/bad_src.jsonl"
+# tamper: a signature's last digit, a content, a created_at (the id no longer matches)
+sed -n '1,4p' "$tmp/bad_src.jsonl" | sed -E 's/0"\}$/1"}/; t; s/[0-9a-f]"\}$/0"}/' >"$tmp/bad.jsonl"
+sed -n '5,7p' "$tmp/bad_src.jsonl" | sed 's/"content":"bad/"content":"BAD/' >>"$tmp/bad.jsonl"
+sed -n '8,10p' "$tmp/bad_src.jsonl" | sed 's/"created_at":3/"created_at":2/' >>"$tmp/bad.jsonl"
+cat "$tmp/good.jsonl" "$tmp/bad.jsonl" >"$tmp/garbage.jsonl"
+tool_start fixture_relay --events "$tmp/garbage.jsonl" --mode garbage
+GARBAGE=ws://127.0.0.1:$TOOL_PORT
+# the .onion relay: a fixture behind a checksum-valid v3 name that only the SOCKS server knows.
+"$GEN" --prefix onion '1500..1600:25' >"$tmp/onion.jsonl"
+tool_start fixture_relay --events "$tmp/onion.jsonl"
+onion_port=$TOOL_PORT
+# silent: accepts the websocket and never answers; unreachable: nothing listens.
+tool_start fixture_relay --mode silent
+SILENT=ws://127.0.0.1:$TOOL_PORT
+UNREACHABLE=ws://127.0.0.1:$(free_port)
+tool_start socks_logger --map "$ONION=127.0.0.1:$onion_port" --log "$tmp/socks.log"
+SOCKS_PORT=$TOOL_PORT
+
+for r in "$CAPPED" "$BURST" "$CROWDED" "$GARBAGE" "$SILENT" "$UNREACHABLE"; do mark_readable "$r" clearnet; done
+mark_readable "ws://$ONION" tor
+
+# --- a full pass ------------------------------------------------------------------------------
+t_status "synchronizer pass" 0 brotr_run BROTR_DATABASE_BATCH_SIZE=16 -- synchronizer
+log=$T_ERR
+t_set "capped relay (cap 37 < limit 500): every event archived" "$(archived "$CAPPED")" "$(ids_of "$tmp/capped.jsonl")"
+t_set "burst at the cap: every event archived" "$(archived "$BURST")" "$(ids_of "$tmp/burst.jsonl")"
+t_like "the burst second is reported at the relay's cap" "$log" "relay=$BURST created_at=9000 cap=50"
+crowded_got=$(archived "$CROWDED" | wc -l)
+t_is "crowded second: everything but what the relay never returns" "$crowded_got" "90"
+t_like "the crowded second is reported" "$log" "relay=$CROWDED created_at=7000 cap=30"
+others=$(sed -n '46,$p' "$tmp/crowded.jsonl" | ids_of /dev/stdin)
+t_is "every event outside the crowded second archived" \
+	"$(comm -23 <(printf '%s\n' "$others") <(archived "$CROWDED") | wc -l)" "0"
+t_set "garbage relay: exactly the valid events" "$(archived "$GARBAGE")" "$(ids_of "$tmp/good.jsonl")"
+t_is "nothing invalid stored" "$(q "SELECT count(*) FROM events WHERE content LIKE 'BAD%' OR content LIKE 'bad%'")" "0"
+# Counts are of messages: a page's boundary second is read again by the next page, so an invalid
+# event there is counted each time it arrives.
+prom=$(cat "$tmp/brotr_synchronizer.prom")
+t_like "invalid signatures counted (4 events)" "$prom" 'rejected_total\{service="synchronizer",reason="bad signature"\} ([4-9]|[1-9][0-9]+)$'
+t_like "tampered contents and times counted as bad ids (6 events)" "$prom" \
+	'rejected_total\{service="synchronizer",reason="bad id"\} ([6-9]|[1-9][0-9]+)$'
+t_like "malformed messages counted" "$prom" 'reason="malformed message"\} [1-9]'
+t_set ".onion relay archived through the SOCKS server" "$(archived "ws://$ONION")" "$(ids_of "$tmp/onion.jsonl")"
+t_like "reached by name (ATYP 3), not resolved here" "$(cat "$tmp/socks.log")" "atyp=3 host=$ONION port=80"
+t_like "silent relay: not finished, with a reason" "$log" "relay not finished.*relay=$SILENT outcome=failed reason=\"timeout"
+t_like "unreachable relay: not finished, with a reason" "$log" "relay not finished.*relay=$UNREACHABLE outcome=failed"
+t_like "a one-line summary" "$log" "msg=\"pass summary\" relays=7 complete=5 failed=2"
+t_is "progress recorded for a complete relay" \
+	"$(q "SELECT synced_until > 4000 AND walk_top IS NULL FROM relay_sync_progress WHERE relay_url = '$CAPPED'")" "t"
+t_is "no progress for the silent relay" "$(q "SELECT count(*) FROM relay_sync_progress WHERE relay_url = '$SILENT'")" "0"
+t_is "relay_last_event_timestamp reflects it" \
+	"$(q "SELECT last_event_created_at FROM relay_last_event_timestamp WHERE relay_url = '$CAPPED'")" "4000"
+stored=$(q "SELECT count(*) FROM events")
+
+# --- a second pass adds nothing ---------------------------------------------------------------
+t_status "second synchronizer pass" 0 brotr_run -- synchronizer
+t_is "it stores nothing new" "$(q "SELECT count(*) FROM events")" "$stored"
+t_like "and says so" "$T_ERR" "msg=\"pass summary\".* stored=0 "
+
+# --- interrupted by SIGTERM, then resumed: no gap ----------------------------------------------
+"$GEN" --prefix long --authors 20 '100000..160000:3000' >"$tmp/long.jsonl"
+tool_start fixture_relay --events "$tmp/long.jsonl" --max-limit 40 --log "$tmp/long.log"
+LONG=ws://127.0.0.1:$TOOL_PORT
+mark_readable "$LONG" clearnet
+brotr_run BROTR_DATABASE_BATCH_SIZE=10 -- synchronizer 2>"$tmp/interrupted.log" &
+pid=$!
+for i in $(seq 1 300); do [ "$(grep -c '^REQ' "$tmp/long.log" 2>/dev/null)" -ge 20 ] && break; sleep 0.1; done
+kill -TERM "$(pgrep -P "$pid")" # brotr itself, not the subshell running brotr_run
+wait "$pid"
+t_is "a pass stopped by SIGTERM exits 1 (not completed)" "$?" "1"
+partial=$(archived "$LONG" | wc -l)
+t_like "it had archived part of the relay" "$partial" "^[1-9][0-9]*$"
+t_unlike "but not all of it" "$partial" "^3000$"
+t_like "its progress is a walk under way" "$(q "SELECT walk_top IS NOT NULL FROM relay_sync_progress WHERE relay_url = '$LONG'")" "t"
+t_like "the stop was graceful" "$(cat "$tmp/interrupted.log")" "result=interrupted"
+t_status "the next pass" 0 brotr_run -- synchronizer
+t_set "ends with exactly the complete set" "$(archived "$LONG")" "$(ids_of "$tmp/long.jsonl")"
+t_is "and the walk merged into synced_until" \
+	"$(q "SELECT walk_top IS NULL AND synced_until > 160000 FROM relay_sync_progress WHERE relay_url = '$LONG'")" "t"
+
+# --- which sync service runs --------------------------------------------------------------------
+t_status "the priority synchronizer refuses to run in a synchronizer implementation" 2 \
+	brotr_run -- priority-synchronizer
+t_like "saying why" "$T_ERR" "runs the synchronizer"
+t_status "a malformed filter is a configuration error" 2 brotr_run BROTR_SYNCHRONIZER_FILTER='{"kinds":[1' -- synchronizer
+t_like "naming it" "$T_ERR" "\[synchronizer\] filter: not JSON"
+t_status "a filter may not set since" 2 brotr_run BROTR_SYNCHRONIZER_FILTER='{"since":5}' -- synchronizer
+t_status "an unknown option" 2 brotr_run -- synchronizer --lop
+
+# --- the priority synchronizer, over its list, with a filter ------------------------------------
+"$GEN" --prefix prio --kind 7 '20000..20100:12' >"$tmp/prio7.jsonl"
+"$GEN" --prefix prio --kind 1 '20000..20100:8' >"$tmp/prio1.jsonl"
+cat "$tmp/prio7.jsonl" "$tmp/prio1.jsonl" >"$tmp/prio.jsonl"
+tool_start fixture_relay --events "$tmp/prio.jsonl"
+PRIO=ws://127.0.0.1:$TOOL_PORT
+printf '# priority\n%s\nnot a url\n' "$PRIO" >"$tmp/priority.txt"
+t_status "priority synchronizer over its list, kind 7 only" 0 brotr_run BROTR_BROTR_SYNC_SERVICE=priority_synchronizer \
+	BROTR_PRIORITY_SYNCHRONIZER_RELAY_FILE="$tmp/priority.txt" BROTR_PRIORITY_SYNCHRONIZER_FILTER='{"kinds":[7]}' \
+	-- priority-synchronizer
+t_set "archives the listed relay's matching events, unmonitored" "$(archived "$PRIO")" "$(ids_of "$tmp/prio7.jsonl")"
+t_like "reports the bad line with its number" "$T_ERR" "relay file line rejected.*line=3 reason="
+
+t_done
