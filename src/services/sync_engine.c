@@ -50,8 +50,11 @@ static void make_metrics(struct sync_engine *e)
 	e->m_duplicates = counter(e, "sync_events_duplicate_total", "Events already stored.", NULL);
 	e->m_pages = counter(e, "sync_pages_total", "REQ pages completed (EOSE).", NULL);
 	e->m_at_cap = counter(e, "sync_seconds_at_cap_total",
-			      "Seconds whose events filled a relay's cap: they may hold more than the relay returns.",
+			      "Seconds that filled a relay's cap and that it would not count (NIP-45): they may hold "
+			      "more events than it returns.",
 			      NULL);
+	e->m_truncated = counter(e, "sync_seconds_truncated_total",
+				 "Seconds that COUNT showed to hold more events than the relay returns.", NULL);
 	for (int o = SYNC_R_COMPLETE; o < SYNC_R__COUNT; o++) {
 		char l[64];
 		e->m_relays[o] = counter(e, "sync_relays_total", "Relays processed, by outcome.",
@@ -258,10 +261,12 @@ static void add_counts(struct sync_counts *to, const struct sync_counts *c)
 	to->rejected += c->rejected;
 	to->pages += c->pages;
 	to->at_cap += c->at_cap;
+	to->truncated += c->truncated;
 }
 
 void sync_engine_relay_done(struct sync_engine *e, struct sync_relay *r)
 {
+	sync_relay_settle_probes(r);
 	sync_engine_drop(e, r);
 	e->active--;
 	e->relays[r->outcome]++;
@@ -269,12 +274,14 @@ void sync_engine_relay_done(struct sync_engine *e, struct sync_relay *r)
 	metric_add(e->m_received, (double)r->c.received);
 	metric_add(e->m_pages, (double)r->c.pages);
 	metric_add(e->m_at_cap, (double)r->c.at_cap);
+	metric_add(e->m_truncated, (double)r->c.truncated);
 	add_counts(&e->total, &r->c);
 	struct logger *lg = &e->log;
 	if (r->outcome == SYNC_R_COMPLETE)
 		log_info(lg, "relay synchronized", LOG_S("relay", r->t->url), LOG_U("events", r->c.received),
 			 LOG_U("accepted", r->c.accepted), LOG_U("rejected", r->c.rejected), LOG_U("pages", r->c.pages),
-			 LOG_U("at_cap", r->c.at_cap), LOG_U("duration_ms", mono_ms() - r->started_ms));
+			 LOG_U("at_cap", r->c.at_cap), LOG_U("truncated", r->c.truncated),
+			 LOG_U("duration_ms", mono_ms() - r->started_ms));
 	else
 		log_warn(lg, "relay not finished", LOG_S("relay", r->t->url), LOG_S("outcome", outcome_name[r->outcome]),
 			 LOG_S("reason", r->reason), LOG_U("events", r->c.received), LOG_U("accepted", r->c.accepted),
@@ -302,10 +309,13 @@ static void check_limits(struct sync_engine *e, struct sync_relay *rs, size_t n,
 		end_all(e, rs, n, SYNC_R_FAILED, "the database failed");
 	else if ((long long)(mono_ms() - pass_started) > e->cfg->pass_budget_ms)
 		end_all(e, rs, n, SYNC_R_BUDGET, "pass budget spent");
-	for (size_t i = 0; i < n && !e->stopping; i++)
-		if (rs[i].e && rs[i].outcome == SYNC_R_RUNNING &&
-		    (long long)(mono_ms() - rs[i].started_ms) > e->cfg->relay_budget_ms)
+	for (size_t i = 0; i < n && !e->stopping; i++) {
+		if (!rs[i].e || rs[i].outcome != SYNC_R_RUNNING)
+			continue;
+		sync_relay_check_deadline(&rs[i]);
+		if (rs[i].outcome == SYNC_R_RUNNING && (long long)(mono_ms() - rs[i].started_ms) > e->cfg->relay_budget_ms)
 			sync_relay_end(&rs[i], SYNC_R_BUDGET, "relay budget spent");
+	}
 }
 
 /* Runs the loop until every started relay is done (or, after a stop, until DRAIN_MS passed). */
@@ -338,7 +348,8 @@ static void log_summary(struct sync_engine *e, size_t n, uint64_t ms)
 		 LOG_U("failed", e->relays[SYNC_R_FAILED] + e->relays[SYNC_R_STALLED]),
 		 LOG_U("budget", e->relays[SYNC_R_BUDGET]), LOG_U("stopped", e->relays[SYNC_R_STOPPED]),
 		 LOG_U("events", t->received), LOG_U("stored", t->stored), LOG_U("duplicates", t->duplicates),
-		 LOG_U("rejected", t->rejected), LOG_U("at_cap", t->at_cap), LOG_U("pages", t->pages),
+		 LOG_U("rejected", t->rejected), LOG_U("at_cap", t->at_cap), LOG_U("truncated", t->truncated),
+		 LOG_U("pages", t->pages),
 		 LOG_U("duration_ms", ms), LOG_U("events_per_s", ms ? t->accepted * 1000 / ms : 0));
 }
 

@@ -26,6 +26,15 @@ enum sync_outcome {
 	SYNC_R__COUNT
 };
 
+/* COUNT requests (NIP-45) in flight, settling whether a second at the cap holds more. */
+#define SYNC_MAX_PROBES 8
+
+struct sync_probe {
+	char sub[24];
+	int64_t second;
+	uint32_t returned; /* events the relay returned for that second */
+};
+
 /* Per-relay counters, also summed over the pass. */
 struct sync_counts {
 	uint64_t received;   /* EVENT messages for our subscriptions */
@@ -34,7 +43,8 @@ struct sync_counts {
 	uint64_t duplicates; /* already stored */
 	uint64_t rejected;   /* every reason together */
 	uint64_t pages;
-	uint64_t at_cap;     /* seconds that filled the relay's cap (may hold more than it returns) */
+	uint64_t at_cap;     /* seconds that filled the relay's cap and could not be counted: they may hold more */
+	uint64_t truncated;  /* seconds COUNT showed to hold more events than the relay returns */
 };
 
 struct sync_relay {
@@ -55,6 +65,12 @@ struct sync_relay {
 	int64_t page_since, page_until;
 	struct sync_page page;
 	struct sync_batch *batch;
+	/* seconds at the cap, being counted */
+	struct sync_probe probes[SYNC_MAX_PROBES];
+	int n_probes;
+	unsigned probe_no;
+	int walks_done;          /* every page is done; waiting for COUNT answers until probe_deadline */
+	uint64_t probe_deadline;
 	struct sync_counts c;
 };
 
@@ -83,12 +99,16 @@ struct sync_engine {
 	size_t active; /* relays started whose connection is not gone */
 	struct sync_counts total;
 	uint64_t relays[SYNC_R__COUNT];
-	struct metric *m_received, *m_accepted, *m_stored, *m_duplicates, *m_pages, *m_at_cap;
+	struct metric *m_received, *m_accepted, *m_stored, *m_duplicates, *m_pages, *m_at_cap, *m_truncated;
 	struct metric *m_relays[SYNC_R__COUNT];
 };
 
 /* sync_relay.c */
 void sync_relay_start(struct sync_engine *e, struct sync_relay *r);
+/* Seconds still being counted are reported as possibly truncated (the relay did not answer). */
+void sync_relay_settle_probes(struct sync_relay *r);
+/* Ends relays that waited long enough for COUNT answers. */
+void sync_relay_check_deadline(struct sync_relay *r);
 /* Ends the relay with outcome (if still running) and closes its connection. */
 void sync_relay_end(struct sync_relay *r, enum sync_outcome outcome, const char *reason);
 

@@ -73,7 +73,15 @@ static void request_page(struct sync_relay *r)
 	int64_t since, until;
 	while (sync_walk_next(&r->walk, &since, &until) < 0) {
 		if (++r->walk_no >= r->n_walks) {
-			sync_relay_end(r, SYNC_R_COMPLETE, "");
+			if (r->n_probes == 0) {
+				sync_relay_end(r, SYNC_R_COMPLETE, "");
+			} else {
+				const struct config_net_limits *l = r->t->network == RELAY_NET_TOR
+									    ? &e->ctx->cfg->network.tor
+									    : &e->ctx->cfg->network.clearnet;
+				r->walks_done = 1;
+				r->probe_deadline = mono_ms() + (uint64_t)l->response_timeout_ms;
+			}
 			return;
 		}
 		setup_walk(r);
@@ -96,11 +104,81 @@ static void request_page(struct sync_relay *r)
 	r->in_page = 1;
 }
 
-static void report_at_cap(struct sync_relay *r, int64_t second)
+/* A second at the cap that cannot be counted: it may hold more events than the relay returns. */
+static void unconfirmed(struct sync_relay *r, int64_t second, uint32_t returned)
 {
 	r->c.at_cap++;
-	log_warn(&r->e->log, "a second filled the relay's cap; it may hold more events than the relay returns",
-		 LOG_S("relay", r->t->url), LOG_I("created_at", second), LOG_U("cap", r->walk.max_received));
+	log_warn(&r->e->log, "a second filled the relay's cap and the relay does not count; it may hold more events",
+		 LOG_S("relay", r->t->url), LOG_I("created_at", second), LOG_U("returned", returned));
+}
+
+/* Asks the relay (NIP-45 COUNT) how many events the second holds; the answer settles it. */
+static void probe_at_cap(struct sync_relay *r, int64_t second, uint32_t returned)
+{
+	struct sync_engine *e = r->e;
+	if (r->n_probes == SYNC_MAX_PROBES) {
+		unconfirmed(r, second, returned);
+		return;
+	}
+	struct sync_probe *p = &r->probes[r->n_probes];
+	snprintf(p->sub, sizeof(p->sub), "brotr-count-%u", ++r->probe_no);
+	p->second = second;
+	p->returned = returned;
+	e->filter.since = e->filter.until = second;
+	e->filter.has_since = e->filter.has_until = 1;
+	e->filter.has_limit = 0;
+	struct nostr_err err = { 0 };
+	buf_reset(&e->out);
+	/* No reply is required: relays without NIP-45 ignore COUNT or answer with a NOTICE. */
+	if (nostr_build_count(&e->out, p->sub, &e->filter, 1, &err) < 0 ||
+	    relay_conn_send(r->conn, e->out.data, e->out.len, 0) < 0) {
+		unconfirmed(r, second, returned);
+		return;
+	}
+	r->n_probes++;
+}
+
+/* Removes probe i, settled by count (or unsettled when count < 0). */
+static void settle(struct sync_relay *r, int i, long long count)
+{
+	struct sync_probe p = r->probes[i];
+	r->probes[i] = r->probes[--r->n_probes];
+	if (count < 0)
+		unconfirmed(r, p.second, p.returned);
+	else if (count > (long long)p.returned) {
+		r->c.truncated++;
+		log_warn(&r->e->log, "a second holds more events than the relay returns; those it never returns are missed",
+			 LOG_S("relay", r->t->url), LOG_I("created_at", p.second), LOG_U("returned", p.returned),
+			 LOG_I("count", count));
+	} else {
+		log_debug(&r->e->log, "a second at the relay's cap is complete", LOG_S("relay", r->t->url),
+			  LOG_I("created_at", p.second), LOG_I("count", count));
+	}
+	if (r->walks_done && r->n_probes == 0)
+		sync_relay_end(r, SYNC_R_COMPLETE, "");
+}
+
+void sync_relay_settle_probes(struct sync_relay *r)
+{
+	while (r->n_probes > 0)
+		settle(r, r->n_probes - 1, -1);
+}
+
+void sync_relay_check_deadline(struct sync_relay *r)
+{
+	if (r->walks_done && r->outcome == SYNC_R_RUNNING && mono_ms() > r->probe_deadline) {
+		r->walks_done = 0;
+		sync_relay_settle_probes(r);
+		sync_relay_end(r, SYNC_R_COMPLETE, "");
+	}
+}
+
+static int probe_index(const struct sync_relay *r, const struct nostr_msg *m)
+{
+	for (int i = 0; i < r->n_probes; i++)
+		if (m->sub_id.len == strlen(r->probes[i].sub) && memcmp(m->sub_id.s, r->probes[i].sub, m->sub_id.len) == 0)
+			return i;
+	return -1;
 }
 
 /* EOSE: the page is whole. Verify what is left, learn from the page, commit it with the progress. */
@@ -113,7 +191,7 @@ static void finish_page(struct sync_relay *r)
 	enum sync_verdict v = sync_walk_page(&r->walk, &r->page, &step);
 	r->c.pages++;
 	for (int i = 0; i < step.n_at_cap; i++)
-		report_at_cap(r, step.at_cap[i]);
+		probe_at_cap(r, step.at_cap[i], step.at_cap_n[i]);
 	struct db_sync_progress progress = { -1, r->walk.top, step.complete_from };
 	if (v == SYNC_DONE)
 		progress = (struct db_sync_progress){ r->walk.top, -1, -1 };
@@ -175,6 +253,7 @@ static void on_message(struct relay_conn *c, void *user, const char *text, size_
 		return;
 	}
 	char why[256];
+	int i;
 	switch (e->msg.type) {
 	case NOSTR_MSG_EVENT:
 		if (!for_page(r, &e->msg))
@@ -186,8 +265,14 @@ static void on_message(struct relay_conn *c, void *user, const char *text, size_
 		if (for_page(r, &e->msg))
 			finish_page(r);
 		break;
+	case NOSTR_MSG_COUNT:
+		if ((i = probe_index(r, &e->msg)) >= 0)
+			settle(r, i, (long long)e->msg.count);
+		break;
 	case NOSTR_MSG_CLOSED:
-		if (for_page(r, &e->msg)) {
+		if ((i = probe_index(r, &e->msg)) >= 0) {
+			settle(r, i, -1);
+		} else if (for_page(r, &e->msg)) {
 			snprintf(why, sizeof(why), "the relay closed the subscription: %.*s", (int)e->msg.message.len,
 				 e->msg.message.s);
 			sync_relay_end(r, SYNC_R_FAILED, why);

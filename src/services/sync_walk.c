@@ -46,11 +46,18 @@ static uint32_t known_cap(const struct sync_walk *w)
 	return c > w->max_received ? c : w->max_received;
 }
 
+/* Reports the previous page's second as filling the cap. */
+static void add_at_cap(const struct sync_walk *w, struct sync_step *step)
+{
+	step->at_cap[step->n_at_cap] = w->prev_oldest;
+	step->at_cap_n[step->n_at_cap++] = w->prev_received;
+}
+
 /* The walk reached `since`: a pending one-second page is truncated only if it filled the known cap. */
 static enum sync_verdict finish(struct sync_walk *w, struct sync_step *step)
 {
 	if (w->prev_one_second && w->prev_received >= known_cap(w))
-		step->at_cap[step->n_at_cap++] = w->prev_oldest;
+		add_at_cap(w, step);
 	w->done = 1;
 	step->complete_from = w->since;
 	return SYNC_DONE;
@@ -72,7 +79,7 @@ enum sync_verdict sync_walk_page(struct sync_walk *w, const struct sync_page *p,
 		w->max_received = p->received;
 	int found_older = w->prev_received > 0 && p->oldest < w->prev_oldest;
 	if (w->prev_one_second && found_older) /* it sat in one second, yet older events matched */
-		step->at_cap[step->n_at_cap++] = w->prev_oldest;
+		add_at_cap(w, step);
 	if (found_older && w->prev_received > w->proven_cap)
 		w->proven_cap = w->prev_received;
 	int64_t page_until = w->until;

@@ -74,6 +74,7 @@ struct sync_step {
 	int64_t complete_from; /* every event in [complete_from, top] has now been seen */
 	int n_at_cap;          /* seconds that filled the relay's cap: they may hold more (0..2) */
 	int64_t at_cap[2];
+	uint32_t at_cap_n[2];  /* how many events the relay returned for each */
 };
 
 /* Records the page that sync_walk_next described, fills *step, and returns the verdict. */

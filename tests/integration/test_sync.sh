@@ -52,14 +52,18 @@ t_status "db init" 0 brotr_run -- db init
 "$GEN" --prefix capped '1000..4000:300' '2500*20' >"$tmp/capped.jsonl"
 tool_start fixture_relay --events "$tmp/capped.jsonl" --max-limit 37 --log "$tmp/capped.log"
 CAPPED=ws://127.0.0.1:$TOOL_PORT
-# burst: 50 events in one second, exactly its cap of 50, and 100 older ones.
+# burst: 50 events in one second, exactly its cap of 50, and 100 older ones; it answers COUNT.
 "$GEN" --prefix burst '9000*50' '5000..8000:100' >"$tmp/burst.jsonl"
-tool_start fixture_relay --events "$tmp/burst.jsonl" --max-limit 50
+tool_start fixture_relay --events "$tmp/burst.jsonl" --max-limit 50 --count
 BURST=ws://127.0.0.1:$TOOL_PORT
-# crowded: 45 events in one second, above its cap of 30, and 60 others around it.
+# crowded: 45 events in one second, above its cap of 30, and 60 others around it; it answers COUNT.
 "$GEN" --prefix crowded '7000*45' '6000..6900:30' '7100..8000:30' >"$tmp/crowded.jsonl"
-tool_start fixture_relay --events "$tmp/crowded.jsonl" --max-limit 30
+tool_start fixture_relay --events "$tmp/crowded.jsonl" --max-limit 30 --count
 CROWDED=ws://127.0.0.1:$TOOL_PORT
+# uncounted: 40 events in one second, above its cap of 25, and it does not answer COUNT.
+"$GEN" --prefix uncounted '8000*40' '7000..7900:20' >"$tmp/uncounted.jsonl"
+tool_start fixture_relay --events "$tmp/uncounted.jsonl" --max-limit 25
+UNCOUNTED=ws://127.0.0.1:$TOOL_PORT
 # garbage: a malformed message before every event, and invalid events among good ones.
 "$GEN" --prefix good '3000..3900:40' >"$tmp/good.jsonl"
 "$GEN" --prefix bad '3000..3900:10' >"$tmp/bad_src.jsonl"
@@ -81,7 +85,7 @@ UNREACHABLE=ws://127.0.0.1:$(free_port)
 tool_start socks_logger --map "$ONION=127.0.0.1:$onion_port" --log "$tmp/socks.log"
 SOCKS_PORT=$TOOL_PORT
 
-for r in "$CAPPED" "$BURST" "$CROWDED" "$GARBAGE" "$SILENT" "$UNREACHABLE"; do mark_readable "$r" clearnet; done
+for r in "$CAPPED" "$BURST" "$CROWDED" "$UNCOUNTED" "$GARBAGE" "$SILENT" "$UNREACHABLE"; do mark_readable "$r" clearnet; done
 mark_readable "ws://$ONION" tor
 
 # --- a full pass ------------------------------------------------------------------------------
@@ -89,13 +93,17 @@ t_status "synchronizer pass" 0 brotr_run BROTR_DATABASE_BATCH_SIZE=16 -- synchro
 log=$T_ERR
 t_set "capped relay (cap 37 < limit 500): every event archived" "$(archived "$CAPPED")" "$(ids_of "$tmp/capped.jsonl")"
 t_set "burst at the cap: every event archived" "$(archived "$BURST")" "$(ids_of "$tmp/burst.jsonl")"
-t_like "the burst second is reported at the relay's cap" "$log" "relay=$BURST created_at=9000 cap=50"
+t_unlike "COUNT shows the burst second complete: nothing reported" "$log" "relay=$BURST created_at=9000"
 crowded_got=$(archived "$CROWDED" | wc -l)
 t_is "crowded second: everything but what the relay never returns" "$crowded_got" "90"
-t_like "the crowded second is reported" "$log" "relay=$CROWDED created_at=7000 cap=30"
+t_like "COUNT shows the crowded second truncated" "$log" \
+	"holds more events than the relay returns.*relay=$CROWDED created_at=7000 returned=30 count=45"
 others=$(sed -n '46,$p' "$tmp/crowded.jsonl" | ids_of /dev/stdin)
 t_is "every event outside the crowded second archived" \
 	"$(comm -23 <(printf '%s\n' "$others") <(archived "$CROWDED") | wc -l)" "0"
+t_is "uncounted relay: everything but what it never returns" "$(archived "$UNCOUNTED" | wc -l)" "45"
+t_like "its crowded second is reported as possibly truncated" "$log" \
+	"relay does not count; it may hold more events\" relay=$UNCOUNTED created_at=8000 returned=25"
 t_set "garbage relay: exactly the valid events" "$(archived "$GARBAGE")" "$(ids_of "$tmp/good.jsonl")"
 t_is "nothing invalid stored" "$(q "SELECT count(*) FROM events WHERE content LIKE 'BAD%' OR content LIKE 'bad%'")" "0"
 # Counts are of messages: a page's boundary second is read again by the next page, so an invalid
@@ -109,7 +117,10 @@ t_set ".onion relay archived through the SOCKS server" "$(archived "ws://$ONION"
 t_like "reached by name (ATYP 3), not resolved here" "$(cat "$tmp/socks.log")" "atyp=3 host=$ONION port=80"
 t_like "silent relay: not finished, with a reason" "$log" "relay not finished.*relay=$SILENT outcome=failed reason=\"timeout"
 t_like "unreachable relay: not finished, with a reason" "$log" "relay not finished.*relay=$UNREACHABLE outcome=failed"
-t_like "a one-line summary" "$log" "msg=\"pass summary\" relays=7 complete=5 failed=2"
+t_like "a one-line summary" "$log" "msg=\"pass summary\" relays=8 complete=6 failed=2 .* at_cap=1 truncated=1 "
+prom=$(cat "$tmp/brotr_synchronizer.prom")
+t_like "truncated seconds counted" "$prom" 'brotr_sync_seconds_truncated_total\{service="synchronizer"\} 1$'
+t_like "uncounted seconds at the cap counted" "$prom" 'brotr_sync_seconds_at_cap_total\{service="synchronizer"\} 1$'
 t_is "progress recorded for a complete relay" \
 	"$(q "SELECT synced_until > 4000 AND walk_top IS NULL FROM relay_sync_progress WHERE relay_url = '$CAPPED'")" "t"
 t_is "no progress for the silent relay" "$(q "SELECT count(*) FROM relay_sync_progress WHERE relay_url = '$SILENT'")" "0"

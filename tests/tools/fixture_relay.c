@@ -29,6 +29,7 @@
  *   --oversize BYTES      default 2097152;   --fragment BYTES  default 64
  *   --close-after N       drop the connection after sending N events on it
  *   --reject-writes TEXT  answer EVENT with ["OK",id,false,TEXT] instead of storing it
+ *   --count               answer NIP-45 COUNT (without it, COUNT gets a NOTICE, like most relays)
  *   --log FILE            one line per connection and per client message (tests read it):
  *                         OPEN peer, REQ sub <message>, EVENT id, CLOSE sub, BAD, HTTP accept=..., CLOSED
  * Prints "ready port=P tls_port=Q" on stdout once listening; stops on SIGTERM or SIGINT.
@@ -39,7 +40,7 @@ enum mode { M_NORMAL, M_SILENT, M_OVERSIZED, M_FRAGMENTED, M_GARBAGE, M_AUTH, M_
 struct opts {
 	int port, tls_port;
 	const char *cert, *key, *events, *nip11, *nip11_type, *nip11_location, *reject, *log;
-	int max_limit, default_limit, nip11_status, close_after;
+	int max_limit, default_limit, nip11_status, close_after, count;
 	enum mode mode;
 	size_t oversize, fragment;
 };
@@ -425,6 +426,27 @@ static void on_req(struct pss *p, const char *js, size_t len, const jsmntok_t *t
 	send_text(p, 0, "[\"EOSE\",\"%.*s\"]", sublen, sub);
 }
 
+/* NIP-45: how many stored events match any of the filters (limit does not bound a count). */
+static void on_count(struct pss *p, const char *js, size_t len, const jsmntok_t *t)
+{
+	int sublen = t[2].end - t[2].start;
+	logline("COUNT %.*s %.*s", sublen, js + t[2].start, len > 2000 ? 2000 : (int)len, js);
+	long n = 0;
+	for (size_t k = 0; k < S.n; k++) {
+		for (int i = skip(t, 2); i < skip(t, 0); i = skip(t, i)) {
+			struct filter f;
+			if (t[i].type != JSMN_OBJECT)
+				continue;
+			filter_parse(&f, js, t, i);
+			if (matches(&f, S.ev[k])) {
+				n++;
+				break;
+			}
+		}
+	}
+	send_text(p, 0, "[\"COUNT\",\"%.*s\",{\"count\":%ld}]", sublen, js + t[2].start, n);
+}
+
 static void on_event(struct pss *p, const char *js, const jsmntok_t *t)
 {
 	struct ev *e = ev_new(js + t[2].start, (size_t)(t[2].end - t[2].start));
@@ -454,6 +476,8 @@ static void on_message(struct pss *p, const char *js, size_t len)
 		on_req(p, js, len, t);
 	} else if (tok_eq(js, &t[1], "EVENT") && t[2].type == JSMN_OBJECT) {
 		on_event(p, js, t);
+	} else if (O.count && tok_eq(js, &t[1], "COUNT") && t[2].type == JSMN_STRING) {
+		on_count(p, js, len, t);
 	} else if (tok_eq(js, &t[1], "CLOSE")) {
 		logline("CLOSE %.*s", t[2].end - t[2].start, js + t[2].start);
 	} else {
@@ -633,6 +657,7 @@ static void parse_args(int argc, char **argv)
 		{ "nip11", 1, 0, 'n' }, { "nip11-type", 1, 0, 'T' }, { "nip11-status", 1, 0, 'S' },
 		{ "nip11-location", 1, 0, 'L' }, { "mode", 1, 0, 'M' }, { "oversize", 1, 0, 'o' },
 		{ "fragment", 1, 0, 'f' }, { "close-after", 1, 0, 'a' }, { "reject-writes", 1, 0, 'r' },
+		{ "count", 0, 0, 'C' },
 		{ "log", 1, 0, 'l' }, { 0, 0, 0, 0 },
 	};
 	int c;
@@ -657,6 +682,7 @@ static void parse_args(int argc, char **argv)
 		case 'f': O.fragment = (size_t)atol(optarg); break;
 		case 'a': O.close_after = atoi(optarg); break;
 		case 'r': O.reject = optarg; break;
+		case 'C': O.count = 1; break;
 		case 'l': O.log = optarg; break;
 		default: die("bad arguments (see the comment at the top of fixture_relay.c)");
 		}

@@ -82,8 +82,11 @@ static void walk(const struct sim_relay *r, struct sync_walk *w, struct archive 
 		a->verdict = sync_walk_page(w, &page, &step);
 		ck_assert_int_le(step.complete_from, a->complete_from ? a->complete_from : INT64_MAX);
 		a->complete_from = step.complete_from;
-		for (int i = 0; i < step.n_at_cap; i++)
+		for (int i = 0; i < step.n_at_cap; i++) {
+			/* the relay returned exactly its cap for the second, which is what COUNT is compared with */
+			ck_assert_uint_eq(step.at_cap_n[i], r->cap);
 			a->at_cap[a->n_at_cap++] = step.at_cap[i];
+		}
 		if (a->verdict != SYNC_MORE)
 			return;
 		ck_assert_int_lt(a->pages, 100000); /* the walk always moves down: it cannot loop */
