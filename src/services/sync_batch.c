@@ -51,7 +51,7 @@ void sync_batch_reset(struct sync_batch *b)
 	if (b->tags.cap > 2 * SYNC_BATCH_MAX_BYTES)
 		buf_free(&b->tags);
 	buf_reset(&b->tags);
-	b->n = b->n_rows = b->bytes = 0;
+	b->n = b->n_rows = b->bytes = b->verified = 0;
 	b->relay = NULL;
 	b->has_progress = 0;
 	b->rc = 0;
@@ -77,23 +77,26 @@ int sync_batch_add(struct sync_batch *b, const struct nostr_event *ev)
 	return 0;
 }
 
-struct verify_job {
-	struct sync_batch *b;
-	struct nostr_verifier **ver;
-};
-
 static void verify_one(void *arg, size_t i, unsigned worker)
 {
-	struct verify_job *job = arg;
+	struct sync_verify *v = arg;
 	struct nostr_err err = { 0 };
-	job->b->valid[i] = nostr_verifier_check(job->ver[worker], &job->b->ev[i], &err) == 0;
-	job->b->errc[i] = err.code;
+	size_t k = v->from + i;
+	v->b->valid[k] = nostr_verifier_check(v->ver[worker], &v->b->ev[k], &err) == 0;
+	v->b->errc[k] = err.code;
 }
 
-void sync_batch_verify(struct sync_batch *b, struct workpool *pool, struct nostr_verifier **ver)
+void sync_verify_start(struct sync_verify *v, struct workpool *pool, struct nostr_verifier **ver,
+		       struct sync_batch *b, size_t from, size_t to)
 {
-	struct verify_job job = { b, ver };
-	workpool_run(pool, b->n, 16, verify_one, &job);
+	*v = (struct sync_verify){ .b = b, .from = from, .to = to, .ver = ver, .pool = pool };
+	workpool_start(pool, to - from, 8, verify_one, v);
+}
+
+void sync_verify_finish(struct sync_verify *v)
+{
+	workpool_finish(v->pool);
+	v->b->verified = v->to;
 }
 
 int sync_batch_rows(struct sync_batch *b)

@@ -30,6 +30,7 @@ struct sync_batch {
 	unsigned char *valid;   /* after sync_batch_verify: 1 valid, 0 rejected (reason in errc) */
 	enum nostr_errc *errc;
 	size_t n, cap;
+	size_t verified;        /* ev[0..verified) have been checked (valid and errc are set) */
 	size_t bytes;
 	struct sync_relay *relay;
 	int64_t seen_at;
@@ -61,10 +62,21 @@ int sync_batch_full(const struct sync_batch *b);
 int sync_batch_add(struct sync_batch *b, const struct nostr_event *ev);
 
 /*
- * Verifies every event (id, pubkey, signature) on pool, with one verifier per worker (ver has
- * workpool_size(pool) entries). Fills valid and errc.
+ * Verification of ev[from..to) (id, pubkey, signature) on a worker pool, with one verifier per
+ * worker (ver has workpool_size(pool) entries); it fills valid and errc for those events.
+ * sync_verify_start hands the range to the pool's threads and returns at once, so the caller can
+ * go on receiving; sync_verify_finish joins in and returns when the range is done. Events may be
+ * added to the batch meanwhile (they land in other slots); nothing else may touch it.
  */
-void sync_batch_verify(struct sync_batch *b, struct workpool *pool, struct nostr_verifier **ver);
+struct sync_verify {
+	struct sync_batch *b;
+	size_t from, to;
+	struct nostr_verifier **ver;
+	struct workpool *pool;
+};
+void sync_verify_start(struct sync_verify *v, struct workpool *pool, struct nostr_verifier **ver,
+		       struct sync_batch *b, size_t from, size_t to);
+void sync_verify_finish(struct sync_verify *v);
 
 /* Builds rows from the valid events (tags as JSON). Returns 0, or -1 when out of memory. */
 int sync_batch_rows(struct sync_batch *b);

@@ -197,13 +197,10 @@ struct sync_batch *sync_engine_batch(struct sync_engine *e, struct sync_relay *r
 	return b;
 }
 
-void sync_engine_verify(struct sync_engine *e, struct sync_relay *r)
+/* Adds what verification learnt about ev[from..to) of r's batch to r's page and counters. */
+static void apply(struct sync_engine *e, struct sync_relay *r, const struct sync_batch *b, size_t from, size_t to)
 {
-	struct sync_batch *b = r->batch;
-	if (!b || b->n == 0)
-		return;
-	sync_batch_verify(b, e->pool, e->ver);
-	for (size_t i = 0; i < b->n; i++) {
+	for (size_t i = from; i < to; i++) {
 		if (!b->valid[i]) {
 			sync_engine_reject(e, r, nostr_errc_name(b->errc[i]));
 			continue;
@@ -216,8 +213,45 @@ void sync_engine_verify(struct sync_engine *e, struct sync_relay *r)
 	}
 }
 
+/* Waits for the verification in flight, helping with it, and applies its results. */
+static void settle(struct sync_engine *e)
+{
+	struct sync_relay *r = e->run_relay;
+	if (!r)
+		return;
+	sync_verify_finish(&e->run);
+	apply(e, r, e->run.b, e->run.from, e->run.to);
+	e->run_relay = NULL;
+}
+
+#define VERIFY_CHUNK 128 /* events handed to the pool at once while receiving */
+
+void sync_engine_verify_some(struct sync_engine *e, struct sync_relay *r)
+{
+	struct sync_batch *b = r->batch;
+	size_t from = e->run_relay == r ? e->run.to : b->verified;
+	if (b->n - from < VERIFY_CHUNK)
+		return;
+	settle(e);
+	sync_verify_start(&e->run, e->pool, e->ver, b, b->verified, b->n);
+	e->run_relay = r;
+}
+
+void sync_engine_verify(struct sync_engine *e, struct sync_relay *r)
+{
+	settle(e);
+	struct sync_batch *b = r->batch;
+	if (!b || b->verified == b->n)
+		return;
+	sync_verify_start(&e->run, e->pool, e->ver, b, b->verified, b->n);
+	e->run_relay = r;
+	settle(e);
+}
+
 void sync_engine_commit(struct sync_engine *e, struct sync_relay *r, const struct db_sync_progress *progress)
 {
+	if (e->run_relay == r)
+		settle(e);
 	struct sync_batch *b = r->batch;
 	if (!b && progress)
 		b = sync_engine_batch(e, r);
@@ -233,6 +267,10 @@ void sync_engine_commit(struct sync_engine *e, struct sync_relay *r, const struc
 
 void sync_engine_drop(struct sync_engine *e, struct sync_relay *r)
 {
+	if (e->run_relay == r) {
+		sync_verify_finish(&e->run); /* the results are not wanted: the page did not end */
+		e->run_relay = NULL;
+	}
 	struct sync_batch *b = r->batch;
 	r->batch = NULL;
 	if (!b)

@@ -83,6 +83,8 @@ struct sync_engine {
 	struct workpool *pool;
 	struct nostr_verifier **ver;
 	struct nostr_filter filter; /* the configured filter; since/until/limit set per use */
+	struct sync_verify run;     /* the verification in flight on the pool, if run_relay */
+	struct sync_relay *run_relay;
 	size_t batch_size;
 	/* per pass */
 	struct net *net;
@@ -117,8 +119,12 @@ void sync_relay_end(struct sync_relay *r, enum sync_outcome outcome, const char 
 /* A batch for r to fill, waiting for the writer to give one back when all are in use.
  * Returns NULL when the database failed. */
 struct sync_batch *sync_engine_batch(struct sync_engine *e, struct sync_relay *r);
-/* Verifies r's batch (if any) and adds what it learnt to r->page: usable events and the oldest. */
+/* Verifies the rest of r's batch (if any) and adds what it learnt to r->page: usable events and
+ * the oldest. */
 void sync_engine_verify(struct sync_engine *e, struct sync_relay *r);
+/* Starts verifying r's newest events on the worker pool while the loop goes on receiving, once
+ * enough have arrived. */
+void sync_engine_verify_some(struct sync_engine *e, struct sync_relay *r);
 /* Hands r's batch to the writer, with progress when it is not NULL (an empty batch carries
  * progress alone). r has no batch afterwards. */
 void sync_engine_commit(struct sync_engine *e, struct sync_relay *r, const struct db_sync_progress *progress);

@@ -233,6 +233,8 @@ static void take_event(struct sync_relay *r, int parsed, const struct nostr_err 
 	if (sync_batch_full(r->batch)) {
 		sync_engine_verify(e, r);
 		sync_engine_commit(e, r, NULL);
+	} else {
+		sync_engine_verify_some(e, r);
 	}
 }
 

@@ -5,6 +5,8 @@
  *   db_bench batch DBNAME EVENTS BATCH   stores EVENTS events through pgc as the writer
  *   db_bench copy DBNAME EVENTS          COPYs the same events (events, events_relays) as superuser
  *   db_bench size DBNAME                 VACUUMs, then prints the bytes of events + events_relays
+ *   db_bench copy-jsonl DBNAME FILE      COPYs the events of a JSONL file (the synchronizer bench's
+ *                                        rows), its COPY data built before the clock starts
  *
  * Connection: TEST_PGHOST, TEST_PGPORT, TEST_PGPASSWORD (superuser postgres), TEST_WRITER_USER,
  * TEST_WRITER_PASSWORD. Prints "rows_per_s=N seconds=S" or "bytes=N events_bytes=N".
@@ -28,6 +30,7 @@
 #include "core/util.h"
 #include "db.h"
 #include "encode.h"
+#include "nostr/event.h"
 
 #define RELAY "wss://bench.example"
 #define SEEN_AT 1700000000LL
@@ -399,6 +402,101 @@ static int run_copy(const char *dbname, size_t n)
 	return 0;
 }
 
+/* Appends one events row (bigbrotr) for ev to b, tagvalues computed as the server would. */
+static void jsonl_row(struct buf *b, struct pgarr *tv, struct buf *tags, const struct nostr_event *ev)
+{
+	copy_bytea(b, ev->id, 32);
+	buf_putc(b, '\t');
+	copy_bytea(b, ev->pubkey, 32);
+	buf_printf(b, "\t%u\t%lld\t", ev->kind, (long long)ev->created_at);
+	buf_reset(tags);
+	nostr_event_tags_json(ev, tags);
+	copy_text(b, tags->data, tags->len);
+	buf_putc(b, '\t');
+	pgarr_begin(tv);
+	for (size_t k = 0; k < ev->n_tags; k++)
+		if (ev->tags[k].n >= 2 && ev->tags[k].items[0].len == 1 && ev->tags[k].items[1].len <= DB_TAGVALUE_MAX)
+			pgarr_text(tv, ev->tags[k].items[1].s, ev->tags[k].items[1].len);
+	const char *lit = pgarr_end(tv);
+	copy_text(b, lit, strlen(lit));
+	buf_putc(b, '\t');
+	copy_text(b, ev->content.s, ev->content.len);
+	buf_putc(b, '\t');
+	copy_bytea(b, ev->sig, 64);
+	buf_putc(b, '\n');
+}
+
+/* Sends a prepared COPY data buffer in 1 MiB pieces. Returns 0 or -1. */
+static int copy_all(PGconn *c, const char *sql, const struct buf *data)
+{
+	if (exec(c, sql, PGRES_COPY_IN) < 0)
+		return -1;
+	for (size_t off = 0; off < data->len; off += 1u << 20) {
+		size_t n = data->len - off < (1u << 20) ? data->len - off : (1u << 20);
+		if (PQputCopyData(c, data->data + off, (int)n) != 1)
+			return -1;
+	}
+	if (PQputCopyEnd(c, NULL) != 1)
+		return -1;
+	PGresult *r = PQgetResult(c);
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		fprintf(stderr, "db_bench: %s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	while ((r = PQgetResult(c)))
+		PQclear(r);
+	return ok ? 0 : -1;
+}
+
+static int run_copy_jsonl(const char *dbname, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		perror(path);
+		return 1;
+	}
+	struct buf ev_rows, rel_rows, tags;
+	struct pgarr tv;
+	struct json_doc doc;
+	struct nostr_event ev;
+	buf_init(&ev_rows);
+	buf_init(&rel_rows);
+	buf_init(&tags);
+	pgarr_init(&tv);
+	json_doc_init(&doc);
+	nostr_event_init(&ev);
+	char *line = NULL;
+	size_t cap = 0, n = 0;
+	ssize_t len;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		struct nostr_err err = { 0 };
+		if (nostr_event_parse(&ev, &doc, line, (size_t)len, &err) < 0)
+			continue;
+		jsonl_row(&ev_rows, &tv, &tags, &ev);
+		copy_bytea(&rel_rows, ev.id, 32);
+		buf_printf(&rel_rows, "\t" RELAY "\t%lld\n", SEEN_AT);
+		n++;
+	}
+	free(line);
+	fclose(f);
+	if (ev_rows.failed || rel_rows.failed)
+		return 1;
+	PGconn *c = admin(dbname);
+	double t0 = now_s();
+	if (exec(c, "BEGIN", PGRES_COMMAND_OK) < 0 ||
+	    exec(c, "INSERT INTO relays VALUES ('" RELAY "', 'clearnet', 1700000000) ON CONFLICT DO NOTHING",
+		 PGRES_COMMAND_OK) < 0 ||
+	    copy_all(c, "COPY events (id, pubkey, kind, created_at, tags, tagvalues, content, sig) FROM STDIN",
+		     &ev_rows) < 0 ||
+	    copy_all(c, "COPY events_relays (event_id, relay_url, seen_at) FROM STDIN", &rel_rows) < 0 ||
+	    exec(c, "COMMIT", PGRES_COMMAND_OK) < 0)
+		return 1;
+	double dt = now_s() - t0;
+	PQfinish(c);
+	printf("rows_per_s=%.0f seconds=%.3f rows=%zu\n", (double)n / dt, dt, n);
+	return 0;
+}
+
 static int run_size(const char *dbname)
 {
 	PGconn *c = admin(dbname);
@@ -425,6 +523,8 @@ int main(int argc, char **argv)
 		return run_copy(argv[2], (size_t)atol(argv[3]));
 	if (argc == 3 && strcmp(argv[1], "size") == 0)
 		return run_size(argv[2]);
-	fprintf(stderr, "usage: db_bench batch DB EVENTS BATCH | copy DB EVENTS | size DB\n");
+	if (argc == 4 && strcmp(argv[1], "copy-jsonl") == 0)
+		return run_copy_jsonl(argv[2], argv[3]);
+	fprintf(stderr, "usage: db_bench batch DB EVENTS BATCH | copy DB EVENTS | size DB | copy-jsonl DB FILE\n");
 	return 2;
 }
