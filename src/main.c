@@ -12,6 +12,7 @@
 #include "core/service.h"
 #include "core/util.h"
 #include "net/check.h"
+#include "net/net.h"
 #include "db.h"
 
 #define DEFAULT_CONFIG "implementations/bigbrotr/config/brotr.ini"
@@ -100,7 +101,8 @@ static const struct command commands[] = {
 	  1, cmd_db_check, NULL },
 	{ "version", "", "print the version of brotr and of the libraries it uses",
 	  "Prints brotr's version, the library versions it was built against, and the versions\n"
-	  "of the libraries loaded at run time where they can tell.\n",
+	  "of the libraries loaded at run time where they can tell (libwebsockets, libpq, OpenSSL);\n"
+	  "libsecp256k1, inih and libecpg have no run-time version call.\n",
 	  0, cmd_version, NULL },
 };
 
@@ -137,9 +139,17 @@ static void command_help(const struct command *c)
 static int cmd_version(struct app *app, int argc, char **argv)
 {
 	(void)app, (void)argc, (void)argv;
+	int pq = db_libpq_version(); /* 150010 is 15.10; before 10, 90624 is 9.6.24 */
+	char pqv[32];
+	if (pq >= 100000)
+		snprintf(pqv, sizeof(pqv), "%d.%d", pq / 10000, pq % 10000);
+	else
+		snprintf(pqv, sizeof(pqv), "%d.%d.%d", pq / 10000, pq / 100 % 100, pq % 100);
 	printf("brotr %s\n", BROTR_VERSION);
 	printf("built with: %s\n", BROTR_LIBVERSIONS);
-	printf("running with: %s\n", OpenSSL_version(OPENSSL_VERSION));
+	printf("running with: libwebsockets %s, libpq %s, %s\n", net_library_version(), pqv,
+	       OpenSSL_version(OPENSSL_VERSION));
+	printf("no run-time version: libsecp256k1, inih, libecpg (see built with); jsmn is compiled in\n");
 	return 0;
 }
 
