@@ -14,6 +14,9 @@
 
 /* What every check shares: the REQ and the message parser's scratch (callbacks run one at a time). */
 struct check_run {
+	/* per network: silence after a message that is not the answer (NOTICE, AUTH) ends the check
+	 * after the response timeout too, not the longer idle timeout */
+	struct relay_conn_opts opts[NET_NETWORKS];
 	struct buf req;
 	struct nostr_msg msg;
 	struct json_doc doc;
@@ -210,7 +213,7 @@ static int start(struct net *n, struct check *k, unsigned flags)
 		return 0;
 	k->rejected = NULL;
 	k->nw = net_network_of(&k->u);
-	if (!relay_conn_open(n, k->u.url, k->nw, &check_ops, k, NULL) ||
+	if (!relay_conn_open(n, k->u.url, k->nw, &check_ops, k, &k->run->opts[k->nw]) ||
 	    net_nip11_fetch(n, k->u.url, k->nw, on_nip11, k) < 0)
 		return -1;
 	return 0;
@@ -238,6 +241,8 @@ int relay_check_run(const struct config *cfg, const struct logger *lg, int n_url
 	char err[256];
 	int status = 1;
 	net_options_from_config(&o, cfg);
+	for (int i = 0; i < NET_NETWORKS; i++)
+		run.opts[i] = (struct relay_conn_opts){ .idle_timeout_ms = o.limits[i].response_timeout_ms };
 	buf_init(&run.req);
 	nostr_msg_init(&run.msg);
 	json_doc_init(&run.doc);

@@ -10,8 +10,9 @@
 /*
  * Normalises every URL with relay_url_parse (honouring [network] allow_local), which also gives
  * its network, then checks them concurrently within the configured limits: opens a websocket
- * (open RTT), sends ["REQ",<id>,{"limit":1}] and waits for EVENT or EOSE (read RTT), and fetches
- * the NIP-11 document. Writes one line per URL, in the order given, starting with the canonical
+ * (open RTT), sends ["REQ",<id>,{"limit":1}] and waits for EVENT or EOSE (read RTT; a NOTICE or
+ * AUTH is not an answer, but silence after it is bounded by the response timeout too, and the
+ * failure reason mentions both), and fetches the NIP-11 document. Writes one line per URL, in the order given, starting with the canonical
  * URL (or, for a URL the normaliser refused, the argument as given):
  *   URL network=clearnet open_ms=N read_ms=N nip11_ms=N name="..."
  *   URL network=tor failed=open error=socks reason="SOCKS: ... (0xF0)" nip11_error=... nip11_reason="..."

@@ -49,6 +49,8 @@ tool_start fixture_relay --mode auth-required || exit 1
 RA=$TOOL_PORT
 tool_start fixture_relay --events "$T/events.jsonl" --nip11 "$T/nip11-array.json" || exit 1
 RN=$TOOL_PORT
+tool_start fixture_relay --mode auth-silent || exit 1
+RS=$TOOL_PORT
 tool_start socks_logger --log "$T/socks.log" --map relay-a.test=127.0.0.1:$R --map "$ONION=127.0.0.1:$R" || exit 1
 S=$TOOL_PORT
 
@@ -89,6 +91,10 @@ t_is "a local name too" "$(sed -n 2p <<<"$T_OUT")" \
 check "a NIP-11 document that is not an object" 0 "$BROTR" relay check "ws://127.0.0.1:$RN/"
 t_like "is reported as such, read by src/nostr's nip11_parse (the relay still answered)" "$T_OUT" \
 	"^ws://127\.0\.0\.1:$RN network=clearnet open_ms=[0-9]+ read_ms=[0-9]+ nip11_ms=[0-9]+ nip11_error=document nip11_reason=\"wrong type: a relay information document is a JSON object\"$"
+check "a relay that asks for AUTH, sends a NOTICE and never answers the REQ" 1 \
+	BROTR_NETWORK_CLEARNET_RESPONSE_TIMEOUT=1s "$BROTR" relay check "ws://127.0.0.1:$RS"
+t_like "times out after the response timeout, and the reason says what it did say" "$T_OUT" \
+	'failed=read error=timeout reason="idle timeout: nothing received for 1s; the relay asked for NIP-42 AUTH; last NOTICE: \\"sign in\\" first"'
 
 # through microsocks, with a refused port and an auth-required relay beside a good one: order kept
 check "one bad relay makes the exit status 1" 1 BROTR_TOR_SOCKS_PROXY=127.0.0.1:$TEST_SOCKS_PORT "$BROTR" relay check \
