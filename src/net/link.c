@@ -231,7 +231,7 @@ int link_submit(struct link *l, const char *url)
 	if (l->u.port == (l->u.secure ? 443 : 80))
 		snprintf(l->host_header, sizeof(l->host_header), "%s%s%s", lb, l->u.host, rb);
 	else
-		snprintf(l->host_header, sizeof(l->host_header), "%s%s%s:%u", lb, l->u.host, rb, l->u.port);
+		snprintf(l->host_header, sizeof(l->host_header), "%s%s%s:%d", lb, l->u.host, rb, l->u.port);
 	int onion = net_network_of(&l->u) == NET_TOR;
 	if (onion && l->nw != NET_TOR)
 		link_fail(l, NET_ERR_URL, -1, 0, "an .onion relay is on the tor network, not %s",
