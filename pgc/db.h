@@ -254,4 +254,7 @@ int db_check(struct db *db, const char *init_dir, struct buf *report);
  * `\ir` includes expanded). Returns 0, or -1 with a reason in err. */
 int db_init_checksum(const char *init_dir, char checksum[65], char *err, size_t errlen);
 
+/* The libpq loaded at run time (PQlibVersion, e.g. 150010 for 15.10); libecpg has no version call (version.c). */
+int db_libpq_version(void);
+
 #endif

@@ -13,6 +13,7 @@
 #include "core/util.h"
 #include "db.h"
 #include "net/check.h"
+#include "net/net.h"
 #include "services/services.h"
 
 #define DEFAULT_CONFIG "implementations/bigbrotr/config/brotr.ini"
@@ -58,16 +59,20 @@ static const struct command commands[] = {
 	{ "event verify", "[-j N] [FILE]", "verify Nostr events (one JSON object per line): id and signature",
 	  cli_event_verify_help, 0, cmd_event_verify, NULL },
 	{ "relay check", "URL...", "connect to relays through the configured path and report how each answers",
-	  "For each ws:// or wss:// URL, concurrently and through the configured SOCKS5 proxy ([tor]\n"
-	  "socks_proxy; empty: direct), with the [network] limits and timeouts: opens the websocket,\n"
-	  "sends a REQ with limit 1 and waits for EVENT or EOSE, and fetches the NIP-11 document.\n"
-	  "An .onion host is reached over the tor network, anything else over clearnet. No database.\n"
+	  "Normalises each ws:// or wss:// URL as the services do (a URL that is not a relay URL, or a\n"
+	  "local address while [network] allow_local is off, is reported with the reason), then,\n"
+	  "concurrently and through the configured SOCKS5 proxy ([tor] socks_proxy; empty: direct),\n"
+	  "with the [network] limits and timeouts: opens the websocket, sends a REQ with limit 1 and\n"
+	  "waits for EVENT or EOSE, and fetches the NIP-11 document. A v3 .onion host is reached over\n"
+	  "the tor network, anything else over clearnet. No database.\n"
 	  "\n"
-	  "Prints one line per URL, in the order given:\n"
+	  "Prints one line per URL, in the order given, with the URL in its canonical form:\n"
 	  "  URL network=clearnet open_ms=N read_ms=N nip11_ms=N name=\"...\"\n"
 	  "  URL network=tor failed=open error=socks reason=\"SOCKS: ... (0xF0)\" nip11_error=... nip11_reason=...\n"
+	  "  URL failed=url error=url reason=\"scheme must be ws or wss\"\n"
 	  "error is one of url, limit, dns, local, proxy, socks, connect, tls, http, timeout,\n"
-	  "protocol, closed; reason says exactly what happened.\n"
+	  "protocol, closed (nip11_error also document: not a JSON object); reason says exactly what\n"
+	  "happened. Quoted values escape \" and \\.\n"
 	  "\n"
 	  "Exit status: 0 when every relay opened and answered the REQ (NIP-11 does not count),\n"
 	  "1 otherwise, 2 on bad usage or configuration.\n",
@@ -127,7 +132,8 @@ static const struct command commands[] = {
 	  1, NULL, &priority_synchronizer_service },
 	{ "version", "", "print the version of brotr and of the libraries it uses",
 	  "Prints brotr's version, the library versions it was built against, and the versions\n"
-	  "of the libraries loaded at run time where they can tell.\n",
+	  "of the libraries loaded at run time where they can tell (libwebsockets, libpq, OpenSSL);\n"
+	  "libsecp256k1, inih and libecpg have no run-time version call.\n",
 	  0, cmd_version, NULL },
 };
 
@@ -164,9 +170,17 @@ static void command_help(const struct command *c)
 static int cmd_version(struct app *app, int argc, char **argv)
 {
 	(void)app, (void)argc, (void)argv;
+	int pq = db_libpq_version(); /* 150010 is 15.10; before 10, 90624 is 9.6.24 */
+	char pqv[32];
+	if (pq >= 100000)
+		snprintf(pqv, sizeof(pqv), "%d.%d", pq / 10000, pq % 10000);
+	else
+		snprintf(pqv, sizeof(pqv), "%d.%d.%d", pq / 10000, pq / 100 % 100, pq % 100);
 	printf("brotr %s\n", BROTR_VERSION);
 	printf("built with: %s\n", BROTR_LIBVERSIONS);
-	printf("running with: %s\n", OpenSSL_version(OPENSSL_VERSION));
+	printf("running with: libwebsockets %s, libpq %s, %s\n", net_library_version(), pqv,
+	       OpenSSL_version(OPENSSL_VERSION));
+	printf("no run-time version: libsecp256k1, inih, libecpg (see built with); jsmn is compiled in\n");
 	return 0;
 }
 

@@ -1,167 +1,189 @@
 /* check.c — `brotr relay check`: open, read and NIP-11 of each relay through the configured path, one line each. */
-#define JSMN_STATIC
 #include "net/check.h"
 
-#include <jsmn.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/util.h"
 #include "net/nip11.h"
 #include "net/relay.h"
+#include "nostr/message.h"
+#include "nostr/nip11.h"
 
 #define SUB_ID "brotr-check"
 
+/* What every check shares: the REQ and the message parser's scratch (callbacks run one at a time). */
+struct check_run {
+	/* per network: silence after a message that is not the answer (NOTICE, AUTH) ends the check
+	 * after the response timeout too, not the longer idle timeout */
+	struct relay_conn_opts opts[NET_NETWORKS];
+	struct buf req;
+	struct nostr_msg msg;
+	struct json_doc doc;
+	struct nostr_event ev;
+};
+
 struct check {
-	const char *url;
+	struct check_run *run;
+	const char *arg;         /* as given */
+	const char *rejected;    /* why relay_url_parse refused arg, else NULL */
+	struct relay_url u;      /* arg normalised */
 	enum net_network nw;
 	uint64_t req_sent;
 	long long open_ms, read_ms;
-	int opened, answered, done;
+	int opened, answered, auth;
 	enum net_error err;
 	char reason[320];
 	const char *stage;       /* where it failed: "open" or "read" */
-	int nip11_done;
+	char notice[160];        /* the last NOTICE */
 	enum net_error nip11_err;
 	char nip11_reason[320];
 	long long nip11_ms;
+	char nip11_invalid[160]; /* why the document could not be read, else "" */
 	char name[160];
 };
 
-/*
- * Minimal JSON reading until the nostr layer's parsers are wired in: the first two strings
- * of a relay message, and the top-level "name" of a NIP-11 document.
- */
-static jsmntok_t *tokens(const char *js, size_t len, int *n)
+/* Copies s[0..n) (text from a relay), control characters as '?', cut at a character boundary when out is too small. */
+static void copy_text(char *out, size_t cap, const char *s, size_t n)
 {
-	jsmn_parser p;
-	jsmn_init(&p);
-	*n = jsmn_parse(&p, js, len, NULL, 0);
-	if (*n <= 0)
-		return NULL;
-	jsmntok_t *t = calloc((size_t)*n, sizeof(*t));
-	jsmn_init(&p);
-	if (t && jsmn_parse(&p, js, len, t, (unsigned)*n) != *n) {
-		free(t);
-		return NULL;
-	}
-	return t;
-}
-
-static int tok_is(const char *js, const jsmntok_t *t, const char *s)
-{
-	size_t n = strlen(s);
-	return t->type == JSMN_STRING && (size_t)(t->end - t->start) == n && memcmp(js + t->start, s, n) == 0;
-}
-
-static int skip(const jsmntok_t *t, int i)
-{
-	int end = i + 1;
-	for (int k = 0; k < t[i].size; k++)
-		end = skip(t, end);
-	return end;
-}
-
-/* Copies a JSON string token's text as it stands (still escaped, so quotes stay \"), control characters replaced. */
-static void printable(const char *js, const jsmntok_t *t, char *out, size_t len)
-{
-	size_t n = (size_t)(t->end - t->start), o = 0;
-	for (size_t i = 0; i < n && o + 1 < len; i++) {
-		unsigned char c = (unsigned char)js[t->start + i];
-		out[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	size_t o = n < cap ? n : cap - 1;
+	if (o < n)
+		while (o > 0 && ((unsigned char)s[o] & 0xC0) == 0x80)
+			o--; /* s[o] is where the cut falls: never inside a UTF-8 sequence */
+	for (size_t i = 0; i < o; i++) {
+		unsigned char c = (unsigned char)s[i];
+		out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
 	}
 	out[o] = '\0';
 }
 
-static void nip11_name(const char *js, size_t len, char *out, size_t outlen)
+/* Writes ` key="value"` with '"' and '\' escaped, so that every value reads back unambiguously. */
+static void print_quoted(FILE *out, const char *key, const char *value)
 {
-	int n;
-	jsmntok_t *t = tokens(js, len, &n);
-	out[0] = '\0';
-	if (t && t[0].type == JSMN_OBJECT)
-		for (int i = 1; i < n; i = skip(t, i + 1))
-			if (tok_is(js, &t[i], "name") && t[i + 1].type == JSMN_STRING)
-				printable(js, &t[i + 1], out, outlen);
-	free(t);
+	fprintf(out, " %s=\"", key);
+	for (const char *p = value; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fputc('\\', out);
+		fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+static void fail_read(struct check *k, struct relay_conn *c, const char *fmt, const char *what)
+{
+	k->stage = "read";
+	k->err = NET_ERR_PROTOCOL;
+	snprintf(k->reason, sizeof(k->reason), fmt, what);
+	relay_conn_close(c);
 }
 
 static void on_open(struct relay_conn *c, void *user, long long rtt)
 {
 	struct check *k = user;
-	static const char req[] = "[\"REQ\",\"" SUB_ID "\",{\"limit\":1}]";
+	const struct buf *req = &k->run->req;
 	k->opened = 1;
 	k->open_ms = rtt;
 	k->req_sent = mono_ms();
-	if (relay_conn_send(c, req, sizeof(req) - 1, 1) < 0) {
-		k->stage = "read";
-		snprintf(k->reason, sizeof(k->reason), "could not send the REQ");
-		relay_conn_close(c);
-	}
+	if (relay_conn_send(c, req->data, req->len, 1) < 0)
+		fail_read(k, c, "%s", "could not send the REQ");
 }
 
+static int ours(const struct nostr_msg *m)
+{
+	return m->sub_id.len == strlen(SUB_ID) && memcmp(m->sub_id.s, SUB_ID, m->sub_id.len) == 0;
+}
+
+/* EVENT (even one with a bad event: the relay answered) or EOSE ends the check; CLOSED fails it. */
 static void on_message(struct relay_conn *c, void *user, const char *text, size_t len)
 {
 	struct check *k = user;
-	int n;
-	jsmntok_t *t = tokens(text, len, &n);
-	if (!t || n < 3 || t[0].type != JSMN_ARRAY || !tok_is(text, &t[2], SUB_ID) || k->answered || k->stage) {
-		free(t);
-		return; /* NOTICE, AUTH and anything not about our subscription */
-	}
-	if (tok_is(text, &t[1], "EVENT") || tok_is(text, &t[1], "EOSE")) {
+	struct check_run *r = k->run;
+	struct nostr_err e = { 0 };
+	char why[200];
+	if (k->answered || k->stage)
+		return;
+	int rc = nostr_msg_parse(&r->msg, &r->doc, &r->ev, text, len, &e);
+	const struct nostr_msg *m = &r->msg;
+	if ((m->type == NOSTR_MSG_EVENT && ours(m)) || (rc == 0 && m->type == NOSTR_MSG_EOSE && ours(m))) {
 		k->answered = 1;
 		k->read_ms = (long long)(mono_ms() - k->req_sent);
 		relay_conn_close(c);
-	} else if (tok_is(text, &t[1], "CLOSED")) {
-		char why[200] = "";
-		if (n > 3)
-			printable(text, &t[3], why, sizeof(why));
-		k->stage = "read";
-		k->err = NET_ERR_PROTOCOL;
-		snprintf(k->reason, sizeof(k->reason), "the relay refused the REQ: CLOSED %s", why);
-		relay_conn_close(c);
+	} else if (rc == 0 && m->type == NOSTR_MSG_CLOSED && ours(m)) {
+		copy_text(why, sizeof(why), m->message.s, m->message.len);
+		fail_read(k, c, "the relay refused the REQ: CLOSED %s", why);
+	} else if (rc == 0 && m->type == NOSTR_MSG_NOTICE) {
+		copy_text(k->notice, sizeof(k->notice), m->message.s, m->message.len);
+	} else if (rc == 0 && m->type == NOSTR_MSG_AUTH) {
+		k->auth = 1;
 	}
-	free(t);
 }
 
 static void on_close(struct relay_conn *c, void *user, const struct relay_conn_status *st)
 {
 	(void)c;
 	struct check *k = user;
-	k->done = 1;
 	if (k->answered || k->stage)
 		return;
 	k->stage = k->opened ? "read" : "open";
 	k->err = st->err;
-	snprintf(k->reason, sizeof(k->reason), "%s", st->err == NET_OK ? "closed before an answer" : st->reason);
+	snprintf(k->reason, sizeof(k->reason), "%s%s%s%s", st->err == NET_OK ? "closed before an answer" : st->reason,
+		 k->auth ? "; the relay asked for NIP-42 AUTH" : "", *k->notice ? "; last NOTICE: " : "", k->notice);
 }
 
 static void on_nip11(void *user, const char *url, const struct net_nip11_result *r)
 {
 	(void)url;
 	struct check *k = user;
-	k->nip11_done = 1;
+	struct nip11_doc d;
+	struct nostr_err e = { 0 };
 	k->nip11_err = r->err;
 	k->nip11_ms = r->elapsed_ms;
 	snprintf(k->nip11_reason, sizeof(k->nip11_reason), "%s", r->reason);
-	if (r->err == NET_OK)
-		nip11_name(r->body, r->len, k->name, sizeof(k->name));
+	if (r->err != NET_OK)
+		return;
+	nip11_init(&d);
+	if (nip11_parse(&d, r->body, r->len, &e) < 0)
+		nostr_err_str(&e, k->nip11_invalid, sizeof(k->nip11_invalid));
+	else if (d.name.s)
+		copy_text(k->name, sizeof(k->name), d.name.s, d.name.len);
+	nip11_free(&d);
+}
+
+/* The argument as given, with spaces and control characters as '?' so that the line stays one line. */
+static void print_arg(FILE *out, const char *arg)
+{
+	for (const unsigned char *p = (const unsigned char *)arg; *p; p++)
+		fputc(*p <= ' ' || *p == 0x7f ? '?' : *p, out);
 }
 
 static void print_line(FILE *out, const struct check *k)
 {
-	fprintf(out, "%s network=%s", k->url, net_network_name(k->nw));
+	if (k->rejected) {
+		print_arg(out, k->arg);
+		fprintf(out, " failed=url error=url");
+		print_quoted(out, "reason", k->rejected);
+		fputc('\n', out);
+		return;
+	}
+	fprintf(out, "%s network=%s", k->u.url, net_network_name(k->nw));
 	if (k->answered)
 		fprintf(out, " open_ms=%lld read_ms=%lld", k->open_ms, k->read_ms);
 	else if (k->opened)
 		fprintf(out, " open_ms=%lld", k->open_ms);
-	if (!k->answered)
-		fprintf(out, " failed=%s error=%s reason=\"%s\"", k->stage ? k->stage : "open", net_error_name(k->err),
-			k->reason);
-	if (k->nip11_err == NET_OK)
-		fprintf(out, " nip11_ms=%lld name=\"%s\"", k->nip11_ms, k->name);
-	else
-		fprintf(out, " nip11_error=%s nip11_reason=\"%s\"", net_error_name(k->nip11_err), k->nip11_reason);
+	if (!k->answered) {
+		fprintf(out, " failed=%s error=%s", k->stage ? k->stage : "open", net_error_name(k->err));
+		print_quoted(out, "reason", k->reason);
+	}
+	if (k->nip11_err != NET_OK) {
+		fprintf(out, " nip11_error=%s", net_error_name(k->nip11_err));
+		print_quoted(out, "nip11_reason", k->nip11_reason);
+	} else if (*k->nip11_invalid) {
+		fprintf(out, " nip11_ms=%lld nip11_error=document", k->nip11_ms);
+		print_quoted(out, "nip11_reason", k->nip11_invalid);
+	} else {
+		fprintf(out, " nip11_ms=%lld", k->nip11_ms);
+		print_quoted(out, "name", k->name);
+	}
 	fputc('\n', out);
 }
 
@@ -171,44 +193,83 @@ static const struct relay_conn_ops check_ops = {
 	.on_close = on_close,
 };
 
-/* The network of a URL, until the nostr layer's classification is wired in: .onion is tor. */
-static enum net_network network_of(const char *url)
+/* ["REQ","brotr-check",{"limit":1}] into run->req. */
+static int build_req(struct check_run *run)
 {
-	struct net_url u;
-	char err[128];
-	return net_url_parse(url, &u, err, sizeof(err)) == 0 && net_host_is_onion(u.host) ? NET_TOR : NET_CLEARNET;
+	struct nostr_filter f;
+	struct nostr_err e = { 0 };
+	nostr_filter_init(&f);
+	f.has_limit = 1;
+	f.limit = 1;
+	int rc = nostr_build_req(&run->req, SUB_ID, &f, 1, &e);
+	nostr_filter_free(&f);
+	return rc;
+}
+
+/* Normalises the argument (the rejection is reported in its line) and starts the open and the fetch. */
+static int start(struct net *n, struct check *k, unsigned flags)
+{
+	if (relay_url_parse(k->arg, strlen(k->arg), flags, &k->u, &k->rejected) < 0)
+		return 0;
+	k->rejected = NULL;
+	k->nw = net_network_of(&k->u);
+	if (!relay_conn_open(n, k->u.url, k->nw, &check_ops, k, &k->run->opts[k->nw]) ||
+	    net_nip11_fetch(n, k->u.url, k->nw, on_nip11, k) < 0)
+		return -1;
+	return 0;
+}
+
+static int run_all(struct net *n, struct check *k, int n_urls, unsigned flags, FILE *out)
+{
+	int status = 0;
+	for (int i = 0; i < n_urls; i++)
+		if (start(n, &k[i], flags) < 0)
+			return -1;
+	net_run(n, NULL, -1);
+	for (int i = 0; i < n_urls; i++) {
+		print_line(out, &k[i]);
+		if (!k[i].answered)
+			status = 1;
+	}
+	return status;
 }
 
 int relay_check_run(const struct config *cfg, const struct logger *lg, int n_urls, char **urls, FILE *out)
 {
 	struct net_options o;
+	struct check_run run;
 	char err[256];
+	int status = 1;
 	net_options_from_config(&o, cfg);
+	for (int i = 0; i < NET_NETWORKS; i++)
+		run.opts[i] = (struct relay_conn_opts){ .idle_timeout_ms = o.limits[i].response_timeout_ms };
+	buf_init(&run.req);
+	nostr_msg_init(&run.msg);
+	json_doc_init(&run.doc);
+	nostr_event_init(&run.ev);
 	struct net *n = net_new(&o, lg, NULL, err, sizeof(err));
+	struct check *k = calloc((size_t)n_urls, sizeof(*k));
 	if (!n) {
 		fprintf(stderr, "brotr: %s\n", err);
-		return 1;
+		goto out;
 	}
-	struct check *k = calloc((size_t)n_urls, sizeof(*k));
-	int status = 1;
-	for (int i = 0; k && i < n_urls; i++) {
-		k[i].url = urls[i];
-		k[i].nw = network_of(urls[i]);
-		if (!relay_conn_open(n, urls[i], k[i].nw, &check_ops, &k[i], NULL) ||
-		    net_nip11_fetch(n, urls[i], k[i].nw, on_nip11, &k[i]) < 0)
-			goto out;
+	if (!k || build_req(&run) < 0) {
+		fprintf(stderr, "brotr: out of memory\n");
+		goto out;
 	}
-	net_run(n, NULL, -1);
-	status = 0;
-	for (int i = 0; k && i < n_urls; i++) {
-		print_line(out, &k[i]);
-		if (!k[i].answered)
-			status = 1;
+	for (int i = 0; i < n_urls; i++)
+		k[i] = (struct check){ .run = &run, .arg = urls[i] };
+	status = run_all(n, k, n_urls, cfg->network.allow_local ? RELAY_URL_ALLOW_LOCAL : 0, out);
+	if (status < 0) {
+		fprintf(stderr, "brotr: out of memory\n");
+		status = 1;
 	}
 out:
-	if (!k)
-		fprintf(stderr, "brotr: out of memory\n");
 	net_free(n);
 	free(k);
+	nostr_event_free(&run.ev);
+	json_doc_free(&run.doc);
+	nostr_msg_free(&run.msg);
+	buf_free(&run.req);
 	return status;
 }

@@ -174,16 +174,16 @@ static void start(struct link *l)
 	i.vhost = n->vh;
 	i.address = n->opt.no_helper ? l->u.host : token; /* with the helper, lws resolves nothing */
 	i.port = l->u.port;
-	i.path = l->u.path;
+	i.path = l->u.path[0] ? l->u.path : "/";
 	i.host = l->host_header; /* Host header, and (port removed) SNI and certificate name */
 	i.alpn = "http/1.1";
 	i.local_protocol_name = "brotr";
 	i.opaque_user_data = l;
 	i.pwsi = &l->wsi;
 	i.ssl_connection = LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
-	if (l->u.tls)
+	if (l->u.secure)
 		i.ssl_connection |= LCCSCF_USE_SSL;
-	if (l->u.tls && lim->allow_insecure)
+	if (l->u.secure && lim->allow_insecure)
 		i.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_ALLOW_INSECURE | LCCSCF_ALLOW_EXPIRED |
 				    LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
 	l->ops->prepare(l, &i);
@@ -213,7 +213,7 @@ static void submit(struct link *l)
 int link_submit(struct link *l, const char *url)
 {
 	struct net *n = l->net;
-	char why[128];
+	const char *why;
 	l->url = strdup(url);
 	if (!l->url)
 		return -1;
@@ -223,20 +223,20 @@ int link_submit(struct link *l, const char *url)
 	n->links = l;
 	n->n_links++;
 	l->phase = LP_NEW;
-	if (net_url_parse(url, &l->u, why, sizeof(why)) < 0) {
+	if (relay_url_parse(url, strlen(url), RELAY_URL_ALLOW_LOCAL, &l->u, &why) < 0) {
 		link_fail(l, NET_ERR_URL, -1, 0, "unusable relay URL: %s", why);
 		return 0;
 	}
-	l->url_ok = 1;
-	const char *lb = l->u.ipv6 ? "[" : "", *rb = l->u.ipv6 ? "]" : "";
-	if (l->u.port == (l->u.tls ? 443 : 80))
+	const char *lb = l->u.ip == 6 ? "[" : "", *rb = l->u.ip == 6 ? "]" : "";
+	if (l->u.port == (l->u.secure ? 443 : 80))
 		snprintf(l->host_header, sizeof(l->host_header), "%s%s%s", lb, l->u.host, rb);
 	else
 		snprintf(l->host_header, sizeof(l->host_header), "%s%s%s:%d", lb, l->u.host, rb, l->u.port);
-	if (net_host_is_onion(l->u.host) && l->nw != NET_TOR)
+	int onion = net_network_of(&l->u) == NET_TOR;
+	if (onion && l->nw != NET_TOR)
 		link_fail(l, NET_ERR_URL, -1, 0, "an .onion relay is on the tor network, not %s",
 			  net_network_name(l->nw));
-	else if (net_host_is_onion(l->u.host) && !*n->socks_proxy && !n->opt.no_helper)
+	else if (onion && !*n->socks_proxy && !n->opt.no_helper)
 		link_fail(l, NET_ERR_URL, -1, 0, "an .onion relay needs a SOCKS proxy, and [tor] socks_proxy is empty");
 	else
 		submit(l);
@@ -304,8 +304,8 @@ static void finish_cb(lws_sorted_usec_list_t *sul)
 static void tunnel_up(struct link *l, uint64_t at)
 {
 	const struct net_limits *lim = link_limits(l);
-	l->phase = l->u.tls ? LP_TLS : LP_UPGRADE;
-	link_set_deadline(l, at + (uint64_t)(l->u.tls ? lim->tls_timeout_ms : lim->upgrade_timeout_ms));
+	l->phase = l->u.secure ? LP_TLS : LP_UPGRADE;
+	link_set_deadline(l, at + (uint64_t)(l->u.secure ? lim->tls_timeout_ms : lim->upgrade_timeout_ms));
 }
 
 static void connect_tick(struct link *l, uint64_t now)

@@ -245,3 +245,8 @@ void net_isolation_user(const struct net *n, const char *host, int port, char *o
 	snprintf(what, sizeof(what), "relay:%s:%d", host, port);
 	net_isolation_tag(n, what, out, len);
 }
+
+const char *net_library_version(void)
+{
+	return lws_get_library_version();
+}

@@ -101,4 +101,7 @@ void net_isolation_user(const struct net *n, const char *host, int port, char *o
 /* The password sent with every isolation username (Tor isolates on both). */
 #define NET_ISOLATION_PASSWORD "brotr"
 
+/* The libwebsockets loaded at run time (lws_get_library_version), e.g. "4.1.6-unknown". */
+const char *net_library_version(void);
+
 #endif

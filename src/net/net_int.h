@@ -46,8 +46,7 @@ struct link {
 	struct link *prev, *next; /* every live link of the net */
 	struct link *qnext;       /* the network's queue */
 	char *url;                /* as given, owned */
-	struct net_url u;
-	int url_ok;
+	struct relay_url u;       /* url read by relay_url_parse (net/url.h) */
 	enum net_network nw;
 	char host_header[300];    /* host, or host:port when the port is not the default */
 	struct lws *wsi;

@@ -31,9 +31,10 @@ struct net_nip11_result {
 typedef void (*net_nip11_done_fn)(void *user, const char *url, const struct net_nip11_result *r);
 
 /*
- * Starts a fetch for the relay at url (ws:// or wss://) over network nw, queued behind the
- * network's concurrency limit like relay connections. The outcome always arrives through
- * done, never from inside this call. Returns 0, or -1 when out of memory.
+ * Starts a fetch for the relay at url (ws:// or wss://, read as by relay_conn_open) over
+ * network nw, queued behind the network's concurrency limit like relay connections. The
+ * outcome always arrives through done, never from inside this call. Returns 0, or -1 when
+ * out of memory.
  */
 int net_nip11_fetch(struct net *n, const char *url, enum net_network nw, net_nip11_done_fn done, void *user);
 

@@ -54,8 +54,9 @@ struct relay_conn_opts {
 };
 
 /*
- * Starts a connection to url (ws:// or wss://) over network nw, through the helper, as soon
- * as the network's concurrency limit allows. opts may be NULL (no reconnection). Every
+ * Starts a connection to url (ws:// or wss://, read by relay_url_parse: see net/url.h) over
+ * network nw (an .onion URL must be NET_TOR), through the helper, as soon as the network's
+ * concurrency limit allows. opts may be NULL (no reconnection). Every
  * outcome, even an unusable URL or an .onion without a proxy, arrives through on_close,
  * never from inside this call. ops and user must outlive the connection. Returns NULL
  * only when out of memory.

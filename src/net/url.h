@@ -1,30 +1,27 @@
-/* url.h — the minimum of a relay URL the network layer needs: scheme, host, port, path, network. */
+/* url.h — the networks a relay is reached over, and how the network layer reads relay URLs (src/nostr's normaliser). */
 #ifndef BROTR_NET_URL_H
 #define BROTR_NET_URL_H
 
-#include <stddef.h>
-
-/* Which network a relay is reached over; each has its own limits and timeouts. */
-enum net_network { NET_CLEARNET = 0, NET_TOR = 1 };
-#define NET_NETWORKS 2
-
-struct net_url {
-	int tls;         /* wss:// (https:// for NIP-11) */
-	char host[256];  /* lower-cased; an IPv6 literal without its brackets */
-	int ipv6;        /* host is an IPv6 literal */
-	int port;        /* explicit, else 80 or 443 */
-	char path[1024]; /* path and query, "/" when absent */
-};
+#include "nostr/relay_url.h"
 
 /*
- * Parses ws://host[:port][/path] or wss://... (no user info, no fragment). This is only
- * what the network layer needs to connect; normalisation and validation of relay URLs
- * belong to the nostr layer. Returns 0, or -1 with a reason in err.
+ * Which network a relay is reached over; each has its own limits and timeouts. The values are
+ * those of enum relay_network, so a normalised URL's network converts with net_network_of().
  */
-int net_url_parse(const char *url, struct net_url *u, char *err, size_t errlen);
+enum net_network { NET_CLEARNET = RELAY_NET_CLEARNET, NET_TOR = RELAY_NET_TOR };
+#define NET_NETWORKS 2
 
-/* 1 when host (lower case) ends in ".onion". */
-int net_host_is_onion(const char *host);
+/*
+ * Relay URLs handed to relay_conn_open and net_nip11_fetch are read with relay_url_parse
+ * (src/nostr), the one grammar of relay URLs in brotr, with RELAY_URL_ALLOW_LOCAL: the network
+ * layer checks syntax and classifies, it does not apply policy. Whoever admits a URL applies
+ * [network] allow_local (the initializer, `brotr relay check`), and in direct mode the helper
+ * refuses local addresses a name resolves to. A URL is reached at its canonical form: query and
+ * fragment are not sent (a stored relay URL never has them).
+ */
+
+/* The network a normalised relay URL is reached over. */
+enum net_network net_network_of(const struct relay_url *u);
 
 /* "clearnet" or "tor". */
 const char *net_network_name(enum net_network nw);

@@ -1,4 +1,4 @@
-# servers.sh — starts and stops the real servers tests run against: PostgreSQL, PgBouncer, SOCKS5.
+# servers.sh — starts and stops the real servers tests run against: PostgreSQL, PgBouncer, SOCKS5, fixture relays.
 #
 # Source it, then call the *_start functions; harness_stop (run it from an EXIT trap) stops all.
 # Everything lives in one temporary directory, $TEST_TMP, on free loopback ports. Servers that
@@ -10,6 +10,8 @@
 # Exports after pgbouncer_start: TEST_PGBOUNCER_PORT
 # Exports after socks_start:     TEST_SOCKS_PORT
 # tool_start NAME ARGS... starts a tool from $BUILD/tools and sets TOOL_PORT, TOOL_TLS_PORT.
+# thirdparty_relay_start [EVENTS_JSONL [OPTION...]] starts the third-party relay (tests/thirdparty)
+# and sets TOOL_PORT; thirdparty_client ARGS... runs tests/thirdparty/client.mjs.
 
 : "${BUILD:=build}"
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
@@ -161,6 +163,67 @@ tool_start() {
 	TOOL_PORT=$(printf '%s' "$line" | sed -n 's/^ready port=\([0-9]*\).*/\1/p')
 	TOOL_TLS_PORT=$(printf '%s' "$line" | sed -n 's/.*tls_port=\([0-9-]*\).*/\1/p')
 	[ -n "$TOOL_PORT" ] || { echo "$name did not start: $(cat "$out.err")" >&2; return 1; }
+}
+
+# The third-party relay: tests/thirdparty (package.json, package-lock.json, *.mjs) installed with
+# npm ci --omit=dev into build/thirdparty, once per lock file (the first time takes a minute or two:
+# better-sqlite3 compiles its native module). Only the npm registry is needed.
+THIRDPARTY_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../thirdparty" && pwd)
+THIRDPARTY_DIR=${THIRDPARTY_DIR:-$(cd "$THIRDPARTY_SRC/../.." && pwd)/build/thirdparty}
+
+# thirdparty_install: installs (under a lock, so concurrent callers wait) unless already done.
+thirdparty_install() {
+	local src=$THIRDPARTY_SRC dir=$THIRDPARTY_DIR stamp
+	stamp=$(cat "$src/package.json" "$src/package-lock.json" | sha256sum | cut -c1-16)
+	mkdir -p "$dir" || return 1
+	(
+		flock 9 || exit 1
+		if [ "$(cat "$dir/.installed" 2>/dev/null)" != "$stamp" ]; then
+			rm -f "$dir/.installed"
+			cp "$src/package.json" "$src/package-lock.json" "$dir/" || exit 1
+			if ! (cd "$dir" && npm ci --omit=dev --no-audit --no-fund &&
+				node -e "new (require('better-sqlite3'))(':memory:').close()") >"$dir/npm.log" 2>&1; then
+				echo "thirdparty: npm ci in $dir failed:" >&2
+				tail -n 20 "$dir/npm.log" >&2
+				exit 1
+			fi
+			echo "$stamp" >"$dir/.installed"
+		fi
+		cp "$src"/*.mjs "$dir/"
+	) 9>"$dir/.lock"
+}
+
+# thirdparty_relay_start [EVENTS_JSONL [OPTION...]]: installs if needed, starts tests/thirdparty/relay.mjs
+# on a free loopback port with EVENTS_JSONL stored first ("" for none; options as in relay.mjs, e.g.
+# --default-limit 2), and waits (at most 30 s) for its "ready" line. Sets TOOL_PORT (TOOL_TLS_PORT
+# empty), THIRDPARTY_LOADED and THIRDPARTY_REJECTED (events of the file stored and refused);
+# tools_stop ends it.
+thirdparty_relay_start() {
+	harness_tmp
+	thirdparty_install || return 1
+	local out i line="" pid args=()
+	[ -n "${1:-}" ] && args=(--events "$1")
+	[ $# -gt 0 ] && shift
+	out=$(mktemp "$TEST_TMP/thirdparty-relay.XXXXXX")
+	node "$THIRDPARTY_DIR/relay.mjs" "${args[@]}" "$@" >"$out" 2>"$out.err" &
+	pid=$!
+	TOOL_PIDS="$TOOL_PIDS $pid"
+	for i in $(seq 1 300); do
+		line=$(head -n 1 "$out")
+		[ -n "$line" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	TOOL_PORT=$(printf '%s' "$line" | sed -n 's/^ready port=\([0-9]*\).*/\1/p')
+	TOOL_TLS_PORT=""
+	THIRDPARTY_LOADED=$(printf '%s' "$line" | sed -n 's/.* loaded=\([0-9]*\).*/\1/p')
+	THIRDPARTY_REJECTED=$(printf '%s' "$line" | sed -n 's/.* rejected=\([0-9]*\).*/\1/p')
+	[ -n "$TOOL_PORT" ] || { echo "the third-party relay did not start: $(cat "$out.err")" >&2; return 1; }
+}
+
+# thirdparty_client publish URL FILE.jsonl | req URL FILTER_JSON: see tests/thirdparty/client.mjs.
+thirdparty_client() {
+	thirdparty_install && node "$THIRDPARTY_DIR/client.mjs" "$@"
 }
 
 tools_stop() {

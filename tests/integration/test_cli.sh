@@ -26,6 +26,14 @@ done <<<"$cmds"
 t_status "version exits 0" 0 "$BROTR" version
 t_like "version names brotr" "$T_OUT" "^brotr [0-9]+\.[0-9]+\.[0-9]+"
 t_like "and the libraries it was built with" "$T_OUT" "built with: libwebsockets [0-9].*libsecp256k1 [0-9].*inih.*openssl.*libecpg.*jsmn"
+t_like "and those loaded at run time that can tell" "$T_OUT" \
+	"^running with: libwebsockets [0-9]+\.[0-9]+\.[0-9]+[^,]*, libpq [0-9]+\.[0-9]+, OpenSSL [0-9]+\.[0-9]+\.[0-9]+"
+built_lws=$(sed -n 's/^built with: libwebsockets \([^,]*\),.*/\1/p' <<<"$T_OUT")
+built_pq=$(sed -n 's/^built with: .*libecpg \([0-9]*\.[0-9]*\).*/\1/p' <<<"$T_OUT")
+t_like "the run-time libwebsockets is the one built against (one Debian release)" "$T_OUT" \
+	"^running with: libwebsockets ${built_lws//./\\.}, "
+t_like "the run-time libpq is libecpg's release" "$T_OUT" "^running with: .*, libpq ${built_pq//./\\.}, "
+t_like "and names those that cannot tell" "$T_OUT" "^no run-time version: libsecp256k1, inih, libecpg"
 
 t_status "a missing configuration file exits 2" 2 "$BROTR" --config /nonexistent/brotr.ini config show
 t_like "naming the file" "$T_ERR" "/nonexistent/brotr.ini: cannot read configuration file"

@@ -16,7 +16,7 @@
 #include "procs.h"
 
 #define N_EVENTS 5
-#define ONION "brotrfixturexxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxd.onion"
+#define ONION "brotrfixturexxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxiqdyd.onion"
 
 /* ---- every name this process resolves (the proof of privacy), recorded by interposition ---- */
 
@@ -576,16 +576,23 @@ START_TEST(onion_needs_a_proxy_and_the_tor_network)
 {
 	struct net_options o = options("");
 	struct net *n = new_net(&o);
-	struct probe a = { 0 }, b = { 0 }, c = { 0 };
+	struct probe a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
 	relay_conn_open(n, "ws://" ONION, NET_TOR, &probe_ops, &a, NULL);
 	relay_conn_open(n, "wss://" ONION, NET_CLEARNET, &probe_ops, &b, NULL);
 	relay_conn_open(n, "http://relay.example", NET_CLEARNET, &probe_ops, &c, NULL);
-	ck_assert_int_eq(a.closes + b.closes + c.closes, 0); /* never from inside relay_conn_open */
+	/* URLs are read by src/nostr's normaliser: a v3 name with a wrong checksum is not a relay */
+	relay_conn_open(n, "ws://brotrfixturexxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxjqdyd.onion", NET_TOR, &probe_ops, &d,
+			NULL);
+	ck_assert_int_eq(a.closes + b.closes + c.closes + d.closes, 0); /* never from inside relay_conn_open */
 	ck_assert_int_eq(net_run(n, NULL, -1), 1);
 	ck_assert_int_eq(a.st.err, NET_ERR_URL);
 	ck_assert_ptr_nonnull(strstr(a.reason, "socks_proxy is empty"));
 	ck_assert_int_eq(b.st.err, NET_ERR_URL);
+	ck_assert_ptr_nonnull(strstr(b.reason, "on the tor network, not clearnet"));
 	ck_assert_int_eq(c.st.err, NET_ERR_URL);
+	ck_assert_ptr_nonnull(strstr(c.reason, "scheme must be ws or wss"));
+	ck_assert_int_eq(d.st.err, NET_ERR_URL);
+	ck_assert_ptr_nonnull(strstr(d.reason, "onion address checksum does not match"));
 	ck_assert(!was_resolved(ONION));
 	net_free(n);
 }

@@ -19,7 +19,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ONION=brotrfixturexxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxd.onion
+# v3 names with a valid checksum: ONION's key is not an ed25519 point (Tor refuses it, brotr cannot tell);
+# ONION_KEY's is a real public key. BAD_ONION has a wrong checksum.
+ONION=brotrfixturexxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxiqdyd.onion
+ONION_KEY=jwq6sg5iauun2nskxjfgc3li4i43ahbq2rxfuldxpngtu7lu2caov7ad.onion
+BAD_ONION=brotrfixturexxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxjqdyd.onion
 mkdir -p "$T/impl/config"
 cat >"$T/impl/config/brotr.ini" <<EOF
 [network]
@@ -34,6 +38,7 @@ check() { t_status "$1" "$2" env BROTR_CONFIG="$T/impl/config/brotr.ini" "${@:3}
 printf '{"id":"%064d","pubkey":"%064d","created_at":1700000001,"kind":1,"tags":[],"content":"x","sig":"%0128d"}\n' \
 	1 2 0 >"$T/events.jsonl"
 printf '{"name":"check \\"me\\"","supported_nips":[1,11]}' >"$T/nip11.json"
+printf '["not", "an object"]' >"$T/nip11-array.json"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
 	-days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
 
@@ -42,6 +47,10 @@ tool_start fixture_relay --events "$T/events.jsonl" --nip11 "$T/nip11.json" --tl
 R=$TOOL_PORT RT=$TOOL_TLS_PORT
 tool_start fixture_relay --mode auth-required || exit 1
 RA=$TOOL_PORT
+tool_start fixture_relay --events "$T/events.jsonl" --nip11 "$T/nip11-array.json" || exit 1
+RN=$TOOL_PORT
+tool_start fixture_relay --mode auth-silent || exit 1
+RS=$TOOL_PORT
 tool_start socks_logger --log "$T/socks.log" --map relay-a.test=127.0.0.1:$R --map "$ONION=127.0.0.1:$R" || exit 1
 S=$TOOL_PORT
 
@@ -59,6 +68,33 @@ t_like "one line: network, open and read RTTs, NIP-11 name" "$T_OUT" \
 check "wss with a self-signed certificate fails verification" 1 "$BROTR" relay check "wss://localhost:$RT"
 t_like "with a TLS reason" "$T_OUT" "failed=open error=tls reason=\"TLS: certificate verification failed: self-signed"
 check "allow_insecure accepts it" 0 BROTR_NETWORK_CLEARNET_ALLOW_INSECURE=true "$BROTR" relay check "wss://localhost:$RT"
+
+# arguments are normalised by src/nostr's relay_url_parse, which gives the network and every rejection's reason
+check "rejected URLs beside a good one: exit 1" 1 "$BROTR" relay check http://relay.example "ws://127.0.0.1:$R" \
+	"ws://$BAD_ONION" "ws://a b.example" "ws://relay.example/../x" "ws://abcdefghijklmnop.onion"
+t_is "one line per argument, in order" "$(wc -l <<<"$T_OUT")" 6
+t_is "a scheme that is not ws or wss" "$(sed -n 1p <<<"$T_OUT")" \
+	'http://relay.example failed=url error=url reason="scheme must be ws or wss"'
+t_like "the good relay still answered" "$(sed -n 2p <<<"$T_OUT")" "^ws://127\.0\.0\.1:$R network=clearnet open_ms="
+t_is "an .onion with a wrong checksum" "$(sed -n 3p <<<"$T_OUT")" \
+	"ws://$BAD_ONION failed=url error=url reason=\"onion address checksum does not match\""
+t_is "a space in the argument is shown as ? (the line stays one line)" "$(sed -n 4p <<<"$T_OUT")" \
+	'ws://a?b.example failed=url error=url reason="URL contains spaces or control characters"'
+t_like "a dot segment" "$(sed -n 5p <<<"$T_OUT")" 'reason="\\"\.\\" or \\"\.\.\\" segment in path"$'
+t_like "a v2 onion" "$(sed -n 6p <<<"$T_OUT")" 'reason="v2 onion address \(no longer supported'
+check "allow_local off: a loopback relay is refused before any connection" 1 BROTR_NETWORK_ALLOW_LOCAL=false \
+	"$BROTR" relay check "ws://127.0.0.1:$R" ws://localhost
+t_is "with the normaliser's reason" "$(sed -n 1p <<<"$T_OUT")" \
+	"ws://127.0.0.1:$R failed=url error=url reason=\"local, private or reserved address (set [network] allow_local to accept)\""
+t_is "a local name too" "$(sed -n 2p <<<"$T_OUT")" \
+	'ws://localhost failed=url error=url reason="local host name (set [network] allow_local to accept)"'
+check "a NIP-11 document that is not an object" 0 "$BROTR" relay check "ws://127.0.0.1:$RN/"
+t_like "is reported as such, read by src/nostr's nip11_parse (the relay still answered)" "$T_OUT" \
+	"^ws://127\.0\.0\.1:$RN network=clearnet open_ms=[0-9]+ read_ms=[0-9]+ nip11_ms=[0-9]+ nip11_error=document nip11_reason=\"wrong type: a relay information document is a JSON object\"$"
+check "a relay that asks for AUTH, sends a NOTICE and never answers the REQ" 1 \
+	BROTR_NETWORK_CLEARNET_RESPONSE_TIMEOUT=1s "$BROTR" relay check "ws://127.0.0.1:$RS"
+t_like "times out after the response timeout, and the reason says what it did say" "$T_OUT" \
+	'failed=read error=timeout reason="idle timeout: nothing received for 1s; the relay asked for NIP-42 AUTH; last NOTICE: \\"sign in\\" first"'
 
 # through microsocks, with a refused port and an auth-required relay beside a good one: order kept
 check "one bad relay makes the exit status 1" 1 BROTR_TOR_SOCKS_PROXY=127.0.0.1:$TEST_SOCKS_PORT "$BROTR" relay check \
@@ -86,11 +122,14 @@ if command -v strace >/dev/null; then
 		strace -f -qq -e trace=connect,sendto,sendmsg,openat -o "$T/strace.out" "$BROTR" relay check \
 		ws://relay-a.test "ws://$ONION"
 	t_like "the .onion relay answered through it" "$T_OUT" "^ws://$ONION network=tor open_ms="
+	check "an upper-case URL with the default port, through the logging SOCKS server" 0 \
+		BROTR_TOR_SOCKS_PROXY=127.0.0.1:$S "$BROTR" relay check " WS://Relay-A.TEST:80/ "
+	t_like "is shown and reached normalised" "$T_OUT" "^ws://relay-a\.test network=clearnet open_ms=[0-9]+ read_ms="
 	t_is "no packet to port 53" "$(grep -c 'htons(53)' "$T/strace.out")" 0
 	t_is "no resolver configuration read" "$(grep -cE '"/etc/(hosts|resolv.conf|nsswitch.conf|gai.conf)"' "$T/strace.out")" 0
 	t_is "every connect is to 127.0.0.1" "$(grep 'connect(' "$T/strace.out" | grep -vc 'inet_addr("127.0.0.1")')" 0
 	t_is "both relays reached the SOCKS server by name (ATYP 3), ws and NIP-11 each" \
-		"$(grep -cE "^connect atyp=3 host=(relay-a.test|$ONION) port=80 method=2 user=brotr-[0-9a-f]{16} pass=brotr$" "$T/socks.log")" 4
+		"$(grep -cE "^connect atyp=3 host=(relay-a.test|$ONION) port=80 method=2 user=brotr-[0-9a-f]{16} pass=brotr$" "$T/socks.log")" 6
 else
 	t_fail "strace is not installed"
 fi
@@ -106,10 +145,12 @@ for _ in $(seq 1 100); do
 done
 t_like "tor/start-tor started Tor with tor/torrc" "$(cat "$T/tor.log" 2>/dev/null)" "Opened Socks listener"
 check "offline Tor: nothing answers" 1 BROTR_TOR_SOCKS_PROXY=127.0.0.1:$TP "$BROTR" relay check \
-	ws://relay.example.com "ws://$ONION"
+	ws://relay.example.com "ws://$ONION" "ws://$ONION_KEY"
 t_like "no circuit: Tor's reply 0x06" "$(sed -n 1p <<<"$T_OUT")" \
 	"failed=open error=socks reason=\"SOCKS: TTL expired .*\(0x06\)\""
-t_like "a malformed .onion: Tor's extended reply 0xF6" "$(sed -n 2p <<<"$T_OUT")" \
+t_like "an .onion whose key is not an ed25519 point: Tor's extended reply 0xF6" "$(sed -n 2p <<<"$T_OUT")" \
 	"network=tor failed=open error=socks reason=\"SOCKS: Tor: invalid onion service address \(0xF6\)\""
+t_like "a real v3 .onion: no circuit either (0x06)" "$(sed -n 3p <<<"$T_OUT")" \
+	"^ws://$ONION_KEY network=tor failed=open error=socks reason=\"SOCKS: TTL expired .*\(0x06\)\""
 
 t_done

@@ -25,6 +25,7 @@
  *                         NOTICE of --oversize bytes before each REQ's results) | fragmented
  *                         (every message in --fragment-byte frames) | garbage (a malformed
  *                         message before every event) | auth-required (AUTH + CLOSED to REQ) |
+ *                         auth-silent (AUTH + a NOTICE to REQ, then nothing) |
  *                         binary (events in binary frames, the rest as text)
  *   --oversize BYTES      default 2097152;   --fragment BYTES  default 64
  *   --close-after N       drop the connection after sending N events on it
@@ -35,7 +36,7 @@
  * Prints "ready port=P tls_port=Q" on stdout once listening; stops on SIGTERM or SIGINT.
  */
 
-enum mode { M_NORMAL, M_SILENT, M_OVERSIZED, M_FRAGMENTED, M_GARBAGE, M_AUTH, M_BINARY };
+enum mode { M_NORMAL, M_SILENT, M_OVERSIZED, M_FRAGMENTED, M_GARBAGE, M_AUTH, M_BINARY, M_AUTH_SILENT };
 
 struct opts {
 	int port, tls_port;
@@ -416,6 +417,11 @@ static void on_req(struct pss *p, const char *js, size_t len, const jsmntok_t *t
 			  sub);
 		return;
 	}
+	if (O.mode == M_AUTH_SILENT) {
+		send_text(p, 0, "[\"AUTH\",\"fixture-challenge\"]");
+		send_text(p, 0, "[\"NOTICE\",\"\\\"sign in\\\" first\"]");
+		return;
+	}
 	if (O.mode == M_OVERSIZED)
 		send_oversized(p);
 	char *sent = calloc(S.n ? S.n : 1, 1);
@@ -657,7 +663,7 @@ static void on_signal(int sig)
 static enum mode parse_mode(const char *s)
 {
 	static const char *const names[] = { "normal",	"silent",	 "oversized", "fragmented",
-					     "garbage", "auth-required", "binary" };
+					     "garbage", "auth-required", "binary", "auth-silent" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(s, names[i]) == 0)
 			return (enum mode)i;
