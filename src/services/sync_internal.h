@@ -64,6 +64,7 @@ struct sync_relay {
 	int in_page;
 	int64_t page_since, page_until;
 	struct sync_page page;
+	uint32_t page_outside;  /* events of this page outside the filter or the window */
 	struct sync_batch *batch;
 	/* seconds at the cap, being counted */
 	struct sync_probe probes[SYNC_MAX_PROBES];

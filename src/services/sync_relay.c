@@ -102,6 +102,7 @@ static void request_page(struct sync_relay *r)
 		return;
 	}
 	r->in_page = 1;
+	r->page_outside = 0;
 }
 
 /* A second at the cap that cannot be counted: it may hold more events than the relay returns. */
@@ -181,12 +182,28 @@ static int probe_index(const struct sync_relay *r, const struct nostr_msg *m)
 	return -1;
 }
 
+/*
+ * Relays written in JavaScript often test `if (filter.until)`, so "until": 0 means no bound to
+ * them and they answer with their newest events. Only the window ending at second 0 can meet
+ * this: when everything such a page brought lies outside it, the second cannot be read from
+ * this relay; say so and take the page as empty rather than stall on it forever.
+ */
+static void unreadable_second_zero(struct sync_relay *r)
+{
+	if (r->page_until != 0 || r->page.received == 0 || r->page_outside != r->page.received)
+		return;
+	log_warn(&r->e->log, "the relay ignores \"until\": 0; events dated 0 cannot be read from it",
+		 LOG_S("relay", r->t->url));
+	r->page.received = 0;
+}
+
 /* EOSE: the page is whole. Verify what is left, learn from the page, commit it with the progress. */
 static void finish_page(struct sync_relay *r)
 {
 	struct sync_engine *e = r->e;
 	r->in_page = 0;
 	sync_engine_verify(e, r);
+	unreadable_second_zero(r);
 	struct sync_step step;
 	enum sync_verdict v = sync_walk_page(&r->walk, &r->page, &step);
 	r->c.pages++;
@@ -219,6 +236,7 @@ static void take_event(struct sync_relay *r, int parsed, const struct nostr_err 
 	e->filter.since = r->page_since;
 	e->filter.until = r->page_until;
 	if (!nostr_filter_match(&e->filter, &e->ev)) {
+		r->page_outside++;
 		sync_engine_reject(e, r, "outside filter");
 		return;
 	}

@@ -176,4 +176,29 @@ t_status "priority synchronizer over its list, kind 7 only" 0 brotr_run BROTR_BR
 t_set "archives the listed relay's matching events, unmonitored" "$(archived "$PRIO")" "$(ids_of "$tmp/prio7.jsonl")"
 t_like "reports the bad line with its number" "$T_ERR" "relay file line rejected.*line=3 reason="
 
+# --- a third-party relay from npm (@nostr-relay/core), events signed by nostr-tools -------------
+FIX=tests/fixtures/thirdparty
+if thirdparty_relay_start "$FIX/events.jsonl"; then
+	THIRD=ws://127.0.0.1:$TOOL_PORT
+	mark_readable "$THIRD" clearnet
+	t_status "synchronizer pass over the third-party relay, pages of 5" 0 brotr_run BROTR_SYNCHRONIZER_PAGE_LIMIT=5 \
+		-- synchronizer
+	log=$T_ERR
+	# It serves the events dated up to now (not those of 2100: the walk stops at the pass's start).
+	# Pages of 5 cannot hold its 12 events of second 1700000000, and it does not count (NIP-45):
+	# it returns 5 of them, and the 7 others are reported, not silently lost.
+	awk -F'\t' '$4 == "served"' "$FIX/events.tsv" | cut -f1 | sort >"$tmp/third.served"
+	archived "$THIRD" >"$tmp/third.got"
+	missing=$(comm -23 "$tmp/third.served" "$tmp/third.got")
+	t_is "the third-party relay: every event it serves but 7 of its crowded second" "$(printf '%s' "$missing" | grep -c .)" "7"
+	t_is "the missing ones are all of that second" \
+		"$(for id in $missing; do awk -F'\t' -v id="$id" '$1 == id { print $2 }' "$FIX/events.tsv"; done | sort -u)" "1700000000"
+	t_is "nothing archived that it does not serve" "$(comm -13 "$tmp/third.served" "$tmp/third.got" | wc -l)" "0"
+	t_like "the crowded second is reported" "$log" "may hold more events\" relay=$THIRD created_at=1700000000 returned=5"
+	t_like "it ignores until: 0, which is said, not stalled on" "$log" "relay=$THIRD.*|ignores \\\"until\\\": 0.*relay=$THIRD"
+	t_like "and it is synchronized" "$log" "relay synchronized\" relay=$THIRD "
+else
+	t_fail "the third-party relay starts (npm ci on first use: see build/thirdparty/npm.log)"
+fi
+
 t_done
