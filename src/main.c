@@ -12,6 +12,7 @@
 #include "core/service.h"
 #include "core/util.h"
 #include "net/check.h"
+#include "services/services.h"
 #include "db.h"
 
 #define DEFAULT_CONFIG "implementations/bigbrotr/config/brotr.ini"
@@ -94,6 +95,22 @@ static const struct command commands[] = {
 	  "Exit status: 0 all present, 1 something missing or the database unreachable, 2 configuration\n"
 	  "error.\n",
 	  1, cmd_db_check, NULL },
+	{ "initializer", "", "seed the relay registry from the implementation's seed file",
+	  "Reads [initializer] seed_file (one relay URL per line; blank lines and # comments allowed),\n"
+	  "normalises every URL (lower-case scheme and host, default port and trailing slash dropped;\n"
+	  "local addresses only with [network] allow_local; .onion v3 with a valid checksum), and\n"
+	  "inserts the new ones [database] batch_size at a time. Waits for the database first\n"
+	  "(retrying with backoff for up to [database] connect_wait).\n"
+	  "\n"
+	  "Logs every rejected line with file:line, the reason and the text, and ends with one line:\n"
+	  "  msg=\"initializer summary\" file=... relays=N inserted=N known=N rejected=N duplicates=N\n"
+	  "known: already registered; duplicates: lines naming a relay listed earlier in the file.\n"
+	  "Runs once (no --loop); running it again inserts nothing new.\n"
+	  "\n"
+	  "Exit status: 0 when every usable URL is registered (rejected lines do not change it: they\n"
+	  "are logged and counted), 1 when the seed file cannot be read, the database stays\n"
+	  "unreachable or a stop signal came first, 2 on a configuration error.\n",
+	  1, NULL, &initializer_service },
 	{ "version", "", "print the version of brotr and of the libraries it uses",
 	  "Prints brotr's version, the library versions it was built against, and the versions\n"
 	  "of the libraries loaded at run time where they can tell.\n",

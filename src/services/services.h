@@ -1,0 +1,13 @@
+/* services.h — the service commands' definitions, run by service_run (core/service.h) from main's command table. */
+#ifndef BROTR_SERVICES_SERVICES_H
+#define BROTR_SERVICES_SERVICES_H
+
+#include "core/service.h"
+
+/* brotr initializer: seeds the relay registry from [initializer] seed_file; runs once (no --loop). */
+extern const struct service_def initializer_service;
+
+/* brotr monitor: NIP-11 and NIP-66 checks of the relays due, one snapshot per relay per pass. */
+extern const struct service_def monitor_service;
+
+#endif
