@@ -12,15 +12,20 @@ impl_make() {
 
 # svc_run IMPL DB [NAME=VALUE...] [--] ARGS...: brotr with IMPL's configuration against database DB of the
 # harness cluster, as the services' role; NAME=VALUE pairs are extra environment (BROTR_* overrides).
+# In the background, `svc_start ... &` (the same arguments) makes $! brotr itself, so signals reach it.
 svc_run() {
 	local impl=$1 db=$2 vars=()
 	shift 2
 	while [ $# -gt 0 ] && [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; do vars+=("$1"); shift; done
 	[ "${1:-}" = "--" ] && shift
-	env BROTR_CONFIG="$impl/config/brotr.ini" BROTR_DATABASE_HOST="$TEST_PGHOST" BROTR_DATABASE_PORT="$TEST_PGPORT" \
+	${SVC_EXEC:+exec} env BROTR_CONFIG="$impl/config/brotr.ini" BROTR_DATABASE_HOST="$TEST_PGHOST" BROTR_DATABASE_PORT="$TEST_PGPORT" \
 		BROTR_DATABASE_NAME="$db" BROTR_DATABASE_USER="$TEST_WRITER_USER" \
 		BROTR_DATABASE_PASSWORD="$TEST_WRITER_PASSWORD" BROTR_DATABASE_ADMIN_PASSWORD="$TEST_PGPASSWORD" \
 		BROTR_DATABASE_CONNECT_WAIT=20s BROTR_DATABASE_RETRY_MAX=1s "${vars[@]}" "$BROTR" "$@"
+}
+
+svc_start() {
+	SVC_EXEC=1 svc_run "$@"
 }
 
 # onion_v3: a random but valid v3 onion host (rend-spec-v3: base32(pubkey | checksum | version), checksum =
