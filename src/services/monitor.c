@@ -295,9 +295,9 @@ static void run_chunk(struct pass *ps)
 		int r = net_run(ps->env.net, stop, SLICE_MS);
 		if (r < 0)
 			return;
-		if (r == 1)
-			idle_wait(ps);
 		collect(ps);
+		if (r == 1 && ps->in_flight)
+			idle_wait(ps);
 	}
 }
 

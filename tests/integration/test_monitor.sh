@@ -85,6 +85,10 @@ t_like "naming the variable" "$T_ERR" "BROTR_MONITOR_PRIVATE_KEY"
 t_unlike "without echoing the value" "$T_ERR" "nsec1notakey"
 t_is "and checking nothing" "$(q 'SELECT count(*) FROM relay_metadata')" 0
 
+t_status "a database that never answers: exit 1" 1 svc_run "$T/impl" "$DB" BROTR_DATABASE_PORT=1 \
+	BROTR_DATABASE_CONNECT_WAIT=1s -- monitor
+t_like "after retrying" "$T_ERR" "database unavailable, retrying"
+
 # ---- the first pass
 t_status "monitor pass" 0 svc_run "$T/impl" "$DB" BROTR_METRICS_DIR="$T/metrics" -- monitor
 t_like "summary line" "$T_ERR" "msg=\"monitor pass summary\" checked=$ALL open=8 readable=6 writable=5 failed=2 skipped=0"
@@ -140,8 +144,11 @@ t_like "metrics: shared NIP-11 documents" "$prom" \
 t_like "metrics: RTTs" "$prom" 'brotr_monitor_rtt_samples_total\{service="monitor",step="write",network="clearnet"\} 4'
 
 # ---- passes two and three: nothing due, then (snapshots aged two hours) every relay again
-t_status "an immediate second pass" 0 svc_run "$T/impl" "$DB" monitor
+KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+t_status "an immediate second pass (with a configured key)" 0 svc_run "$T/impl" "$DB" BROTR_MONITOR_PRIVATE_KEY="$KEY" \
+	-- monitor
 t_like "finds nothing due" "$T_ERR" "checked=0 "
+t_unlike "and never logs the key" "$T_ERR" "$KEY"
 t_is "and stores nothing" "$(q 'SELECT count(*) FROM relay_metadata')" "$ALL"
 nip66_before=$(q 'SELECT count(*) FROM nip66')
 q "UPDATE relay_metadata SET generated_at = generated_at - 7200" >/dev/null
@@ -159,17 +166,31 @@ t_is "measured RTTs make their own rows" \
 nip66_after=$(q 'SELECT count(*) FROM nip66')
 t_is "NIP-66 rows: failures shared, RTT-bearing ones new" "$((nip66_after - nip66_before <= ALL - 2))" 1
 
+# ---- [monitor] max_relays and write_test
+q "UPDATE relay_metadata SET generated_at = generated_at - 7200" >/dev/null
+t_status "a pass limited to 3 relays, without write test" 0 svc_run "$T/impl" "$DB" BROTR_MONITOR_MAX_RELAYS=3 \
+	BROTR_MONITOR_WRITE_TEST=false -- monitor
+t_like "checks 3 relays" "$T_ERR" "checked=3 "
+last="generated_at = (SELECT max(generated_at) FROM relay_metadata)"
+t_is "3 snapshots" "$(q "SELECT count(*) FROM relay_metadata WHERE $last")" 3
+t_is "the first 3 by URL" "$(q "SELECT string_agg(relay_url, ' ' ORDER BY relay_url) FROM relay_metadata WHERE $last")" \
+	"$(q "SELECT string_agg(url, ' ' ORDER BY url) FROM (SELECT url FROM relays ORDER BY url LIMIT 3) r")"
+t_is "none write-tested, none with a write reason" "$(q "SELECT count(*) FROM relay_metadata m JOIN nip66 n ON n.id = m.nip66_id
+	WHERE m.$last AND n.writable IS NULL AND NOT coalesce(n.extra ? 'write_error', false)")" 3
+
 # ---- SIGTERM during a pass: completed snapshots stay, the relay in flight is abandoned
 q "UPDATE relay_metadata SET generated_at = generated_at - 7200" >/dev/null
+before=$(q 'SELECT count(*) FROM relay_metadata')
+silent_before=$(q "SELECT count(*) FROM relay_metadata WHERE relay_url = '$U_SILENT'")
 svc_start "$T/impl" "$DB" BROTR_NETWORK_CLEARNET_RESPONSE_TIMEOUT=10m BROTR_DATABASE_BATCH_SIZE=1 -- monitor \
 	>"$T/term.out" 2>"$T/term.err" &
 child=$!
 for _ in $(seq 1 1200); do
-	[ "$(q 'SELECT count(*) FROM relay_metadata')" -ge $((3 * ALL - 1)) ] && break
+	[ "$(q 'SELECT count(*) FROM relay_metadata')" -ge $((before + ALL - 1)) ] && break
 	sleep 0.1
 done
 t_is "every relay but the silent one is stored as the pass goes" "$(q 'SELECT count(*) FROM relay_metadata')" \
-	$((3 * ALL - 1))
+	$((before + ALL - 1))
 kill -TERM "$child"
 for _ in $(seq 1 600); do kill -0 "$child" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$child" 2>/dev/null; then
@@ -180,9 +201,9 @@ else
 fi
 child=""
 t_like "the log says interrupted" "$(cat "$T/term.err")" "msg=\"pass ended\" result=interrupted"
-t_is "the completed snapshots are kept" "$(q 'SELECT count(*) FROM relay_metadata')" $((3 * ALL - 1))
+t_is "the completed snapshots are kept" "$(q 'SELECT count(*) FROM relay_metadata')" $((before + ALL - 1))
 t_is "the silent relay (in flight) has no snapshot from that pass" \
-	"$(q "SELECT count(*) FROM relay_metadata WHERE relay_url = '$U_SILENT'")" 2
+	"$(q "SELECT count(*) FROM relay_metadata WHERE relay_url = '$U_SILENT'")" "$silent_before"
 t_like "the summary counts it abandoned" "$(cat "$T/term.err")" "abandoned=1 "
 
 t_done
