@@ -195,7 +195,8 @@ static void complete(struct pass *ps, size_t i)
 	struct monitor_probe *p = ps->slots[i];
 	struct monitor_snapshot snap;
 	if (p->local_failure) {
-		skipped(ps, p->url, p->out.open.error[0] ? p->out.open.reason : p->out.nip11.reason);
+		const char *why = p->out.open.error[0] ? p->out.open.reason : p->out.nip11.reason;
+		skipped(ps, p->url, *why ? why : "out of memory");
 	} else {
 		account(ps, p);
 		if (monitor_probe_snapshot(p, ps->generated_at, &snap) < 0)
