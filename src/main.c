@@ -100,6 +100,51 @@ static const struct command commands[] = {
 	  "Exit status: 0 all present, 1 something missing or the database unreachable, 2 configuration\n"
 	  "error.\n",
 	  1, cmd_db_check, NULL },
+	{ "initializer", "", "seed the relay registry from the implementation's seed file",
+	  "Reads [initializer] seed_file (one relay URL per line; blank lines and # comments allowed),\n"
+	  "normalises every URL (lower-case scheme and host, default port and trailing slash dropped;\n"
+	  "local addresses only with [network] allow_local; .onion v3 with a valid checksum), and\n"
+	  "inserts the new ones [database] batch_size at a time. Waits for the database first\n"
+	  "(retrying with backoff for up to [database] connect_wait).\n"
+	  "\n"
+	  "Logs every rejected line with file:line, the reason and the text, and ends with one line:\n"
+	  "  msg=\"initializer summary\" file=... relays=N inserted=N known=N rejected=N duplicates=N\n"
+	  "known: already registered; duplicates: lines naming a relay listed earlier in the file.\n"
+	  "Runs once (no --loop); running it again inserts nothing new.\n"
+	  "\n"
+	  "Exit status: 0 when every usable URL is registered (rejected lines do not change it: they\n"
+	  "are logged and counted), 1 when the seed file cannot be read, the database stays\n"
+	  "unreachable or a stop signal came first, 2 on a configuration error.\n",
+	  1, NULL, &initializer_service },
+	{ "monitor", "[--loop]", "check the relays due: NIP-11 document and NIP-66 open, read and write tests",
+	  "Checks every relay whose latest snapshot is at least [monitor] interval old (less a tenth,\n"
+	  "for timer jitter), at most [monitor] max_relays (0: all), concurrently within the [network]\n"
+	  "limits and through [tor] socks_proxy. For each relay, at once:\n"
+	  "  - NIP-11: GET with Accept: application/nostr+json; kept as canonical JSON and its hash;\n"
+	  "  - open: the websocket (rtt_open);\n"
+	  "  - read: [\"REQ\",sub,{\"limit\":1}] answered by EVENT or EOSE (rtt_read); CLOSED (e.g.\n"
+	  "    auth-required) or silence means not readable, with the reason kept;\n"
+	  "  - write, with [monitor] write_test: an event of [monitor] write_kind (ephemeral), signed\n"
+	  "    with [monitor] private_key or a key made for the pass, with NIP-13 proof of work when the\n"
+	  "    NIP-11 document asks for a difficulty up to [monitor] max_pow (above it: not tested);\n"
+	  "    OK true means writable (rtt_write); OK false keeps the relay's message.\n"
+	  "Read and write each wait at most the network's response_timeout after their message.\n"
+	  "\n"
+	  "Stores one relay_metadata snapshot per relay per pass, failures included (reasons in the\n"
+	  "NIP-66 document's extra keys), stamped with the pass's start time. NIP-11 and NIP-66\n"
+	  "documents are stored once per distinct content (sha256 of the canonical JSON) and shared.\n"
+	  "Snapshots are written [database] batch_size at a time as the pass goes. Ends each pass\n"
+	  "with one line: msg=\"monitor pass summary\" checked=N open=N readable=N writable=N ...\n"
+	  "SIGTERM: no new checks start, checks in flight are abandoned (those relays stay due),\n"
+	  "finished snapshots are committed, and the command exits.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --loop   run a pass every [monitor] interval until SIGTERM\n"
+	  "\n"
+	  "Exit status: 0 when the pass completed (--loop: stopped by a signal), 1 when it failed\n"
+	  "(database unreachable, snapshots not stored) or was interrupted, 2 on a configuration error\n"
+	  "(for example a malformed BROTR_MONITOR_PRIVATE_KEY).\n",
+	  1, NULL, &monitor_service },
 	{ "synchronizer", "[--loop]", "archive every event of every relay the monitor found readable",
 	  "For each readable relay (fastest first), at most [synchronizer] max_relays at once, pages\n"
 	  "backwards with REQ from the pass's start down to the relay's progress (less [synchronizer]\n"

@@ -1,10 +1,19 @@
-/* services.h — the service commands' definitions, run by src/main.c through service_run. */
+/* services.h — the service commands' definitions, run by service_run (core/service.h) from main's command table. */
 #ifndef BROTR_SERVICES_SERVICES_H
 #define BROTR_SERVICES_SERVICES_H
 
 #include "core/service.h"
 
+/* brotr initializer: seeds the relay registry from [initializer] seed_file; runs once (no --loop). */
+extern const struct service_def initializer_service;
+
+/* brotr monitor: NIP-11 and NIP-66 checks of the relays due, one snapshot per relay per pass. */
+extern const struct service_def monitor_service;
+
+/* brotr synchronizer: every event of every readable relay, verified, without gaps. */
 extern const struct service_def synchronizer_service;
+
+/* brotr priority-synchronizer: the same engine over [priority_synchronizer] relay_file. */
 extern const struct service_def priority_synchronizer_service;
 
 #endif

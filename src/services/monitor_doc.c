@@ -1,0 +1,120 @@
+/* monitor_doc.c — a relay check's outcome as the stored NIP-66 document (canonical JSON + sha256), and the monitor's pure rules. */
+#include "services/monitor_doc.h"
+
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nostr/json.h"
+
+void monitor_outcome_init(struct monitor_outcome *o)
+{
+	memset(o, 0, sizeof(*o));
+	nip66_init(&o->r);
+}
+
+void monitor_text(char *out, size_t n, const char *s, size_t len)
+{
+	size_t o = 0;
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < len;) {
+		const unsigned char *p = (const unsigned char *)s + i;
+		size_t k = json_utf8_seq(p, len - i);
+		int bad = k == 0 || *p < 0x20 || *p == 0x7f; /* k == 1 for those, 0 for invalid UTF-8 */
+		size_t w = bad ? 1 : k;
+		if (o + w >= n)
+			break;
+		if (bad)
+			out[o] = '?';
+		else
+			memcpy(out + o, p, k);
+		o += w;
+		i += bad ? 1 : k;
+	}
+	out[o] = '\0';
+}
+
+void monitor_fail_set(struct monitor_fail *f, const char *error, const char *reason)
+{
+	snprintf(f->error, sizeof(f->error), "%s", error);
+	monitor_text(f->reason, sizeof(f->reason), reason, strlen(reason));
+}
+
+static void put_str(struct buf *b, int *first, const char *key, const char *v)
+{
+	buf_printf(b, "%s\"%s\":", *first ? "" : ",", key);
+	json_write_str(b, v, strlen(v));
+	*first = 0;
+}
+
+static void put_fail(struct buf *b, int *first, const char *step, const struct monitor_fail *f)
+{
+	char key[32];
+	if (!f->error[0])
+		return;
+	snprintf(key, sizeof(key), "%s_error", step);
+	put_str(b, first, key, f->error);
+	snprintf(key, sizeof(key), "%s_reason", step);
+	put_str(b, first, key, f->reason);
+}
+
+/* The document in any key order: nip66_json's members, then the extras. */
+static int raw_doc(const struct monitor_outcome *o, struct buf *raw)
+{
+	if (nip66_json(&o->r, raw) < 0)
+		return -1;
+	raw->len--; /* reopen the object: drop its '}' */
+	int first = raw->len == 1;
+	put_fail(raw, &first, "open", &o->open);
+	put_fail(raw, &first, "read", &o->read);
+	put_fail(raw, &first, "write", &o->write);
+	put_fail(raw, &first, "nip11", &o->nip11);
+	if (o->auth) {
+		buf_printf(raw, "%s\"auth\":true", first ? "" : ",");
+		first = 0;
+	}
+	if (o->pow)
+		buf_printf(raw, "%s\"pow\":%u", first ? "" : ",", o->pow);
+	buf_putc(raw, '}');
+	return raw->failed ? -1 : 0;
+}
+
+int monitor_doc_build(const struct monitor_outcome *o, struct buf *json, unsigned char id[32])
+{
+	struct buf raw;
+	struct json_doc d;
+	struct nostr_err err;
+	size_t start = json->len;
+	int rc = -1;
+	buf_init(&raw);
+	json_doc_init(&d);
+	if (raw_doc(o, &raw) < 0 || json_parse(&d, raw.data, raw.len, &err) < 0 ||
+	    json_canonical(&d, 0, NULL, 0, json) < 0 || json->failed)
+		goto out;
+	SHA256((const unsigned char *)json->data + start, json->len - start, id);
+	rc = 0;
+out:
+	json_doc_free(&d);
+	buf_free(&raw);
+	return rc;
+}
+
+const char *monitor_msg_prefix(const char *msg, size_t len, const char *fallback)
+{
+	static const char *const prefixes[] = { "auth-required", "blocked", "duplicate", "error", "invalid",
+						"mute", "pow", "rate-limited", "restricted", "unsupported" };
+	for (size_t i = 0; i < ARRAY_LEN(prefixes); i++) {
+		size_t n = strlen(prefixes[i]);
+		if (len > n && memcmp(msg, prefixes[i], n) == 0 && msg[n] == ':')
+			return prefixes[i];
+	}
+	return fallback;
+}
+
+int64_t monitor_checked_before(int64_t start_ms, long long interval_ms)
+{
+	int64_t due_at_or_before = start_ms - (interval_ms - interval_ms / 10);
+	int64_t secs = due_at_or_before >= 0 ? due_at_or_before / 1000 : -((999 - due_at_or_before) / 1000);
+	return secs + 1;
+}

@@ -1,0 +1,73 @@
+/* monitor_doc.h — a relay check's outcome as the stored NIP-66 document (canonical JSON + sha256), and the monitor's pure rules. */
+#ifndef BROTR_SERVICES_MONITOR_DOC_H
+#define BROTR_SERVICES_MONITOR_DOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/util.h"
+#include "nostr/nip66.h"
+
+/* Longest reason kept (bytes, UTF-8, cut on a character boundary). */
+#define MONITOR_REASON_MAX 200
+
+/* Why one step failed: a short category (metric label, machine-readable) and a reason for people. */
+struct monitor_fail {
+	char error[24];                    /* "" when the step did not fail */
+	char reason[MONITOR_REASON_MAX + 1];
+};
+
+/*
+ * Everything a check learnt about one relay. A value is present only when its step ran:
+ *   - openable always; rtt_open when it opened;
+ *   - readable once the REQ was sent (true: EVENT or EOSE answered it), rtt_read when true;
+ *   - writable once the test EVENT was sent (true: OK true), rtt_write when true.
+ * A failed or skipped step keeps its category and reason (open, read, write, nip11), all of which
+ * go to the document's extra keys. Nothing that changes from one check to the next without the
+ * relay changing (times of day, challenges, event ids) belongs here, so identical outcomes give
+ * identical documents and share one row.
+ */
+struct monitor_outcome {
+	struct nip66_result r;
+	struct monitor_fail open, read, write, nip11;
+	int auth;          /* the relay sent a NIP-42 AUTH challenge */
+	unsigned pow;      /* NIP-13 difficulty mined for the write test; 0: none */
+};
+
+void monitor_outcome_init(struct monitor_outcome *o);
+
+/* Sets f's category and reason; the reason is made storable (see monitor_text). */
+void monitor_fail_set(struct monitor_fail *f, const char *error, const char *reason);
+
+/*
+ * Copies s[0..len) into out (n bytes, always NUL-terminated) as text safe to store and log:
+ * invalid UTF-8, U+0000 and other control characters become '?', and it is cut at a character
+ * boundary to fit.
+ */
+void monitor_text(char *out, size_t n, const char *s, size_t len);
+
+/*
+ * The NIP-66 document of o, canonical (keys sorted, no whitespace; json_canonical), appended to
+ * json, and id = sha256 of exactly those bytes. Keys: openable, readable, writable, rtt_open,
+ * rtt_read, rtt_write, and the extras open_error, open_reason, read_error, read_reason,
+ * write_error, write_reason, nip11_error, nip11_reason, auth, pow (each only when set).
+ * Returns 0, or -1 when out of memory or o holds an out-of-range value.
+ */
+int monitor_doc_build(const struct monitor_outcome *o, struct buf *json, unsigned char id[32]);
+
+/*
+ * The machine-readable prefix of an OK or CLOSED message (NIP-01, NIP-42): "auth-required",
+ * "blocked", "duplicate", "error", "invalid", "mute", "pow", "rate-limited", "restricted",
+ * "unsupported"; fallback when the message has none of them.
+ */
+const char *monitor_msg_prefix(const char *msg, size_t len, const char *fallback);
+
+/*
+ * The checked_before bound for db_relays_due: a relay is due when its latest snapshot was taken
+ * at least interval minus a tenth of it before start (Unix ms), so a pass that a timer starts a
+ * little early still finds the relays of the previous pass. Snapshots carry their pass's start
+ * time, so with --loop every relay is checked once per interval. Returns Unix seconds.
+ */
+int64_t monitor_checked_before(int64_t start_ms, long long interval_ms);
+
+#endif

@@ -1,0 +1,267 @@
+/* monitor_store.c — the monitor's snapshots written in batches on a thread of their own, so the event loop never waits for the database. */
+#include "services/monitor_store.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SNAPSHOTS_HELP "Monitor snapshots by outcome: stored, duplicate (already there), rejected, lost."
+
+struct batch {
+	struct batch *next;
+	size_t n;
+	struct monitor_snapshot rows[]; /* batch_size of them */
+};
+
+struct monitor_store {
+	struct db *db;
+	size_t batch_size;
+	struct logger log;
+	struct metrics *metrics;
+	struct batch *filling;          /* owned by the caller's thread */
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t work, taken;
+	struct batch *queue, *queue_tail;
+	size_t queued;
+	int quit, failed;
+	struct monitor_store_stats stats;
+	/* the writer's scratch, reused between batches */
+	struct db_relay_metadata *meta;
+	struct db_doc *docs;            /* 2 per row: nip11, nip66 */
+};
+
+void monitor_snapshot_clear(struct monitor_snapshot *s)
+{
+	free(s->nip11_json);
+	free(s->nip66_json);
+	s->nip11_json = s->nip66_json = NULL;
+	s->nip11_len = s->nip66_len = 0;
+}
+
+static void free_batch(struct batch *b)
+{
+	for (size_t i = 0; b && i < b->n; i++)
+		monitor_snapshot_clear(&b->rows[i]);
+	free(b);
+}
+
+static void count(struct monitor_store *s, const char *name, const char *help, const char *k1, const char *v1,
+		  const char *k2, const char *v2, size_t n)
+{
+	char labels[96];
+	if (n && s->metrics)
+		metric_add(metrics_get(s->metrics, METRIC_COUNTER, name, help,
+				       metrics_labels(labels, sizeof(labels), k1, v1, k2, v2, NULL)),
+			   (double)n);
+}
+
+static void account(struct monitor_store *s, const struct db_metadata_result *r, size_t n11, size_t n66)
+{
+	size_t rejected = 0;
+	for (int i = 0; i < DB_REJECT__COUNT; i++)
+		rejected += r->rejected[i];
+	static const char docs[] = "NIP-11 and NIP-66 documents sent with snapshots: new rows, or shared with an identical one.";
+	count(s, "monitor_snapshots_total", SNAPSHOTS_HELP, "result", "stored", NULL, NULL, r->inserted);
+	count(s, "monitor_snapshots_total", SNAPSHOTS_HELP, "result", "duplicate", NULL, NULL, r->duplicates);
+	count(s, "monitor_snapshots_total", SNAPSHOTS_HELP, "result", "rejected", NULL, NULL, rejected);
+	count(s, "monitor_documents_total", docs, "doc", "nip11", "result", "new", r->nip11_inserted);
+	count(s, "monitor_documents_total", docs, "doc", "nip11", "result", "shared", n11 - r->nip11_inserted);
+	count(s, "monitor_documents_total", docs, "doc", "nip66", "result", "new", r->nip66_inserted);
+	count(s, "monitor_documents_total", docs, "doc", "nip66", "result", "shared", n66 - r->nip66_inserted);
+	pthread_mutex_lock(&s->mu);
+	s->stats.stored += r->inserted;
+	s->stats.duplicates += r->duplicates;
+	s->stats.rejected += rejected;
+	s->stats.nip11_sent += n11;
+	s->stats.nip11_new += r->nip11_inserted;
+	s->stats.nip66_sent += n66;
+	s->stats.nip66_new += r->nip66_inserted;
+	s->stats.batches++;
+	pthread_mutex_unlock(&s->mu);
+}
+
+static const struct db_doc *doc(struct db_doc *d, const char *json, size_t len, const unsigned char id[32])
+{
+	if (!json)
+		return NULL;
+	memcpy(d->id, id, 32);
+	d->json = json;
+	d->len = len;
+	return d;
+}
+
+/* Writes one batch. Returns 0, or -1 (logged) when it could not be written. */
+static int write_batch(struct monitor_store *s, const struct batch *b)
+{
+	size_t n11 = 0, n66 = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct monitor_snapshot *r = &b->rows[i];
+		s->meta[i] = (struct db_relay_metadata){
+			.relay = { .url = r->url, .network = r->network },
+			.generated_at = r->generated_at,
+			.connection_ok = r->connection_ok,
+			.nip11_ok = r->nip11_ok,
+			.nip11 = doc(&s->docs[2 * i], r->nip11_json, r->nip11_len, r->nip11_id),
+			.nip66 = doc(&s->docs[2 * i + 1], r->nip66_json, r->nip66_len, r->nip66_id),
+		};
+		n11 += r->nip11_json != NULL;
+		n66 += r->nip66_json != NULL;
+	}
+	struct db_metadata_result res = { 0 };
+	int rc = db_insert_relay_metadata_batch(s->db, s->meta, b->n, &res, NULL);
+	if (rc != DB_OK) {
+		log_error(&s->log, "cannot store snapshots", LOG_U("snapshots", b->n), LOG_S("error", db_error(s->db)));
+		return -1;
+	}
+	account(s, &res, n11, n66);
+	return 0;
+}
+
+static void *thread_main(void *arg)
+{
+	struct monitor_store *s = arg;
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->queue && !s->quit)
+			pthread_cond_wait(&s->work, &s->mu);
+		struct batch *b = s->queue;
+		if (!b)
+			break; /* quit, and nothing left */
+		s->queue = b->next;
+		if (!s->queue)
+			s->queue_tail = NULL;
+		s->queued--;
+		int skip = s->failed;
+		pthread_cond_broadcast(&s->taken);
+		pthread_mutex_unlock(&s->mu);
+		int rc = skip ? -1 : write_batch(s, b);
+		pthread_mutex_lock(&s->mu);
+		if (rc < 0) {
+			s->failed = 1;
+			s->stats.lost += b->n;
+			count(s, "monitor_snapshots_total", SNAPSHOTS_HELP, "result", "lost", NULL, NULL, b->n);
+		}
+		free_batch(b);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+static struct batch *new_batch(size_t size)
+{
+	struct batch *b = calloc(1, sizeof(*b) + size * sizeof(b->rows[0]));
+	return b;
+}
+
+struct monitor_store *monitor_store_new(struct db *db, size_t batch_size, const struct logger *lg, struct metrics *m)
+{
+	struct monitor_store *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->db = db;
+	s->batch_size = batch_size ? batch_size : 1;
+	s->log = *lg;
+	s->metrics = m;
+	s->meta = calloc(s->batch_size, sizeof(*s->meta));
+	s->docs = calloc(2 * s->batch_size, sizeof(*s->docs));
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->work, NULL);
+	pthread_cond_init(&s->taken, NULL);
+	if (!s->meta || !s->docs || pthread_create(&s->thread, NULL, thread_main, s) != 0) {
+		pthread_cond_destroy(&s->work);
+		pthread_cond_destroy(&s->taken);
+		pthread_mutex_destroy(&s->mu);
+		free(s->meta);
+		free(s->docs);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void monitor_store_flush(struct monitor_store *s)
+{
+	struct batch *b = s->filling;
+	if (!b || b->n == 0)
+		return;
+	s->filling = NULL;
+	pthread_mutex_lock(&s->mu);
+	if (s->queue_tail)
+		s->queue_tail->next = b;
+	else
+		s->queue = b;
+	s->queue_tail = b;
+	s->queued++;
+	pthread_cond_signal(&s->work);
+	pthread_mutex_unlock(&s->mu);
+}
+
+int monitor_store_add(struct monitor_store *s, struct monitor_snapshot *snap)
+{
+	if (!s->filling && !(s->filling = new_batch(s->batch_size))) {
+		monitor_snapshot_clear(snap);
+		pthread_mutex_lock(&s->mu);
+		s->stats.lost++;
+		pthread_mutex_unlock(&s->mu);
+		return -1;
+	}
+	s->filling->rows[s->filling->n++] = *snap;
+	memset(snap, 0, sizeof(*snap));
+	if (s->filling->n == s->batch_size)
+		monitor_store_flush(s);
+	return 0;
+}
+
+int monitor_store_backlogged(struct monitor_store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	int full = s->queued >= 2;
+	pthread_mutex_unlock(&s->mu);
+	return full;
+}
+
+int monitor_store_failed(struct monitor_store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	int failed = s->failed;
+	pthread_mutex_unlock(&s->mu);
+	return failed;
+}
+
+void monitor_store_wait(struct monitor_store *s, long long ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->mu);
+	if (s->queued >= 2)
+		pthread_cond_timedwait(&s->taken, &s->mu, &ts);
+	pthread_mutex_unlock(&s->mu);
+}
+
+int monitor_store_finish(struct monitor_store *s, struct monitor_store_stats *stats)
+{
+	monitor_store_flush(s);
+	pthread_mutex_lock(&s->mu);
+	s->quit = 1;
+	pthread_cond_signal(&s->work);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	*stats = s->stats;
+	int rc = s->failed ? -1 : 0;
+	free_batch(s->filling);
+	pthread_cond_destroy(&s->work);
+	pthread_cond_destroy(&s->taken);
+	pthread_mutex_destroy(&s->mu);
+	free(s->meta);
+	free(s->docs);
+	free(s);
+	return rc;
+}
