@@ -221,13 +221,13 @@ static int try_next(struct helper *h, struct tunnel *t)
 			return 0;
 		}
 	}
-	return fail(h, t, NET_ERR_CONNECT, -1, "connect to %s failed: %s", t->host, t->last_err);
+	return fail(h, t, NET_ERR_CONNECT, -1, "connect failed: %s", t->last_err);
 }
 
 int tunnel_resolved(struct helper *h, struct tunnel *t, struct resolver_result *r)
 {
 	if (r->gai_err)
-		return fail(h, t, NET_ERR_DNS, -1, "DNS: %s: %s", t->host, gai_strerror(r->gai_err));
+		return fail(h, t, NET_ERR_DNS, -1, "DNS: %s", gai_strerror(r->gai_err));
 	t->ai = t->next_ai = r->ai;
 	char first[80] = "";
 	for (struct addrinfo *ai = r->ai; ai; ai = ai->ai_next) {
@@ -237,8 +237,8 @@ int tunnel_resolved(struct helper *h, struct tunnel *t, struct resolver_result *
 			t->candidates_left++;
 	}
 	if (!t->candidates_left)
-		return fail(h, t, NET_ERR_LOCAL, -1, "%s resolves only to local addresses (%s) and [network] allow_local is off",
-			    t->host, first);
+		return fail(h, t, NET_ERR_LOCAL, -1, "the name resolves only to local addresses (%s) and [network] allow_local is off",
+			    first);
 	return try_next(h, t);
 }
 
@@ -469,8 +469,7 @@ int tunnel_timeout(struct helper *h, struct tunnel *t)
 	case TP_DRAINING:
 		return -1;
 	case TP_RESOLVING:
-		return fail(h, t, NET_ERR_TIMEOUT, -1, "timeout: the DNS lookup of %s took longer than the connect timeout",
-			    t->host);
+		return fail(h, t, NET_ERR_TIMEOUT, -1, "timeout: the DNS lookup took longer than the connect timeout");
 	case TP_CONNECTING:
 		if (h->direct && now < t->deadline) { /* this address's share is used up: next one */
 			close(t->ufd);
@@ -479,15 +478,16 @@ int tunnel_timeout(struct helper *h, struct tunnel *t)
 			return try_next(h, t);
 		}
 		if (h->direct)
-			return fail(h, t, NET_ERR_TIMEOUT, -1, "timeout connecting to %s:%d", t->host, t->port);
+			return fail(h, t, NET_ERR_TIMEOUT, -1, "timeout connecting to the relay");
 		return fail(h, t, NET_ERR_TIMEOUT, -1, "timeout connecting to the SOCKS proxy %s", h->proxy_name);
 	case TP_SOCKS_METHOD:
 	case TP_SOCKS_AUTH:
 		return fail(h, t, NET_ERR_TIMEOUT, -1, "timeout in the SOCKS handshake with %s", h->proxy_name);
 	case TP_SOCKS_REPLY:
+		/* No relay name here: reasons are stored with the relay's snapshot, and identical
+		 * outcomes of different relays must share one document. */
 		return fail(h, t, NET_ERR_TIMEOUT, -1,
-			    "timeout: SOCKS proxy %s did not answer CONNECT %s:%d within the connect timeout",
-			    h->proxy_name, t->host, t->port);
+			    "timeout: SOCKS proxy %s did not answer CONNECT within the connect timeout", h->proxy_name);
 	default:
 		return 0;
 	}

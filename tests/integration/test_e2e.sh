@@ -44,6 +44,7 @@ ONION=$(onion_v3)
 tool_start fixture_relay --mode silent
 SILENT=ws://127.0.0.1:$TOOL_PORT
 UNREACHABLE=ws://127.0.0.1:$(free_port)
+UNREACHABLE2=ws://127.0.0.1:$(free_port)
 tool_start socks_logger --map "$ONION=127.0.0.1:$onion_port" --log "$T/socks.log"
 SOCKS=127.0.0.1:$TOOL_PORT
 FIX=tests/fixtures/thirdparty
@@ -56,7 +57,7 @@ fi
 
 {
 	echo "# fixture relays"
-	for r in "$CAPPED" "$BURST" "$GARBAGE" "$SILENT" "$UNREACHABLE" $THIRD; do echo "$r"; done
+	for r in "$CAPPED" "$BURST" "$GARBAGE" "$SILENT" "$UNREACHABLE" "$UNREACHABLE2" $THIRD; do echo "$r"; done
 	echo "ws://$ONION"
 	echo "https://not-a-relay.example"
 } >"$T/seeds.txt"
@@ -72,20 +73,22 @@ run() {
 t_status "db init" 0 run -- db init
 t_status "initializer" 0 run -- initializer
 t_like "registers the relays and rejects the bad line with its number" "$T_ERR" \
-	"inserted=$((6 + ${THIRD:+1})) known=0 rejected=1"
+	"inserted=$((7 + ${THIRD:+1})) known=0 rejected=1"
 t_status "monitor" 0 run -- monitor
 readable() { q "SELECT relay_url FROM readable_relays ORDER BY 1"; }
 want_readable=$(printf '%s\n' "$CAPPED" "$BURST" "$GARBAGE" "ws://$ONION" $THIRD | sort)
 t_set "the monitor finds exactly the answering relays readable" "$(readable)" "$want_readable"
-t_is "one snapshot per relay" "$(q "SELECT count(*) FROM relay_metadata")" "$((6 + ${THIRD:+1}))"
+t_is "one snapshot per relay" "$(q "SELECT count(*) FROM relay_metadata")" "$((7 + ${THIRD:+1}))"
 nip11=$(q "SELECT count(*) FROM nip11")
 nip66=$(q "SELECT count(*) FROM nip66")
 q "UPDATE relay_metadata SET generated_at = generated_at - 7200" >/dev/null
 t_status "a second monitor pass, an interval later" 0 run -- monitor
-t_is "two snapshots per relay now" "$(q "SELECT count(*) FROM relay_metadata")" "$((12 + ${THIRD:+2}))"
+t_is "two snapshots per relay now" "$(q "SELECT count(*) FROM relay_metadata")" "$((14 + ${THIRD:+2}))"
 t_is "NIP-11 documents deduplicated across passes" "$(q "SELECT count(*) FROM nip11")" "$nip11"
 t_like "NIP-66 documents of repeated outcomes shared" \
 	"$(q "SELECT count(*) < $((nip66 * 2)) FROM nip66")" "^t$"
+t_is "two unreachable relays share one NIP-66 document" \
+	"$(q "SELECT count(DISTINCT nip66_id) FROM relay_metadata WHERE relay_url IN ('$UNREACHABLE', '$UNREACHABLE2')")" "1"
 
 # --- synchronizer: interrupted, resumed, repeated --------------------------------------------------
 svc_start "$T/impl" "$DB" BROTR_NETWORK_ALLOW_LOCAL=true BROTR_TOR_SOCKS_PROXY="$SOCKS" \
@@ -106,7 +109,7 @@ t_like "reached by name through the SOCKS server" "$(cat "$T/socks.log")" "atyp=
 t_is "each shared event associated with both relays" \
 	"$(q "SELECT count(*) FROM (SELECT event_id FROM events_relays GROUP BY event_id HAVING count(*) = 2) s")" "40"
 t_is "nothing from the silent or unreachable relays" \
-	"$(q "SELECT count(*) FROM events_relays WHERE relay_url IN ('$SILENT', '$UNREACHABLE')")" "0"
+	"$(q "SELECT count(*) FROM events_relays WHERE relay_url IN ('$SILENT', '$UNREACHABLE', '$UNREACHABLE2')")" "0"
 if [ -n "$THIRD" ]; then
 	t_set "third-party relay: every event it serves up to now" "$(archived "$THIRD")" \
 		"$(awk -F'\t' '$4 == "served"' "$FIX/events.tsv" | cut -f1)"

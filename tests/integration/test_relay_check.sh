@@ -110,7 +110,7 @@ check "lws never takes \$http_proxy" 0 http_proxy=http://127.0.0.1:1 https_proxy
 	"$BROTR" relay check "ws://127.0.0.1:$R"
 check "a name that does not resolve (direct mode)" 1 "$BROTR" relay check ws://nonexistent.invalid
 t_like "is a DNS failure" "$T_OUT" \
-	"error=(dns|timeout) reason=\"(DNS: nonexistent\.invalid: |timeout: the DNS lookup of nonexistent\.invalid)"
+	"error=(dns|timeout) reason=\"(DNS: |timeout: the DNS lookup took)"
 check "an .onion without a proxy fails at once" 1 "$BROTR" relay check "ws://$ONION"
 t_like "saying why" "$T_OUT" "network=tor failed=open error=url reason=\"an \.onion relay needs a SOCKS proxy"
 
