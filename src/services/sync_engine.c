@@ -265,21 +265,6 @@ void sync_engine_commit(struct sync_engine *e, struct sync_relay *r, const struc
 	sync_writer_put(e->writer, b);
 }
 
-void sync_engine_drop(struct sync_engine *e, struct sync_relay *r)
-{
-	if (e->run_relay == r) {
-		sync_verify_finish(&e->run); /* the results are not wanted: the page did not end */
-		e->run_relay = NULL;
-	}
-	struct sync_batch *b = r->batch;
-	r->batch = NULL;
-	if (!b)
-		return;
-	sync_batch_reset(b);
-	b->next = e->free_batches;
-	e->free_batches = b;
-}
-
 void sync_engine_reject(struct sync_engine *e, struct sync_relay *r, const char *reason)
 {
 	char l[96];
@@ -305,7 +290,7 @@ static void add_counts(struct sync_counts *to, const struct sync_counts *c)
 void sync_engine_relay_done(struct sync_engine *e, struct sync_relay *r)
 {
 	sync_relay_settle_probes(r);
-	sync_engine_drop(e, r);
+	sync_relay_flush(r);
 	e->active--;
 	e->relays[r->outcome]++;
 	metric_add(e->m_relays[r->outcome], 1);

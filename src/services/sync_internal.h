@@ -66,6 +66,8 @@ struct sync_relay {
 	struct sync_page page;
 	uint32_t page_outside;  /* events of this page outside the filter or the window */
 	struct sync_batch *batch;
+	int has_pending;                 /* pages completed since the last commit: their progress */
+	struct db_sync_progress pending;
 	/* seconds at the cap, being counted */
 	struct sync_probe probes[SYNC_MAX_PROBES];
 	int n_probes;
@@ -114,6 +116,9 @@ void sync_relay_settle_probes(struct sync_relay *r);
 void sync_relay_check_deadline(struct sync_relay *r);
 /* Ends the relay with outcome (if still running) and closes its connection. */
 void sync_relay_end(struct sync_relay *r, enum sync_outcome outcome, const char *reason);
+/* Verifies and commits r's batch with the progress of the pages it completed (events of a page
+ * in flight are kept too; they just move no progress). */
+void sync_relay_flush(struct sync_relay *r);
 
 /* sync_engine.c: batches and accounting, used by sync_relay.c */
 
@@ -129,8 +134,6 @@ void sync_engine_verify_some(struct sync_engine *e, struct sync_relay *r);
 /* Hands r's batch to the writer, with progress when it is not NULL (an empty batch carries
  * progress alone). r has no batch afterwards. */
 void sync_engine_commit(struct sync_engine *e, struct sync_relay *r, const struct db_sync_progress *progress);
-/* Drops r's batch unwritten (a page that did not end). */
-void sync_engine_drop(struct sync_engine *e, struct sync_relay *r);
 /* Counts a rejected event by reason. */
 void sync_engine_reject(struct sync_engine *e, struct sync_relay *r, const char *reason);
 /* r's connection is gone: logs its line and counts its outcome. */

@@ -197,7 +197,18 @@ static void unreadable_second_zero(struct sync_relay *r)
 	r->page.received = 0;
 }
 
-/* EOSE: the page is whole. Verify what is left, learn from the page, commit it with the progress. */
+void sync_relay_flush(struct sync_relay *r)
+{
+	sync_engine_verify(r->e, r);
+	sync_engine_commit(r->e, r, r->has_pending ? &r->pending : NULL);
+	r->has_pending = 0;
+}
+
+/*
+ * EOSE: the page is whole. Verify what is left and learn from the page. Its progress is committed
+ * with the batch, which fills across pages (fewer, fuller round trips); a walk that ends commits
+ * at once.
+ */
 static void finish_page(struct sync_relay *r)
 {
 	struct sync_engine *e = r->e;
@@ -209,10 +220,14 @@ static void finish_page(struct sync_relay *r)
 	r->c.pages++;
 	for (int i = 0; i < step.n_at_cap; i++)
 		probe_at_cap(r, step.at_cap[i], step.at_cap_n[i]);
-	struct db_sync_progress progress = { -1, r->walk.top, step.complete_from };
-	if (v == SYNC_DONE)
-		progress = (struct db_sync_progress){ r->walk.top, -1, -1 };
-	sync_engine_commit(e, r, v == SYNC_STALLED ? NULL : &progress);
+	if (v != SYNC_STALLED) {
+		r->pending = (struct db_sync_progress){ -1, r->walk.top, step.complete_from };
+		if (v == SYNC_DONE)
+			r->pending = (struct db_sync_progress){ r->walk.top, -1, -1 };
+		r->has_pending = 1;
+	}
+	if (v != SYNC_MORE)
+		sync_relay_flush(r);
 	struct nostr_err err = { 0 };
 	buf_reset(&e->out);
 	if (nostr_build_close(&e->out, r->sub, &err) == 0)
@@ -249,8 +264,7 @@ static void take_event(struct sync_relay *r, int parsed, const struct nostr_err 
 		return;
 	}
 	if (sync_batch_full(r->batch)) {
-		sync_engine_verify(e, r);
-		sync_engine_commit(e, r, NULL);
+		sync_relay_flush(r);
 	} else {
 		sync_engine_verify_some(e, r);
 	}
@@ -320,7 +334,7 @@ static void on_close(struct relay_conn *c, void *user, const struct relay_conn_s
 {
 	(void)c;
 	struct sync_relay *r = user;
-	sync_engine_drop(r->e, r); /* events of a page that did not end are not kept */
+	sync_relay_flush(r); /* the pages completed so far; the one in flight is asked again */
 	r->in_page = 0;
 	if (st->will_reconnect) {
 		log_info(&r->e->log, "relay connection lost, reconnecting", LOG_S("relay", r->t->url),
