@@ -77,19 +77,74 @@ int sync_batch_add(struct sync_batch *b, const struct nostr_event *ev)
 	return 0;
 }
 
+int sync_seen_init(struct sync_seen *s, unsigned bits)
+{
+	s->mask = ((size_t)1 << bits) - 1;
+	s->pair = calloc(s->mask + 1, sizeof(*s->pair));
+	return s->pair ? 0 : -1;
+}
+
+void sync_seen_free(struct sync_seen *s)
+{
+	free(s->pair);
+	s->pair = NULL;
+}
+
+/* Ids are hashes: their first bytes are a fine index. Each pair may sit in one of 4 slots. */
+static size_t seen_slot(const struct sync_seen *s, const unsigned char id[32], unsigned way)
+{
+	uint64_t h;
+	memcpy(&h, id, sizeof(h));
+	return (size_t)(h + way) & s->mask;
+}
+
+int sync_seen_has(const struct sync_seen *s, const unsigned char id[32], const unsigned char sig[64])
+{
+	for (unsigned way = 0; way < 4; way++) {
+		const unsigned char *p = s->pair[seen_slot(s, id, way)];
+		if (memcmp(p, id, 32) == 0 && memcmp(p + 32, sig, 64) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+void sync_seen_add(struct sync_seen *s, const unsigned char id[32], const unsigned char sig[64])
+{
+	static const unsigned char empty[32];
+	unsigned way = 0;
+	for (; way < 4; way++) {
+		const unsigned char *p = s->pair[seen_slot(s, id, way)];
+		if (memcmp(p, id, 32) == 0 && memcmp(p + 32, sig, 64) == 0)
+			return;
+		if (memcmp(p, empty, 32) == 0)
+			break;
+	}
+	unsigned char *p = s->pair[seen_slot(s, id, way < 4 ? way : id[31] & 3u)];
+	memcpy(p, id, 32);
+	memcpy(p + 32, sig, 64);
+}
+
 static void verify_one(void *arg, size_t i, unsigned worker)
 {
 	struct sync_verify *v = arg;
 	struct nostr_err err = { 0 };
 	size_t k = v->from + i;
-	v->b->valid[k] = nostr_verifier_check(v->ver[worker], &v->b->ev[k], &err) == 0;
+	const struct nostr_event *ev = &v->b->ev[k];
+	if (v->seen && sync_seen_has(v->seen, ev->id, ev->sig) && nostr_event_check_id(ev, &v->scratch[worker], &err) == 0) {
+		v->b->valid[k] = 2;
+		v->b->errc[k] = NOSTR_OK;
+		return;
+	}
+	v->b->valid[k] = nostr_verifier_check(v->ver[worker], ev, &err) == 0;
 	v->b->errc[k] = err.code;
 }
 
 void sync_verify_start(struct sync_verify *v, struct workpool *pool, struct nostr_verifier **ver,
-		       struct sync_batch *b, size_t from, size_t to)
+		       struct buf *scratch, const struct sync_seen *seen, struct sync_batch *b, size_t from,
+		       size_t to)
 {
-	*v = (struct sync_verify){ .b = b, .from = from, .to = to, .ver = ver, .pool = pool };
+	*v = (struct sync_verify){ .b = b, .from = from, .to = to, .ver = ver, .scratch = scratch, .seen = seen,
+				   .pool = pool };
 	workpool_start(pool, to - from, 8, verify_one, v);
 }
 

@@ -27,7 +27,7 @@ struct sync_relay; /* the engine's per-relay state (sync_engine.c) */
  */
 struct sync_batch {
 	struct nostr_event *ev;
-	unsigned char *valid;   /* after sync_batch_verify: 1 valid, 0 rejected (reason in errc) */
+	unsigned char *valid;   /* after verification: 1 valid, 2 valid (signature known), 0 rejected (errc) */
 	enum nostr_errc *errc;
 	size_t n, cap;
 	size_t verified;        /* ev[0..verified) have been checked (valid and errc are set) */
@@ -62,6 +62,22 @@ int sync_batch_full(const struct sync_batch *b);
 int sync_batch_add(struct sync_batch *b, const struct nostr_event *ev);
 
 /*
+ * Signatures already verified in this process: the same event reaches the archive from many
+ * relays. A (id, signature) pair found here needs only its id checked (the id commits to the
+ * pubkey and the content; the signature is over the id). A fixed table: pairs are evicted as new
+ * ones come in. Written only between verification runs, read by the workers during them.
+ */
+struct sync_seen {
+	unsigned char (*pair)[96]; /* id then signature; all zero: empty */
+	size_t mask;
+};
+/* A table of 2^bits entries. Returns 0, or -1 when out of memory. */
+int sync_seen_init(struct sync_seen *s, unsigned bits);
+void sync_seen_free(struct sync_seen *s);
+int sync_seen_has(const struct sync_seen *s, const unsigned char id[32], const unsigned char sig[64]);
+void sync_seen_add(struct sync_seen *s, const unsigned char id[32], const unsigned char sig[64]);
+
+/*
  * Verification of ev[from..to) (id, pubkey, signature) on a worker pool, with one verifier per
  * worker (ver has workpool_size(pool) entries); it fills valid and errc for those events.
  * sync_verify_start hands the range to the pool's threads and returns at once, so the caller can
@@ -72,10 +88,13 @@ struct sync_verify {
 	struct sync_batch *b;
 	size_t from, to;
 	struct nostr_verifier **ver;
+	struct buf *scratch;           /* one per worker, for checking ids alone */
+	const struct sync_seen *seen;
 	struct workpool *pool;
 };
 void sync_verify_start(struct sync_verify *v, struct workpool *pool, struct nostr_verifier **ver,
-		       struct sync_batch *b, size_t from, size_t to);
+		       struct buf *scratch, const struct sync_seen *seen, struct sync_batch *b, size_t from,
+		       size_t to);
 void sync_verify_finish(struct sync_verify *v);
 
 /* Builds rows from the valid events (tags as JSON). Returns 0, or -1 when out of memory. */

@@ -10,6 +10,7 @@
 
 #define WRITER_QUEUE 2          /* verified batches waiting for the database */
 #define DRAIN_MS 3000           /* after a stop, how long closing connections may take */
+#define SEEN_BITS 16            /* 65536 verified signatures remembered (6 MiB) */
 
 static const char *outcome_name[SYNC_R__COUNT] = { "running", "complete", "failed", "stalled", "budget", "stopped" };
 
@@ -46,6 +47,8 @@ static void make_metrics(struct sync_engine *e)
 	e->m_received = counter(e, "sync_events_received_total", "EVENT messages received for our subscriptions.", NULL);
 	e->m_accepted = counter(e, "sync_events_accepted_total",
 				"Events verified and inside the filter and window, sent to the database.", NULL);
+	e->m_cached = counter(e, "sync_signatures_known_total",
+			      "Events whose id and signature were already verified in this process (id checked only).", NULL);
 	e->m_stored = counter(e, "sync_events_stored_total", "New events committed.", NULL);
 	e->m_duplicates = counter(e, "sync_events_duplicate_total", "Events already stored.", NULL);
 	e->m_pages = counter(e, "sync_pages_total", "REQ pages completed (EOSE).", NULL);
@@ -93,11 +96,14 @@ struct sync_engine *sync_engine_open(struct service_ctx *ctx, const struct confi
 	if (parse_filter(e) < 0 || !(e->nctx = nostr_ctx_new()) || !(e->pool = workpool_new(0)))
 		goto oom;
 	unsigned workers = workpool_size(e->pool);
-	if (!(e->ver = calloc(workers, sizeof(*e->ver))))
+	if (!(e->ver = calloc(workers, sizeof(*e->ver))) || !(e->scratch = calloc(workers, sizeof(*e->scratch))) ||
+	    sync_seen_init(&e->seen, SEEN_BITS) < 0)
 		goto oom;
-	for (unsigned i = 0; i < workers; i++)
+	for (unsigned i = 0; i < workers; i++) {
+		buf_init(&e->scratch[i]);
 		if (!(e->ver[i] = nostr_verifier_new(e->nctx)))
 			goto oom;
+	}
 	make_metrics(e);
 	struct db_options opt;
 	db_options_from_config(&opt, ctx->cfg);
@@ -125,7 +131,12 @@ void sync_engine_close(struct sync_engine *e)
 	if (e->ver && e->pool)
 		for (unsigned i = 0; i < workpool_size(e->pool); i++)
 			nostr_verifier_free(e->ver[i]);
+	if (e->scratch && e->pool)
+		for (unsigned i = 0; i < workpool_size(e->pool); i++)
+			buf_free(&e->scratch[i]);
 	free(e->ver);
+	free(e->scratch);
+	sync_seen_free(&e->seen);
 	workpool_free(e->pool);
 	nostr_ctx_free(e->nctx);
 	nostr_filter_free(&e->filter);
@@ -210,6 +221,10 @@ static void apply(struct sync_engine *e, struct sync_relay *r, const struct sync
 		r->page.usable++;
 		r->c.accepted++;
 		metric_add(e->m_accepted, 1);
+		if (b->valid[i] == 2)
+			metric_add(e->m_cached, 1);
+		else
+			sync_seen_add(&e->seen, b->ev[i].id, b->ev[i].sig);
 	}
 }
 
@@ -233,7 +248,7 @@ void sync_engine_verify_some(struct sync_engine *e, struct sync_relay *r)
 	if (b->n - from < VERIFY_CHUNK)
 		return;
 	settle(e);
-	sync_verify_start(&e->run, e->pool, e->ver, b, b->verified, b->n);
+	sync_verify_start(&e->run, e->pool, e->ver, e->scratch, &e->seen, b, b->verified, b->n);
 	e->run_relay = r;
 }
 
@@ -243,7 +258,7 @@ void sync_engine_verify(struct sync_engine *e, struct sync_relay *r)
 	struct sync_batch *b = r->batch;
 	if (!b || b->verified == b->n)
 		return;
-	sync_verify_start(&e->run, e->pool, e->ver, b, b->verified, b->n);
+	sync_verify_start(&e->run, e->pool, e->ver, e->scratch, &e->seen, b, b->verified, b->n);
 	e->run_relay = r;
 	settle(e);
 }

@@ -85,6 +85,8 @@ struct sync_engine {
 	struct nostr_ctx *nctx;
 	struct workpool *pool;
 	struct nostr_verifier **ver;
+	struct buf *scratch;        /* one per worker */
+	struct sync_seen seen;      /* signatures verified in this process */
 	struct nostr_filter filter; /* the configured filter; since/until/limit set per use */
 	struct sync_verify run;     /* the verification in flight on the pool, if run_relay */
 	struct sync_relay *run_relay;
@@ -104,7 +106,7 @@ struct sync_engine {
 	size_t active; /* relays started whose connection is not gone */
 	struct sync_counts total;
 	uint64_t relays[SYNC_R__COUNT];
-	struct metric *m_received, *m_accepted, *m_stored, *m_duplicates, *m_pages, *m_at_cap, *m_truncated;
+	struct metric *m_received, *m_accepted, *m_cached, *m_stored, *m_duplicates, *m_pages, *m_at_cap, *m_truncated;
 	struct metric *m_relays[SYNC_R__COUNT];
 };
 
