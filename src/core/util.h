@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -31,6 +32,8 @@ int buf_reserve(struct buf *b, size_t n);
 /* Milliseconds from a monotonic clock (for durations) and from the epoch (for timestamps). */
 uint64_t mono_ms(void);
 int64_t wall_ms(void);
+/* The CLOCK_REALTIME time ms milliseconds from now, for pthread_cond_timedwait. */
+void deadline_in_ms(struct timespec *ts, long long ms);
 /* Writes "2026-11-23T10:11:12.345Z" (24 characters + NUL) into out. */
 void format_utc_ms(int64_t epoch_ms, char out[32]);
 

@@ -181,13 +181,7 @@ int monitor_signer_take(struct monitor_signer *s, struct monitor_signed *out)
 void monitor_signer_wait(struct monitor_signer *s, long long ms)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	deadline_in_ms(&ts, ms);
 	pthread_mutex_lock(&s->mu);
 	if (!s->finished)
 		pthread_cond_timedwait(&s->done, &s->mu, &ts);

@@ -233,13 +233,7 @@ int monitor_store_failed(struct monitor_store *s)
 void monitor_store_wait(struct monitor_store *s, long long ms)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	deadline_in_ms(&ts, ms);
 	pthread_mutex_lock(&s->mu);
 	if (s->queued >= 2)
 		pthread_cond_timedwait(&s->taken, &s->mu, &ts);

@@ -37,6 +37,8 @@ t_like "and names those that cannot tell" "$T_OUT" "^no run-time version: libsec
 
 t_status "a missing configuration file exits 2" 2 "$BROTR" --config /nonexistent/brotr.ini config show
 t_like "naming the file" "$T_ERR" "/nonexistent/brotr.ini: cannot read configuration file"
+t_status "brotr --config /nonexistent monitor exits 2" 2 "$BROTR" --config /nonexistent monitor
+t_like "naming the file" "$T_ERR" "^/nonexistent: cannot read configuration file"
 
 printf '[database]\nport = 5432\nnot an ini line\n' >"$impl/config/brotr.ini"
 t_status "a malformed INI exits 2" 2 "$BROTR" --config "$impl/config/brotr.ini" config show
