@@ -22,8 +22,8 @@ struct sync_relay; /* the engine's per-relay state (sync_engine.c) */
 
 /*
  * Owned by one relay while it fills, then by the writer, then back on the free list. Events are
- * structure-checked and filter-matched before they are added; sync_batch_verify checks ids and
- * signatures; the writer builds the rows from the valid ones.
+ * structure-checked and filter-matched before they are added; sync_verify_start/finish check
+ * ids and signatures; the writer builds the rows from the valid ones.
  */
 struct sync_batch {
 	struct nostr_event *ev;

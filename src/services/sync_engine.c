@@ -16,16 +16,24 @@ static const char *outcome_name[SYNC_R__COUNT] = { "running", "complete", "faile
 
 /* ---------------------------------------------------------------- set-up */
 
-int sync_check_filter(const char *section, const struct config_sync *scfg, char *err, size_t errlen)
+/* Reads the filter JSON of a [synchronizer]-style section into f (initialised, empty). */
+static int read_filter(const char *json, struct nostr_filter *f, struct nostr_err *e)
 {
 	struct json_doc doc;
+	json_doc_init(&doc);
+	int rc = json_parse(&doc, json, strlen(json), e) < 0 || nostr_filter_from_json(f, &doc, 0, e) < 0 ? -1 : 0;
+	json_doc_free(&doc);
+	return rc;
+}
+
+int sync_check_filter(const char *section, const struct config_sync *scfg, char *err, size_t errlen)
+{
 	struct nostr_filter f;
 	struct nostr_err e = { 0 };
 	char why[256];
-	json_doc_init(&doc);
 	nostr_filter_init(&f);
 	int rc = -1;
-	if (json_parse(&doc, scfg->filter, strlen(scfg->filter), &e) < 0 || nostr_filter_from_json(&f, &doc, 0, &e) < 0)
+	if (read_filter(scfg->filter, &f, &e) < 0)
 		snprintf(err, errlen, "[%s] filter: %s", section, nostr_err_str(&e, why, sizeof(why)));
 	else if (f.has_since || f.has_until || f.has_limit)
 		snprintf(err, errlen, "[%s] filter: since, until and limit are set by the synchronizer (use [%s] since)",
@@ -33,7 +41,6 @@ int sync_check_filter(const char *section, const struct config_sync *scfg, char 
 	else
 		rc = 0;
 	nostr_filter_free(&f);
-	json_doc_free(&doc);
 	return rc;
 }
 
@@ -65,20 +72,6 @@ static void make_metrics(struct sync_engine *e)
 	}
 }
 
-/* The configured filter, parsed once (sync_check_filter already accepted it). */
-static int parse_filter(struct sync_engine *e)
-{
-	struct json_doc doc;
-	struct nostr_err err = { 0 };
-	json_doc_init(&doc);
-	int rc = json_parse(&doc, e->cfg->filter, strlen(e->cfg->filter), &err) < 0 ||
-			 nostr_filter_from_json(&e->filter, &doc, 0, &err) < 0
-		 ? -1
-		 : 0;
-	json_doc_free(&doc);
-	return rc;
-}
-
 struct sync_engine *sync_engine_open(struct service_ctx *ctx, const struct config_sync *scfg)
 {
 	struct sync_engine *e = calloc(1, sizeof(*e));
@@ -93,7 +86,9 @@ struct sync_engine *sync_engine_open(struct service_ctx *ctx, const struct confi
 	json_doc_init(&e->doc);
 	nostr_event_init(&e->ev);
 	buf_init(&e->out);
-	if (parse_filter(e) < 0 || !(e->nctx = nostr_ctx_new()) || !(e->pool = workpool_new(0)))
+	struct nostr_err ferr = { 0 };
+	/* sync_check_filter already accepted the filter; parse it once for the engine */
+	if (read_filter(scfg->filter, &e->filter, &ferr) < 0 || !(e->nctx = nostr_ctx_new()) || !(e->pool = workpool_new(0)))
 		goto oom;
 	unsigned workers = workpool_size(e->pool);
 	if (!(e->ver = calloc(workers, sizeof(*e->ver))) || !(e->scratch = calloc(workers, sizeof(*e->scratch))) ||
