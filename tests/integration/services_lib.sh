@@ -57,3 +57,26 @@ leading_zero_bits() {
 	done
 	echo "$n"
 }
+
+# db_q DB SQL: one query as the superuser, unaligned, tuples only.
+db_q() {
+	psql_admin -d "$1" -At -c "$2"
+}
+
+# ids_of FILE...: the event ids of JSONL files, sorted, once each.
+ids_of() {
+	sed -n 's/.*"id":"\([0-9a-f]\{64\}\)".*/\1/p' "$@" | sort -u
+}
+
+# archived_in DB URL: the ids of the events associated with relay URL.
+archived_in() {
+	db_q "$1" "SELECT encode(event_id, 'hex') FROM events_relays WHERE relay_url = '$2' ORDER BY 1"
+}
+
+# mark_readable DB URL NETWORK: a monitor snapshot saying the relay is readable (for synchronizer
+# tests that do not run the monitor).
+mark_readable() {
+	local doc='{"openable":true,"readable":true,"rtt_open":5,"rtt_read":7}'
+	db_q "$1" "SELECT inserted FROM insert_relay_metadata('$2', '$3', extract(epoch FROM now())::bigint, true,
+	   false, NULL, NULL, encode(sha256('$doc'::bytea), 'hex'), '$doc')" >/dev/null
+}

@@ -17,9 +17,8 @@ trap 'tools_stop; rm -rf "$T"' EXIT
 DB=e2e_$$
 impl_make "$T/impl"
 
-q() { psql_admin -d "$DB" -At -c "$1"; }
-ids_of() { sed -n 's/.*"id":"\([0-9a-f]\{64\}\)".*/\1/p' "$@" | sort -u; }
-archived() { q "SELECT encode(event_id, 'hex') FROM events_relays WHERE relay_url = '$1' ORDER BY 1"; }
+q() { db_q "$DB" "$1"; }
+archived() { archived_in "$DB" "$1"; }
 
 # --- relays ------------------------------------------------------------------------------------
 # shared events live on the capped relay and on the .onion relay: each gets both associations.

@@ -7,6 +7,7 @@ set -u
 cd "$(dirname "$0")/../.."
 source tests/harness/tap.sh
 source tests/harness/servers.sh
+source tests/integration/services_lib.sh
 
 : "${BROTR:=$PWD/build/brotr}"
 GEN=$BUILD/tools/event_gen
@@ -18,32 +19,18 @@ ONION=pfjms7mkhludgtqlpq4riqpfjj72fxgtxklt5e6daxislc3z7l5dsuyd.onion
 SOCKS_PORT=$TEST_SOCKS_PORT # microsocks until the logging SOCKS server below starts
 
 # brotr_run [VAR=VALUE...] -- ARGS: brotr with bigbrotr's configuration against this test's database,
-# relay connections through SOCKS_PORT, local relays allowed.
+# relay connections through SOCKS_PORT, local relays allowed, short timeouts.
+SYNC_ENV=(BROTR_NETWORK_ALLOW_LOCAL=true BROTR_NETWORK_CLEARNET_RESPONSE_TIMEOUT=3s
+	BROTR_NETWORK_TOR_RESPONSE_TIMEOUT=3s BROTR_NETWORK_CLEARNET_CONNECT_TIMEOUT=3s BROTR_METRICS_DIR="$tmp")
 brotr_run() {
-	local vars=()
-	while [ "$1" != "--" ]; do vars+=("$1"); shift; done
-	shift
-	env BROTR_CONFIG=implementations/bigbrotr/config/brotr.ini BROTR_DATABASE_HOST="$TEST_PGHOST" \
-		BROTR_DATABASE_PORT="$TEST_PGPORT" BROTR_DATABASE_NAME="$db" BROTR_DATABASE_USER="$TEST_WRITER_USER" \
-		BROTR_DATABASE_PASSWORD="$TEST_WRITER_PASSWORD" BROTR_DATABASE_ADMIN_PASSWORD="$TEST_PGPASSWORD" \
-		BROTR_DATABASE_CONNECT_WAIT=20s BROTR_NETWORK_ALLOW_LOCAL=true \
-		BROTR_TOR_SOCKS_PROXY="127.0.0.1:$SOCKS_PORT" BROTR_NETWORK_CLEARNET_RESPONSE_TIMEOUT=3s \
-		BROTR_NETWORK_TOR_RESPONSE_TIMEOUT=3s BROTR_NETWORK_CLEARNET_CONNECT_TIMEOUT=3s \
-		BROTR_METRICS_DIR="$tmp" "${vars[@]}" "$BROTR" "$@"
+	svc_run "$PWD/implementations/bigbrotr" "$db" "${SYNC_ENV[@]}" BROTR_TOR_SOCKS_PROXY="127.0.0.1:$SOCKS_PORT" "$@"
 }
-
-q() { psql_admin -d "$db" -At -c "$1"; }
-
-ids_of() { sed -n 's/.*"id":"\([0-9a-f]\{64\}\)".*/\1/p' "$@" | sort -u; }
-
-archived() { q "SELECT encode(event_id, 'hex') FROM events_relays WHERE relay_url = '$1' ORDER BY 1"; }
-
-# mark_readable URL NETWORK: a monitor snapshot saying the relay is readable.
-mark_readable() {
-	local doc='{"openable":true,"readable":true,"rtt_open":5,"rtt_read":7}'
-	q "SELECT inserted FROM insert_relay_metadata('$1', '$2', extract(epoch FROM now())::bigint, true, false,
-	   NULL, NULL, encode(sha256('$doc'::bytea), 'hex'), '$doc')" >/dev/null
+brotr_start() {
+	svc_start "$PWD/implementations/bigbrotr" "$db" "${SYNC_ENV[@]}" BROTR_TOR_SOCKS_PROXY="127.0.0.1:$SOCKS_PORT" "$@"
 }
+q() { db_q "$db" "$1"; }
+archived() { archived_in "$db" "$1"; }
+mark() { mark_readable "$db" "$1" "$2"; }
 
 t_status "db init" 0 brotr_run -- db init
 
@@ -85,8 +72,8 @@ UNREACHABLE=ws://127.0.0.1:$(free_port)
 tool_start socks_logger --map "$ONION=127.0.0.1:$onion_port" --log "$tmp/socks.log"
 SOCKS_PORT=$TOOL_PORT
 
-for r in "$CAPPED" "$BURST" "$CROWDED" "$UNCOUNTED" "$GARBAGE" "$SILENT" "$UNREACHABLE"; do mark_readable "$r" clearnet; done
-mark_readable "ws://$ONION" tor
+for r in "$CAPPED" "$BURST" "$CROWDED" "$UNCOUNTED" "$GARBAGE" "$SILENT" "$UNREACHABLE"; do mark "$r" clearnet; done
+mark "ws://$ONION" tor
 
 # --- a full pass ------------------------------------------------------------------------------
 t_status "synchronizer pass" 0 brotr_run BROTR_DATABASE_BATCH_SIZE=16 -- synchronizer
@@ -137,11 +124,11 @@ t_like "and says so" "$T_ERR" "msg=\"pass summary\".* stored=0 "
 "$GEN" --prefix long --authors 20 '100000..160000:3000' >"$tmp/long.jsonl"
 tool_start fixture_relay --events "$tmp/long.jsonl" --max-limit 40 --log "$tmp/long.log"
 LONG=ws://127.0.0.1:$TOOL_PORT
-mark_readable "$LONG" clearnet
-brotr_run BROTR_DATABASE_BATCH_SIZE=10 -- synchronizer 2>"$tmp/interrupted.log" &
+mark "$LONG" clearnet
+brotr_start BROTR_DATABASE_BATCH_SIZE=10 -- synchronizer 2>"$tmp/interrupted.log" &
 pid=$!
 for i in $(seq 1 300); do [ "$(grep -c '^REQ' "$tmp/long.log" 2>/dev/null)" -ge 20 ] && break; sleep 0.1; done
-kill -TERM "$(pgrep -P "$pid")" # brotr itself, not the subshell running brotr_run
+kill -TERM "$pid"
 wait "$pid"
 t_is "a pass stopped by SIGTERM exits 1 (not completed)" "$?" "1"
 partial=$(archived "$LONG" | wc -l)
@@ -160,8 +147,8 @@ tool_start fixture_relay --events "$tmp/dup.jsonl"
 DUP1=ws://127.0.0.1:$TOOL_PORT
 tool_start fixture_relay --events "$tmp/dup.jsonl"
 DUP2=ws://127.0.0.1:$TOOL_PORT
-mark_readable "$DUP1" clearnet
-mark_readable "$DUP2" clearnet
+mark "$DUP1" clearnet
+mark "$DUP2" clearnet
 t_status "two relays with the same events, one after the other" 0 brotr_run BROTR_SYNCHRONIZER_MAX_RELAYS=1 -- synchronizer
 t_set "the first relay has every event" "$(archived "$DUP1")" "$(ids_of "$tmp/dup.jsonl")"
 t_set "the second relay has every event" "$(archived "$DUP2")" "$(ids_of "$tmp/dup.jsonl")"
@@ -197,7 +184,7 @@ t_like "reports the bad line with its number" "$T_ERR" "relay file line rejected
 FIX=tests/fixtures/thirdparty
 if thirdparty_relay_start "$FIX/events.jsonl"; then
 	THIRD=ws://127.0.0.1:$TOOL_PORT
-	mark_readable "$THIRD" clearnet
+	mark "$THIRD" clearnet
 	t_status "synchronizer pass over the third-party relay, pages of 5" 0 brotr_run BROTR_SYNCHRONIZER_PAGE_LIMIT=5 \
 		-- synchronizer
 	log=$T_ERR
