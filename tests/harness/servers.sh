@@ -181,6 +181,9 @@ thirdparty_install() {
 		if [ "$(cat "$dir/.installed" 2>/dev/null)" != "$stamp" ]; then
 			rm -f "$dir/.installed"
 			cp "$src/package.json" "$src/package-lock.json" "$dir/" || exit 1
+			# The native module (better-sqlite3) builds against the local Node headers,
+			# not headers downloaded from nodejs.org (unreachable from CI).
+			[ -f /usr/include/node/node.h ] && export npm_config_nodedir=/usr
 			if ! (cd "$dir" && npm ci --omit=dev --no-audit --no-fund &&
 				node -e "new (require('better-sqlite3'))(':memory:').close()") >"$dir/npm.log" 2>&1; then
 				echo "thirdparty: npm ci in $dir failed:" >&2
