@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS relays (
 -- NOT NULL in its own init file.
 -- tagvalues: the values (second element) of the single-letter tags, for NIP-01 tag filters;
 -- values longer than 2048 bytes are left out (they stay in tags) so that no GIN entry can
--- exceed the index row limit. Computed by tags_to_tagvalues() inside insert_event_batch.
+-- exceed the index row limit. Computed by event_batch_rows() inside insert_event_batch.
 CREATE TABLE IF NOT EXISTS events (
 	id         bytea PRIMARY KEY CHECK (octet_length(id) = 32),
 	pubkey     bytea NOT NULL CHECK (octet_length(pubkey) = 32),

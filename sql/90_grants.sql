@@ -30,7 +30,6 @@ GRANT EXECUTE ON FUNCTION
 
 GRANT EXECUTE ON FUNCTION
 	relays_due_for_monitoring(bigint, text, integer),
-	tags_to_tagvalues(jsonb),
 	jsonb_member_int(jsonb, text),
 	jsonb_member_bool(jsonb, text)
 	TO brotr_writer, brotr_reader;

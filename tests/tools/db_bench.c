@@ -7,6 +7,8 @@
  *   db_bench size DBNAME                 VACUUMs, then prints the bytes of events + events_relays
  *   db_bench copy-jsonl DBNAME FILE      COPYs the events of a JSONL file (the synchronizer bench's
  *                                        rows), its COPY data built before the clock starts
+ *   db_bench batch-jsonl DBNAME FILE BATCH  stores the same events through pgc, BATCH per call (the
+ *                                        synchronizer's database path without relay or verification)
  *
  * Connection: TEST_PGHOST, TEST_PGPORT, TEST_PGPASSWORD (superuser postgres), TEST_WRITER_USER,
  * TEST_WRITER_PASSWORD. Prints "rows_per_s=N seconds=S" or "bytes=N events_bytes=N".
@@ -210,12 +212,9 @@ static struct gen_event *generate_all(size_t n)
 	return g;
 }
 
-static int run_batch(const char *dbname, size_t n, size_t batch)
+/* Stores evs[0..n) through pgc as the writer, batch rows per call, and prints the rate. */
+static int store_batches(const char *dbname, const struct db_event *evs, size_t n, size_t batch)
 {
-	struct gen_event *g = generate_all(n);
-	struct db_event *evs = malloc(n * sizeof(*evs));
-	for (size_t i = 0; i < n; i++)
-		evs[i] = g[i].ev;
 	struct db_options o = { 0 };
 	o.host = env("TEST_PGHOST");
 	o.port = atoi(env("TEST_PGPORT"));
@@ -249,6 +248,15 @@ static int run_batch(const char *dbname, size_t n, size_t batch)
 	}
 	printf("rows_per_s=%.0f seconds=%.3f\n", (double)n / dt, dt);
 	return 0;
+}
+
+static int run_batch(const char *dbname, size_t n, size_t batch)
+{
+	struct gen_event *g = generate_all(n);
+	struct db_event *evs = malloc(n * sizeof(*evs));
+	for (size_t i = 0; i < n; i++)
+		evs[i] = g[i].ev;
+	return store_batches(dbname, evs, n, batch);
 }
 
 /* COPY text format: backslash, tab, newline and carriage return are escaped. */
@@ -497,6 +505,76 @@ static int run_copy_jsonl(const char *dbname, const char *path)
 	return 0;
 }
 
+/* The events of a JSONL file as pgc rows; their tags and contents point into *text. */
+static struct db_event *jsonl_events(const char *path, struct buf *text, size_t *count)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		perror(path);
+		return NULL;
+	}
+	struct json_doc doc;
+	struct nostr_event ev;
+	json_doc_init(&doc);
+	nostr_event_init(&ev);
+	struct db_event *evs = NULL;
+	size_t n = 0, cap = 0, *offs = NULL;
+	char *line = NULL;
+	size_t line_cap = 0;
+	ssize_t len;
+	while ((len = getline(&line, &line_cap, f)) > 0) {
+		struct nostr_err err = { 0 };
+		if (nostr_event_parse(&ev, &doc, line, (size_t)len, &err) < 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 4096;
+			evs = realloc(evs, cap * sizeof(*evs));
+			offs = realloc(offs, cap * 3 * sizeof(*offs));
+			if (!evs || !offs)
+				exit(1);
+		}
+		struct db_event *r = &evs[n];
+		memcpy(r->id, ev.id, 32);
+		memcpy(r->pubkey, ev.pubkey, 32);
+		memcpy(r->sig, ev.sig, 64);
+		r->created_at = ev.created_at;
+		r->kind = (int32_t)ev.kind;
+		offs[3 * n] = text->len;
+		nostr_event_tags_json(&ev, text);
+		offs[3 * n + 1] = text->len;
+		buf_append(text, ev.content.s, ev.content.len);
+		offs[3 * n + 2] = text->len;
+		n++;
+	}
+	free(line);
+	fclose(f);
+	json_doc_free(&doc);
+	nostr_event_free(&ev);
+	for (size_t i = 0; i < n; i++) {
+		evs[i].tags = text->data + offs[3 * i];
+		evs[i].tags_len = offs[3 * i + 1] - offs[3 * i];
+		evs[i].content = text->data + offs[3 * i + 1];
+		evs[i].content_len = offs[3 * i + 2] - offs[3 * i + 1];
+	}
+	free(offs);
+	*count = n;
+	return text->failed ? NULL : evs;
+}
+
+static int run_batch_jsonl(const char *dbname, const char *path, size_t batch)
+{
+	struct buf text;
+	size_t n = 0;
+	buf_init(&text);
+	struct db_event *evs = jsonl_events(path, &text, &n);
+	if (!evs)
+		return 1;
+	int rc = store_batches(dbname, evs, n, batch);
+	free(evs);
+	buf_free(&text);
+	return rc;
+}
+
 static int run_size(const char *dbname)
 {
 	PGconn *c = admin(dbname);
@@ -525,6 +603,9 @@ int main(int argc, char **argv)
 		return run_size(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "copy-jsonl") == 0)
 		return run_copy_jsonl(argv[2], argv[3]);
-	fprintf(stderr, "usage: db_bench batch DB EVENTS BATCH | copy DB EVENTS | size DB | copy-jsonl DB FILE\n");
+	if (argc == 5 && strcmp(argv[1], "batch-jsonl") == 0)
+		return run_batch_jsonl(argv[2], argv[3], (size_t)atol(argv[4]));
+	fprintf(stderr, "usage: db_bench batch DB EVENTS BATCH | copy DB EVENTS | size DB | copy-jsonl DB FILE | "
+			"batch-jsonl DB FILE BATCH\n");
 	return 2;
 }

@@ -18,11 +18,9 @@ AS $$
 BEGIN
 	WITH ins AS (
 		INSERT INTO events (id, pubkey, kind, created_at, tags, tagvalues, content, sig)
-		SELECT decode(e.id, 'hex'), decode(e.pubkey, 'hex'), e.kind, e.created_at, e.tags,
-			tags_to_tagvalues(e.tags), e.content, decode(e.sig, 'hex')
-		FROM unnest(p_ids, p_pubkeys, p_created_at, p_kinds, p_tags, p_contents, p_sigs)
-			AS e(id, pubkey, created_at, kind, tags, content, sig)
-		ORDER BY e.id
+		SELECT r.id, r.pubkey, r.kind, r.created_at, r.tags, r.tagvalues, r.content, r.sig
+		FROM event_batch_rows(p_ids, p_pubkeys, p_created_at, p_kinds, p_tags, p_contents, p_sigs) AS r
+		ORDER BY r.id
 		ON CONFLICT (id) DO NOTHING
 		RETURNING 1)
 	SELECT count(*) INTO inserted FROM ins;

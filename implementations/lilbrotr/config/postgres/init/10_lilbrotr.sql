@@ -24,11 +24,9 @@ AS $$
 BEGIN
 	WITH ins AS (
 		INSERT INTO events (id, pubkey, kind, created_at, tagvalues)
-		SELECT decode(e.id, 'hex'), decode(e.pubkey, 'hex'), e.kind, e.created_at,
-			tags_to_tagvalues(e.tags)
-		FROM unnest(p_ids, p_pubkeys, p_created_at, p_kinds, p_tags)
-			AS e(id, pubkey, created_at, kind, tags)
-		ORDER BY e.id
+		SELECT r.id, r.pubkey, r.kind, r.created_at, r.tagvalues
+		FROM event_batch_rows(p_ids, p_pubkeys, p_created_at, p_kinds, p_tags, NULL, NULL) AS r
+		ORDER BY r.id
 		ON CONFLICT (id) DO NOTHING
 		RETURNING 1)
 	SELECT count(*) INTO inserted FROM ins;
