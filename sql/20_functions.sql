@@ -94,14 +94,12 @@ BEGIN
 	INSERT INTO relays (url, network, inserted_at)
 	VALUES (p_relay_url, p_network, p_seen_at)
 	ON CONFLICT (url) DO NOTHING;
-	WITH ins AS (
-		INSERT INTO events_relays (event_id, relay_url, seen_at)
-		SELECT decode(e.id, 'hex'), p_relay_url, p_seen_at
-		FROM unnest(p_ids) AS e(id)
-		ORDER BY e.id
-		ON CONFLICT (event_id, relay_url) DO NOTHING
-		RETURNING 1)
-	SELECT count(*) INTO associated FROM ins;
+	INSERT INTO events_relays (event_id, relay_url, seen_at)
+	SELECT decode(e.id, 'hex'), p_relay_url, p_seen_at
+	FROM unnest(p_ids) AS e(id)
+	ORDER BY decode(e.id, 'hex')
+	ON CONFLICT (event_id, relay_url) DO NOTHING;
+	GET DIAGNOSTICS associated = ROW_COUNT;
 	IF p_synced_until IS NOT NULL OR p_walk_top IS NOT NULL THEN
 		SELECT p.synced_until, p.walk_top, p.walk_from INTO synced_until, walk_top, walk_from
 		FROM set_relay_sync_progress(p_relay_url, p_network, p_synced_until, p_walk_top, p_walk_from) AS p;
@@ -121,15 +119,13 @@ BEGIN
 	SELECT count(*) INTO v_valid
 	FROM unnest(p_urls, p_networks) AS u(url, network)
 	WHERE octet_length(u.url) BETWEEN 1 AND 2048 AND u.network IN ('clearnet', 'tor');
-	WITH ins AS (
-		INSERT INTO relays (url, network, inserted_at)
-		SELECT u.url, u.network, p_inserted_at
-		FROM unnest(p_urls, p_networks) AS u(url, network)
-		WHERE octet_length(u.url) BETWEEN 1 AND 2048 AND u.network IN ('clearnet', 'tor')
-		ORDER BY u.url
-		ON CONFLICT (url) DO NOTHING
-		RETURNING 1)
-	SELECT count(*) INTO inserted FROM ins;
+	INSERT INTO relays (url, network, inserted_at)
+	SELECT u.url, u.network, p_inserted_at
+	FROM unnest(p_urls, p_networks) AS u(url, network)
+	WHERE octet_length(u.url) BETWEEN 1 AND 2048 AND u.network IN ('clearnet', 'tor')
+	ORDER BY u.url
+	ON CONFLICT (url) DO NOTHING;
+	GET DIAGNOSTICS inserted = ROW_COUNT;
 	duplicates := v_valid - inserted;
 	rejected := coalesce(cardinality(p_urls), 0) - v_valid;
 END
@@ -196,54 +192,48 @@ BEGIN
 	ORDER BY m.url
 	ON CONFLICT (url) DO NOTHING;
 
-	WITH ins AS (
-		INSERT INTO nip11 (id, name, description, banner, icon, pubkey, contact, supported_nips,
-			software, version, privacy_policy, terms_of_service, limitation, extra_fields)
-		SELECT DISTINCT ON (d.id) decode(d.id, 'hex'), d.doc ->> 'name', d.doc ->> 'description',
-			d.doc ->> 'banner', d.doc ->> 'icon', d.doc ->> 'pubkey', d.doc ->> 'contact',
-			d.doc -> 'supported_nips', d.doc ->> 'software', d.doc ->> 'version',
-			d.doc ->> 'privacy_policy', d.doc ->> 'terms_of_service', d.doc -> 'limitation',
-			CASE WHEN jsonb_typeof(d.doc) = 'object'
-			     THEN nullif(d.doc - ARRAY['name', 'description', 'banner', 'icon', 'pubkey', 'contact',
-					'supported_nips', 'software', 'version', 'privacy_policy', 'terms_of_service',
-					'limitation'], '{}')
-			     ELSE d.doc END
-		FROM unnest(p_nip11_ids, p_nip11_docs) AS d(id, doc)
-		WHERE d.id IS NOT NULL AND d.doc IS NOT NULL
-		ORDER BY d.id
-		ON CONFLICT (id) DO NOTHING
-		RETURNING 1)
-	SELECT count(*) INTO nip11_inserted FROM ins;
+	INSERT INTO nip11 (id, name, description, banner, icon, pubkey, contact, supported_nips,
+		software, version, privacy_policy, terms_of_service, limitation, extra_fields)
+	SELECT DISTINCT ON (d.id) decode(d.id, 'hex'), d.doc ->> 'name', d.doc ->> 'description',
+		d.doc ->> 'banner', d.doc ->> 'icon', d.doc ->> 'pubkey', d.doc ->> 'contact',
+		d.doc -> 'supported_nips', d.doc ->> 'software', d.doc ->> 'version',
+		d.doc ->> 'privacy_policy', d.doc ->> 'terms_of_service', d.doc -> 'limitation',
+		CASE WHEN jsonb_typeof(d.doc) = 'object'
+		     THEN nullif(d.doc - ARRAY['name', 'description', 'banner', 'icon', 'pubkey', 'contact',
+				'supported_nips', 'software', 'version', 'privacy_policy', 'terms_of_service',
+				'limitation'], '{}')
+		     ELSE d.doc END
+	FROM unnest(p_nip11_ids, p_nip11_docs) AS d(id, doc)
+	WHERE d.id IS NOT NULL AND d.doc IS NOT NULL
+	ORDER BY d.id
+	ON CONFLICT (id) DO NOTHING;
+	GET DIAGNOSTICS nip11_inserted = ROW_COUNT;
 
-	WITH ins AS (
-		INSERT INTO nip66 (id, openable, readable, writable, rtt_open, rtt_read, rtt_write, extra)
-		SELECT DISTINCT ON (d.id) decode(d.id, 'hex'), jsonb_member_bool(d.doc, 'openable'),
-			jsonb_member_bool(d.doc, 'readable'), jsonb_member_bool(d.doc, 'writable'),
-			jsonb_member_int(d.doc, 'rtt_open'), jsonb_member_int(d.doc, 'rtt_read'),
-			jsonb_member_int(d.doc, 'rtt_write'),
-			CASE WHEN jsonb_typeof(d.doc) = 'object'
-			     THEN nullif(d.doc - ARRAY['openable', 'readable', 'writable', 'rtt_open', 'rtt_read',
-					'rtt_write'], '{}')
-			     ELSE d.doc END
-		FROM unnest(p_nip66_ids, p_nip66_docs) AS d(id, doc)
-		WHERE d.id IS NOT NULL AND d.doc IS NOT NULL
-		ORDER BY d.id
-		ON CONFLICT (id) DO NOTHING
-		RETURNING 1)
-	SELECT count(*) INTO nip66_inserted FROM ins;
+	INSERT INTO nip66 (id, openable, readable, writable, rtt_open, rtt_read, rtt_write, extra)
+	SELECT DISTINCT ON (d.id) decode(d.id, 'hex'), jsonb_member_bool(d.doc, 'openable'),
+		jsonb_member_bool(d.doc, 'readable'), jsonb_member_bool(d.doc, 'writable'),
+		jsonb_member_int(d.doc, 'rtt_open'), jsonb_member_int(d.doc, 'rtt_read'),
+		jsonb_member_int(d.doc, 'rtt_write'),
+		CASE WHEN jsonb_typeof(d.doc) = 'object'
+		     THEN nullif(d.doc - ARRAY['openable', 'readable', 'writable', 'rtt_open', 'rtt_read',
+				'rtt_write'], '{}')
+		     ELSE d.doc END
+	FROM unnest(p_nip66_ids, p_nip66_docs) AS d(id, doc)
+	WHERE d.id IS NOT NULL AND d.doc IS NOT NULL
+	ORDER BY d.id
+	ON CONFLICT (id) DO NOTHING;
+	GET DIAGNOSTICS nip66_inserted = ROW_COUNT;
 
-	WITH ins AS (
-		INSERT INTO relay_metadata (relay_url, generated_at, connection_ok, nip11_ok, nip11_id, nip66_id)
-		SELECT m.url, m.generated_at, coalesce(m.connection_ok, false), coalesce(m.nip11_ok, false),
-			decode(m.nip11_id, 'hex'), decode(m.nip66_id, 'hex')
-		FROM unnest(p_relay_urls, p_networks, p_generated_at, p_connection_ok, p_nip11_ok, p_nip11_ids,
-			p_nip66_ids) AS m(url, network, generated_at, connection_ok, nip11_ok, nip11_id, nip66_id)
-		WHERE octet_length(m.url) BETWEEN 1 AND 2048 AND m.network IN ('clearnet', 'tor')
-		  AND m.generated_at IS NOT NULL
-		ORDER BY m.url, m.generated_at
-		ON CONFLICT (relay_url, generated_at) DO NOTHING
-		RETURNING 1)
-	SELECT count(*) INTO inserted FROM ins;
+	INSERT INTO relay_metadata (relay_url, generated_at, connection_ok, nip11_ok, nip11_id, nip66_id)
+	SELECT m.url, m.generated_at, coalesce(m.connection_ok, false), coalesce(m.nip11_ok, false),
+		decode(m.nip11_id, 'hex'), decode(m.nip66_id, 'hex')
+	FROM unnest(p_relay_urls, p_networks, p_generated_at, p_connection_ok, p_nip11_ok, p_nip11_ids,
+		p_nip66_ids) AS m(url, network, generated_at, connection_ok, nip11_ok, nip11_id, nip66_id)
+	WHERE octet_length(m.url) BETWEEN 1 AND 2048 AND m.network IN ('clearnet', 'tor')
+	  AND m.generated_at IS NOT NULL
+	ORDER BY m.url, m.generated_at
+	ON CONFLICT (relay_url, generated_at) DO NOTHING;
+	GET DIAGNOSTICS inserted = ROW_COUNT;
 
 	duplicates := v_valid - inserted;
 	rejected := coalesce(cardinality(p_relay_urls), 0) - v_valid;

@@ -54,7 +54,7 @@ pg_start() {
 		{ cat "$dir/initdb.log" >&2; return 1; }
 	TEST_PGPORT=$(free_port)
 	as_server_user "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-		-o "-p $TEST_PGPORT -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off ${TEST_PG_OPTS:-}" \
+		-o "-p $TEST_PGPORT -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" \
 		start >/dev/null || { cat "$dir/server.log" >&2; return 1; }
 	export TEST_PGHOST=127.0.0.1 TEST_PGPORT TEST_PGUSER=postgres TEST_PGPASSWORD TEST_PGSOCK=$dir
 	export TEST_WRITER_USER TEST_WRITER_PASSWORD

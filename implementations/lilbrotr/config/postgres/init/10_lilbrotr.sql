@@ -22,14 +22,12 @@ CREATE OR REPLACE FUNCTION insert_event_batch(p_relay_url text, p_network text, 
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
-	WITH ins AS (
-		INSERT INTO events (id, pubkey, kind, created_at, tagvalues)
-		SELECT r.id, r.pubkey, r.kind, r.created_at, r.tagvalues
-		FROM event_batch_rows(p_ids, p_pubkeys, p_created_at, p_kinds, p_tags, NULL, NULL) AS r
-		ORDER BY r.id
-		ON CONFLICT (id) DO NOTHING
-		RETURNING 1)
-	SELECT count(*) INTO inserted FROM ins;
+	INSERT INTO events (id, pubkey, kind, created_at, tagvalues)
+	SELECT r.id, r.pubkey, r.kind, r.created_at, r.tagvalues
+	FROM event_batch_rows(p_ids, p_pubkeys, p_created_at, p_kinds, p_tags, NULL, NULL) AS r
+	ORDER BY r.id
+	ON CONFLICT (id) DO NOTHING;
+	GET DIAGNOSTICS inserted = ROW_COUNT;
 	duplicates := coalesce(cardinality(p_ids), 0) - inserted;
 	SELECT r.associated, r.synced_until, r.walk_top, r.walk_from
 	INTO associated, synced_until, walk_top, walk_from
