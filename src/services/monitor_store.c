@@ -1,15 +1,16 @@
 /* monitor_store.c — the monitor's snapshots written in batches on a thread of their own, so the event loop never waits for the database. */
 #include "services/monitor_store.h"
 
-#include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "core/jobq.h"
 
 #define SNAPSHOTS_HELP "Monitor snapshots by outcome: stored, duplicate (already there), rejected, lost."
 
 struct batch {
-	struct batch *next;
+	struct jobq_job job;
 	size_t n;
 	struct monitor_snapshot rows[]; /* batch_size of them */
 };
@@ -20,13 +21,9 @@ struct monitor_store {
 	struct logger log;
 	struct metrics *metrics;
 	struct batch *filling;          /* owned by the caller's thread */
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t work, taken;
-	struct batch *queue, *queue_tail;
-	size_t queued;
-	int quit, failed;
-	struct monitor_store_stats stats;
+	size_t lost_unqueued;           /* owned by the caller's thread */
+	struct jobq *q;
+	struct monitor_store_stats stats; /* the writer thread's; read once it has stopped */
 	/* the writer's scratch, reused between batches */
 	struct db_relay_metadata *meta;
 	struct db_doc *docs;            /* 2 per row: nip11, nip66 */
@@ -70,7 +67,6 @@ static void account(struct monitor_store *s, const struct db_metadata_result *r,
 	count(s, "monitor_documents_total", docs, "doc", "nip11", "result", "shared", n11 - r->nip11_inserted);
 	count(s, "monitor_documents_total", docs, "doc", "nip66", "result", "new", r->nip66_inserted);
 	count(s, "monitor_documents_total", docs, "doc", "nip66", "result", "shared", n66 - r->nip66_inserted);
-	pthread_mutex_lock(&s->mu);
 	s->stats.stored += r->inserted;
 	s->stats.duplicates += r->duplicates;
 	s->stats.rejected += rejected;
@@ -79,7 +75,6 @@ static void account(struct monitor_store *s, const struct db_metadata_result *r,
 	s->stats.nip66_sent += n66;
 	s->stats.nip66_new += r->nip66_inserted;
 	s->stats.batches++;
-	pthread_mutex_unlock(&s->mu);
 }
 
 static const struct db_doc *doc(struct db_doc *d, const char *json, size_t len, const unsigned char id[32])
@@ -119,34 +114,18 @@ static int write_batch(struct monitor_store *s, const struct batch *b)
 	return 0;
 }
 
-static void *thread_main(void *arg)
+/* The writer thread's job: one batch, written or (after a failure) skipped, then freed. */
+static int run_batch(void *ctx, struct jobq_job *job, int skip)
 {
-	struct monitor_store *s = arg;
-	pthread_mutex_lock(&s->mu);
-	for (;;) {
-		while (!s->queue && !s->quit)
-			pthread_cond_wait(&s->work, &s->mu);
-		struct batch *b = s->queue;
-		if (!b)
-			break; /* quit, and nothing left */
-		s->queue = b->next;
-		if (!s->queue)
-			s->queue_tail = NULL;
-		s->queued--;
-		int skip = s->failed;
-		pthread_cond_broadcast(&s->taken);
-		pthread_mutex_unlock(&s->mu);
-		int rc = skip ? -1 : write_batch(s, b);
-		pthread_mutex_lock(&s->mu);
-		if (rc < 0) {
-			s->failed = 1;
-			s->stats.lost += b->n;
-			count(s, "monitor_snapshots_total", SNAPSHOTS_HELP, "result", "lost", NULL, NULL, b->n);
-		}
-		free_batch(b);
+	struct monitor_store *s = ctx;
+	struct batch *b = (struct batch *)((char *)job - offsetof(struct batch, job));
+	int rc = skip ? -1 : write_batch(s, b);
+	if (rc < 0) {
+		s->stats.lost += b->n;
+		count(s, "monitor_snapshots_total", SNAPSHOTS_HELP, "result", "lost", NULL, NULL, b->n);
 	}
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
+	free_batch(b);
+	return rc;
 }
 
 static struct batch *new_batch(size_t size)
@@ -166,13 +145,7 @@ struct monitor_store *monitor_store_new(struct db *db, size_t batch_size, const 
 	s->metrics = m;
 	s->meta = calloc(s->batch_size, sizeof(*s->meta));
 	s->docs = calloc(2 * s->batch_size, sizeof(*s->docs));
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->work, NULL);
-	pthread_cond_init(&s->taken, NULL);
-	if (!s->meta || !s->docs || pthread_create(&s->thread, NULL, thread_main, s) != 0) {
-		pthread_cond_destroy(&s->work);
-		pthread_cond_destroy(&s->taken);
-		pthread_mutex_destroy(&s->mu);
+	if (!s->meta || !s->docs || !(s->q = jobq_start(run_batch, s, 0))) {
 		free(s->meta);
 		free(s->docs);
 		free(s);
@@ -187,24 +160,14 @@ void monitor_store_flush(struct monitor_store *s)
 	if (!b || b->n == 0)
 		return;
 	s->filling = NULL;
-	pthread_mutex_lock(&s->mu);
-	if (s->queue_tail)
-		s->queue_tail->next = b;
-	else
-		s->queue = b;
-	s->queue_tail = b;
-	s->queued++;
-	pthread_cond_signal(&s->work);
-	pthread_mutex_unlock(&s->mu);
+	jobq_put(s->q, &b->job);
 }
 
 int monitor_store_add(struct monitor_store *s, struct monitor_snapshot *snap)
 {
 	if (!s->filling && !(s->filling = new_batch(s->batch_size))) {
 		monitor_snapshot_clear(snap);
-		pthread_mutex_lock(&s->mu);
-		s->stats.lost++;
-		pthread_mutex_unlock(&s->mu);
+		s->lost_unqueued++;
 		return -1;
 	}
 	s->filling->rows[s->filling->n++] = *snap;
@@ -216,44 +179,28 @@ int monitor_store_add(struct monitor_store *s, struct monitor_snapshot *snap)
 
 int monitor_store_backlogged(struct monitor_store *s)
 {
-	pthread_mutex_lock(&s->mu);
-	int full = s->queued >= 2;
-	pthread_mutex_unlock(&s->mu);
-	return full;
+	return jobq_queued(s->q) >= 2;
 }
 
 int monitor_store_failed(struct monitor_store *s)
 {
-	pthread_mutex_lock(&s->mu);
-	int failed = s->failed;
-	pthread_mutex_unlock(&s->mu);
-	return failed;
+	return jobq_failed(s->q);
 }
 
 void monitor_store_wait(struct monitor_store *s, long long ms)
 {
-	struct timespec ts;
-	deadline_in_ms(&ts, ms);
-	pthread_mutex_lock(&s->mu);
-	if (s->queued >= 2)
-		pthread_cond_timedwait(&s->taken, &s->mu, &ts);
-	pthread_mutex_unlock(&s->mu);
+	jobq_wait(s->q, 2, ms);
 }
 
 int monitor_store_finish(struct monitor_store *s, struct monitor_store_stats *stats)
 {
 	monitor_store_flush(s);
-	pthread_mutex_lock(&s->mu);
-	s->quit = 1;
-	pthread_cond_signal(&s->work);
-	pthread_mutex_unlock(&s->mu);
-	pthread_join(s->thread, NULL);
+	jobq_stop(s->q); /* runs what is queued: nothing comes back (the jobs free their batches) */
+	/* Batches are never empty, so a failed or skipped one shows as lost snapshots. */
+	int rc = s->stats.lost > 0 ? -1 : 0;
+	s->stats.lost += s->lost_unqueued;
 	*stats = s->stats;
-	int rc = s->failed ? -1 : 0;
 	free_batch(s->filling);
-	pthread_cond_destroy(&s->work);
-	pthread_cond_destroy(&s->taken);
-	pthread_mutex_destroy(&s->mu);
 	free(s->meta);
 	free(s->docs);
 	free(s);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/jobq.h"
 #include "core/util.h"
 #include "core/workpool.h"
 #include "db.h"
@@ -14,7 +15,7 @@
 
 /* A batch is flushed when it holds this many bytes of event content and tags, whatever its count:
  * relays may send events up to the message cap, and memory must stay bounded. */
-#define SYNC_BATCH_MAX_BYTES ((size_t)2 << 20)
+#define SYNC_BATCH_MAX_BYTES ((size_t)4 << 20)
 /* An event slot whose storage grew past this is released after use rather than kept. */
 #define SYNC_SLOT_KEEP_BYTES ((size_t)64 << 10)
 
@@ -45,7 +46,8 @@ struct sync_batch {
 	int rc;                 /* DB_OK or the db_insert_event_batch error */
 	struct db_event_result res;
 	unsigned char *row_status; /* enum db_reject per row */
-	struct sync_batch *next; /* free list and writer queues */
+	struct sync_batch *next; /* the engine's free list */
+	struct jobq_job job;     /* the writer's queue */
 };
 
 /* A batch of cap slots. Returns NULL when out of memory. */
