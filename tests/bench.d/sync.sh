@@ -4,6 +4,7 @@
 # measured in the same run on the same machine:
 #   verify  raw secp256k1_schnorrsig_verify calls per second on one core, times the cores
 #   COPY    the same rows (events + events_relays) COPYed into a fresh database of the same schema
+# For context it also stores the same rows through insert_event_batch alone (db_bench batch-jsonl).
 # The limit is the smaller of the two; the target is a ratio of at least 0.5. The peak resident
 # set size of the synchronizer is printed too (target: under 100 MiB for a million events).
 #
@@ -35,7 +36,7 @@ events=$TEST_TMP/events.jsonl
 echo "sync: generating $N signed events (1000 authors, one second apart)"
 "$BUILD/tools/nostr_bench" gen "$N" 1000 >"$events" || exit 1
 
-for db in sync copy; do
+for db in sync copy batch; do
 	brotr_db "$db" "$BUILD/brotr" --log-level warn db init >/dev/null || { echo "sync: db init failed" >&2; exit 1; }
 done
 psql_admin -d sync -At -c "SELECT insert_relay_metadata('ws://127.0.0.1:1', 'clearnet', 1, true, false, NULL, NULL,
@@ -65,11 +66,14 @@ raw1=$("$BUILD/tools/nostr_bench" raw 50000)
 raw=$((raw1 * cores))
 rawn=$("$BUILD/tools/nostr_bench" raw $((50000 * cores)) "$cores")
 copy=$("$BUILD/tools/db_bench" copy-jsonl copy "$events" | sed -n 's/.*rows_per_s=\([0-9]*\).*/\1/p')
+batch=$("$BUILD/tools/db_bench" batch-jsonl batch "$events" 4000 | sed -n 's/.*rows_per_s=\([0-9]*\).*/\1/p')
 limit=$(( raw < copy ? raw : copy ))
 echo "sync: archived $stored of $N events in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s: $rate events/s"
 echo "sync: limits measured in this run: verify $raw1/s on one core x $cores cores = $raw/s, COPY of the same rows $copy rows/s"
 echo "sync: ratio to the smaller limit ($limit/s): $(awk -v r="$rate" -v l="$limit" 'BEGIN { printf "%.2f", r / l }') (target >= 0.5)"
 echo "sync: for context: verification measured on $cores threads at once runs $rawn/s here (cores that share" \
 	"hardware do not add up); the relay and PostgreSQL run on the same cores"
+echo "sync: for context: the same rows through insert_event_batch alone (4000 per call, no relay, no" \
+	"verification): $batch rows/s, against COPY's $copy rows/s"
 echo "sync: the synchronizer's own CPU time: $cpu"
 echo "sync: peak RSS $(( rss / 1024 )) MiB for $N events (target < 100 MiB)"
