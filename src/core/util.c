@@ -246,6 +246,7 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 		saved = ENOMEM;
 		goto out;
 	}
+	b.data[b.len] = '\0'; /* an empty file appended nothing, so nothing wrote the NUL yet */
 	*out = b.data;
 	*len = b.len;
 	b.data = NULL;

@@ -108,6 +108,12 @@ START_TEST(files)
 	free(data);
 	ck_assert_int_eq(read_file(path, 4, &data, &len), -1);
 	ck_assert_int_eq(errno, EFBIG);
+	/* An empty file is an empty string too (its buffer was once left unterminated). */
+	ck_assert_int_eq(write_file_atomic(path, "", 0, 0640), 0);
+	ck_assert_int_eq(read_file(path, 100, &data, &len), 0);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_str_eq(data, "");
+	free(data);
 	ck_assert_int_eq(write_file_atomic("/nonexistent/x", "a", 1, 0600), -1);
 	unlink(path);
 	rmdir(dir);
