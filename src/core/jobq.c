@@ -110,20 +110,45 @@ size_t jobq_queued(struct jobq *q)
 	return n;
 }
 
-int jobq_wait(struct jobq *q, size_t below, long long ms)
+/* Waits on changed until ready(q) holds, at most ms (ms < 0: no limit). Called with the lock held. */
+static void wait_until(struct jobq *q, int (*ready)(const struct jobq *, size_t), size_t arg, long long ms)
 {
 	struct timespec until;
 	if (ms >= 0)
 		deadline_in_ms(&until, ms);
-	pthread_mutex_lock(&q->lock);
-	int timed_out = 0;
-	while (q->todo.n >= below && !timed_out) {
+	while (!ready(q, arg)) {
 		if (ms < 0)
 			pthread_cond_wait(&q->changed, &q->lock);
-		else
-			timed_out = pthread_cond_timedwait(&q->changed, &q->lock, &until) != 0;
+		else if (pthread_cond_timedwait(&q->changed, &q->lock, &until) != 0)
+			break;
 	}
-	int ok = q->todo.n < below;
+}
+
+static int fewer_queued(const struct jobq *q, size_t below)
+{
+	return q->todo.n < below;
+}
+
+static int any_done(const struct jobq *q, size_t unused)
+{
+	(void)unused;
+	return q->done.n > 0;
+}
+
+int jobq_wait(struct jobq *q, size_t below, long long ms)
+{
+	pthread_mutex_lock(&q->lock);
+	wait_until(q, fewer_queued, below, ms);
+	int ok = fewer_queued(q, below);
+	pthread_mutex_unlock(&q->lock);
+	return ok;
+}
+
+int jobq_wait_done(struct jobq *q, long long ms)
+{
+	pthread_mutex_lock(&q->lock);
+	wait_until(q, any_done, 0, ms);
+	int ok = any_done(q, 0);
 	pthread_mutex_unlock(&q->lock);
 	return ok;
 }

@@ -35,6 +35,10 @@ size_t jobq_queued(struct jobq *q);
  * Returns 1 when fewer are queued, 0 on timeout. */
 int jobq_wait(struct jobq *q, size_t below, long long ms);
 
+/* With keep_done: waits until a job that has run is waiting to be taken, at most ms milliseconds
+ * (ms < 0: no limit). Returns 1 when one is, 0 on timeout. */
+int jobq_wait_done(struct jobq *q, long long ms);
+
 /* With keep_done: a job that has run, or NULL when none has yet (wait: block until one has,
  * unless none is queued or running). The caller owns the returned job again. */
 struct jobq_job *jobq_take(struct jobq *q, int wait);

@@ -1,12 +1,12 @@
 /* monitor_signer.c — the write test's event: signed, NIP-13 mined when a relay asks, on a helper thread off the event loop. */
 #include "services/monitor_signer.h"
 
-#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/jobq.h"
 #include "nostr/message.h"
 #include "nostr/pow.h"
 
@@ -69,7 +69,7 @@ out:
 }
 
 struct job {
-	struct job *next;
+	struct jobq_job link;
 	struct monitor_signed r;
 };
 
@@ -77,17 +77,22 @@ struct monitor_signer {
 	const struct nostr_ctx *ctx;
 	const struct nostr_key *key;
 	uint32_t kind;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t work, done;
-	struct job *queue, *queue_tail, *finished; /* finished: a stack, order does not matter */
-	atomic_int cancel;                         /* read by the miner between rounds, without the lock */
-	int quit;
+	struct jobq *q;
+	atomic_int cancel; /* read by the miner between rounds */
 };
 
-static void run_job(struct monitor_signer *s, struct job *j)
+static struct job *job_of(struct jobq_job *j)
 {
+	return j ? (struct job *)((char *)j - offsetof(struct job, link)) : NULL;
+}
+
+/* Builds one test event on the signer's thread (never a queue failure: the outcome is in r). */
+static int run_job(void *ctx, struct jobq_job *link, int skip)
+{
+	struct monitor_signer *s = ctx;
+	struct job *j = job_of(link);
 	struct buf msg;
+	(void)skip;
 	buf_init(&msg);
 	uint64_t t0 = mono_ms();
 	j->r.ok = monitor_write_event(s->ctx, s->key, s->kind, wall_ms() / 1000, j->r.difficulty, &s->cancel, &msg,
@@ -99,30 +104,7 @@ static void run_job(struct monitor_signer *s, struct job *j)
 	} else {
 		buf_free(&msg);
 	}
-}
-
-static void *thread_main(void *arg)
-{
-	struct monitor_signer *s = arg;
-	pthread_mutex_lock(&s->mu);
-	for (;;) {
-		while (!s->quit && !s->queue)
-			pthread_cond_wait(&s->work, &s->mu);
-		if (s->quit)
-			break;
-		struct job *j = s->queue;
-		s->queue = j->next;
-		if (!s->queue)
-			s->queue_tail = NULL;
-		pthread_mutex_unlock(&s->mu);
-		run_job(s, j);
-		pthread_mutex_lock(&s->mu);
-		j->next = s->finished;
-		s->finished = j;
-		pthread_cond_signal(&s->done);
-	}
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
+	return 0;
 }
 
 struct monitor_signer *monitor_signer_new(const struct nostr_ctx *ctx, const struct nostr_key *key, uint32_t kind)
@@ -133,13 +115,7 @@ struct monitor_signer *monitor_signer_new(const struct nostr_ctx *ctx, const str
 	s->ctx = ctx;
 	s->key = key;
 	s->kind = kind;
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->work, NULL);
-	pthread_cond_init(&s->done, NULL);
-	if (pthread_create(&s->thread, NULL, thread_main, s) != 0) {
-		pthread_cond_destroy(&s->work);
-		pthread_cond_destroy(&s->done);
-		pthread_mutex_destroy(&s->mu);
+	if (!(s->q = jobq_start(run_job, s, 1))) {
 		free(s);
 		return NULL;
 	}
@@ -153,24 +129,13 @@ int monitor_signer_submit(struct monitor_signer *s, void *token, unsigned diffic
 		return -1;
 	j->r.token = token;
 	j->r.difficulty = difficulty;
-	pthread_mutex_lock(&s->mu);
-	if (s->queue_tail)
-		s->queue_tail->next = j;
-	else
-		s->queue = j;
-	s->queue_tail = j;
-	pthread_cond_signal(&s->work);
-	pthread_mutex_unlock(&s->mu);
+	jobq_put(s->q, &j->link);
 	return 0;
 }
 
 int monitor_signer_take(struct monitor_signer *s, struct monitor_signed *out)
 {
-	pthread_mutex_lock(&s->mu);
-	struct job *j = s->finished;
-	if (j)
-		s->finished = j->next;
-	pthread_mutex_unlock(&s->mu);
+	struct job *j = job_of(jobq_take(s->q, 0));
 	if (!j)
 		return 0;
 	*out = j->r;
@@ -180,38 +145,20 @@ int monitor_signer_take(struct monitor_signer *s, struct monitor_signed *out)
 
 void monitor_signer_wait(struct monitor_signer *s, long long ms)
 {
-	struct timespec ts;
-	deadline_in_ms(&ts, ms);
-	pthread_mutex_lock(&s->mu);
-	if (!s->finished)
-		pthread_cond_timedwait(&s->done, &s->mu, &ts);
-	pthread_mutex_unlock(&s->mu);
-}
-
-static void free_list(struct job *j)
-{
-	while (j) {
-		struct job *next = j->next;
-		free(j->r.msg);
-		free(j);
-		j = next;
-	}
+	jobq_wait_done(s->q, ms);
 }
 
 void monitor_signer_free(struct monitor_signer *s)
 {
 	if (!s)
 		return;
-	pthread_mutex_lock(&s->mu);
-	s->quit = 1;
-	atomic_store(&s->cancel, 1);
-	pthread_cond_signal(&s->work);
-	pthread_mutex_unlock(&s->mu);
-	pthread_join(s->thread, NULL);
-	free_list(s->queue);
-	free_list(s->finished);
-	pthread_cond_destroy(&s->work);
-	pthread_cond_destroy(&s->done);
-	pthread_mutex_destroy(&s->mu);
+	atomic_store(&s->cancel, 1); /* the jobs still queued return at their first round */
+	struct jobq_job *left = jobq_stop(s->q);
+	while (left) {
+		struct job *j = job_of(left);
+		left = left->next;
+		free(j->r.msg);
+		free(j);
+	}
 	free(s);
 }

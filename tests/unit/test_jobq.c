@@ -1,4 +1,4 @@
-/* test_jobq.c — the job queue: order, exactly once, skipping after a failure, ownership, waiting. */
+/* test_jobq.c — the job queue: order, exactly once, skipping after a failure, ownership, waiting for room and for results. */
 #include <check.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -129,6 +129,24 @@ START_TEST(test_owned_jobs_and_wait)
 }
 END_TEST
 
+START_TEST(test_wait_done)
+{
+	struct state *s = state_new(-1);
+	struct jobq *q = jobq_start(run, s, 1);
+	struct job one = { .index = 7 };
+	pthread_mutex_lock(&s->gate); /* the job cannot finish yet */
+	jobq_put(q, &one.link);
+	ck_assert_int_eq(jobq_wait_done(q, 10), 0); /* a timeout, not a wait forever */
+	ck_assert_ptr_null(jobq_take(q, 0));
+	pthread_mutex_unlock(&s->gate);
+	ck_assert_int_eq(jobq_wait_done(q, -1), 1);
+	ck_assert_int_eq(jobq_wait_done(q, 0), 1); /* still there until taken */
+	ck_assert_ptr_eq(jobq_take(q, 0), &one.link);
+	ck_assert_ptr_null(jobq_stop(q));
+	free(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("jobq");
@@ -137,6 +155,7 @@ int main(void)
 	tcase_add_test(tc, test_order_and_take);
 	tcase_add_test(tc, test_failure_skips_the_rest);
 	tcase_add_test(tc, test_owned_jobs_and_wait);
+	tcase_add_test(tc, test_wait_done);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
