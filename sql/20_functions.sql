@@ -1,7 +1,8 @@
 -- 20_functions.sql — the procedures the services call, common to bigbrotr and lilbrotr.
 --
--- insert_event_batch, the one procedure whose body differs, is defined by each implementation
--- (implementations/*/config/postgres/init/10_*.sql) with the signature documented below.
+-- What differs between implementations is only how events are stored: each one defines
+-- store_events (implementations/*/config/postgres/init/10_*.sql, the contract below), which
+-- insert_event_batch calls.
 --
 -- Conventions:
 --   * Each write procedure has a batch form taking arrays (one statement, so one round trip and
@@ -20,8 +21,8 @@
 -- entry cannot exceed ~2.7 kB, and no tag filter asks for such a value; they remain in tags
 -- (bigbrotr). One call per batch: the tagvalues expression sits in this one query instead of a
 -- function called per row (each such call starts an executor: it cost 20% of the insert).
--- Used by every implementation's insert_event_batch (lilbrotr keeps only some of the columns);
--- not granted to anyone. It replaces tags_to_tagvalues(jsonb), dropped from older databases.
+-- Used by every implementation's store_events (lilbrotr keeps only some of the columns); not
+-- granted to anyone. It replaces tags_to_tagvalues(jsonb), dropped from older databases.
 DROP FUNCTION IF EXISTS tags_to_tagvalues(jsonb);
 CREATE OR REPLACE FUNCTION event_batch_rows(p_ids text[], p_pubkeys text[], p_created_at bigint[],
 	p_kinds integer[], p_tags jsonb[], p_contents text[], p_sigs text[])
@@ -81,16 +82,25 @@ BEGIN
 END
 $$;
 
--- The part of insert_event_batch every implementation shares, run after it stored the events:
--- the relay if unknown, each (event, relay) association not yet known with seen_at (so the
--- first sighting is kept), and, when a progress argument is given, the progress. Not granted
--- to the services: they reach it only through insert_event_batch.
-CREATE OR REPLACE FUNCTION record_relay_events(p_relay_url text, p_network text, p_seen_at bigint, p_ids text[],
+-- Events as a synchronizer stores them, with the relay it read them from, in one statement: all
+-- or nothing. Every event not yet stored is inserted by the implementation's
+--   store_events(p_ids text[], p_pubkeys text[], p_created_at bigint[], p_kinds integer[],
+--                p_tags jsonb[], p_contents text[], p_sigs text[]) RETURNS integer
+-- (how many it inserted; rows from event_batch_rows, in id order, ON CONFLICT DO NOTHING); the
+-- others count as duplicates (already stored, or twice in the batch). Then the relay if unknown,
+-- each (event, relay) association not yet known with seen_at (so the first sighting is kept),
+-- and, when a progress argument is given, the progress (see set_relay_sync_progress).
+CREATE OR REPLACE FUNCTION insert_event_batch(p_relay_url text, p_network text, p_seen_at bigint,
+	p_ids text[], p_pubkeys text[], p_created_at bigint[], p_kinds integer[],
+	p_tags jsonb[], p_contents text[], p_sigs text[],
 	p_synced_until bigint, p_walk_top bigint, p_walk_from bigint,
-	OUT associated integer, OUT synced_until bigint, OUT walk_top bigint, OUT walk_from bigint)
-LANGUAGE plpgsql
+	OUT inserted integer, OUT duplicates integer, OUT associated integer,
+	OUT synced_until bigint, OUT walk_top bigint, OUT walk_from bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
+	inserted := store_events(p_ids, p_pubkeys, p_created_at, p_kinds, p_tags, p_contents, p_sigs);
+	duplicates := coalesce(cardinality(p_ids), 0) - inserted;
 	INSERT INTO relays (url, network, inserted_at)
 	VALUES (p_relay_url, p_network, p_seen_at)
 	ON CONFLICT (url) DO NOTHING;
@@ -106,6 +116,9 @@ BEGIN
 	END IF;
 END
 $$;
+-- Replaced by insert_event_batch above (it was the implementations' shared tail).
+DROP FUNCTION IF EXISTS record_relay_events(text, text, bigint, text[], bigint, bigint, bigint);
+
 
 -- Relays. Rows with an empty or over-long URL (over 2048 bytes) or an unknown network are
 -- rejected and counted; the others are inserted or counted as already known.
@@ -138,16 +151,7 @@ AS $$
 	SELECT * FROM insert_relay_batch(ARRAY[p_url], ARRAY[p_network], p_inserted_at)
 $$;
 
--- The single form of insert_event_batch (each implementation defines the batch form):
---   insert_event_batch(p_relay_url text, p_network text, p_seen_at bigint,
---                      p_ids text[], p_pubkeys text[], p_created_at bigint[], p_kinds integer[],
---                      p_tags jsonb[], p_contents text[], p_sigs text[],
---                      p_synced_until bigint, p_walk_top bigint, p_walk_from bigint,
---                      OUT inserted integer, OUT duplicates integer, OUT associated integer,
---                      OUT synced_until bigint, OUT walk_top bigint, OUT walk_from bigint)
--- inserts every event not yet stored (duplicates: already stored, or twice in the batch), then
--- calls record_relay_events for the relay, the associations and the progress: all in one
--- statement, so all or nothing.
+-- The single form of insert_event_batch.
 CREATE OR REPLACE FUNCTION insert_event(p_relay_url text, p_network text, p_seen_at bigint,
 	p_id text, p_pubkey text, p_created_at bigint, p_kind integer, p_tags jsonb, p_content text,
 	p_sig text,
