@@ -326,6 +326,21 @@ static int put(PGconn *c, struct buf *b, int force)
 	return 0;
 }
 
+/* Ends a COPY FROM STDIN and reads its outcome. Returns 0, or -1 (said on stderr). */
+static int copy_end(PGconn *c, const char *what)
+{
+	if (PQputCopyEnd(c, NULL) != 1)
+		return -1;
+	PGresult *r = PQgetResult(c);
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		fprintf(stderr, "db_bench: %s: %s", what, PQerrorMessage(c));
+	PQclear(r);
+	while ((r = PQgetResult(c)))
+		PQclear(r);
+	return ok ? 0 : -1;
+}
+
 static int run_copy(const char *dbname, size_t n)
 {
 	struct gen_event *g = generate_all(n);
@@ -374,16 +389,8 @@ static int run_copy(const char *dbname, size_t n)
 		if (put(c, &b, 0) < 0)
 			return 1;
 	}
-	if (put(c, &b, 1) < 0 || PQputCopyEnd(c, NULL) != 1)
+	if (put(c, &b, 1) < 0 || copy_end(c, "COPY events") < 0)
 		return 1;
-	r = PQgetResult(c);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		fprintf(stderr, "db_bench: COPY events: %s", PQerrorMessage(c));
-		return 1;
-	}
-	PQclear(r);
-	while ((r = PQgetResult(c)))
-		PQclear(r);
 	if (exec(c, "COPY events_relays (event_id, relay_url, seen_at) FROM STDIN", PGRES_COPY_IN) < 0)
 		return 1;
 	for (size_t i = 0; i < n; i++) {
@@ -392,16 +399,8 @@ static int run_copy(const char *dbname, size_t n)
 		if (put(c, &b, 0) < 0)
 			return 1;
 	}
-	if (put(c, &b, 1) < 0 || PQputCopyEnd(c, NULL) != 1)
+	if (put(c, &b, 1) < 0 || copy_end(c, "COPY events_relays") < 0)
 		return 1;
-	r = PQgetResult(c);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		fprintf(stderr, "db_bench: COPY events_relays: %s", PQerrorMessage(c));
-		return 1;
-	}
-	PQclear(r);
-	while ((r = PQgetResult(c)))
-		PQclear(r);
 	if (exec(c, "COMMIT", PGRES_COMMAND_OK) < 0)
 		return 1;
 	double dt = now_s() - t0;
@@ -444,16 +443,7 @@ static int copy_all(PGconn *c, const char *sql, const struct buf *data)
 		if (PQputCopyData(c, data->data + off, (int)n) != 1)
 			return -1;
 	}
-	if (PQputCopyEnd(c, NULL) != 1)
-		return -1;
-	PGresult *r = PQgetResult(c);
-	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-	if (!ok)
-		fprintf(stderr, "db_bench: %s: %s", sql, PQerrorMessage(c));
-	PQclear(r);
-	while ((r = PQgetResult(c)))
-		PQclear(r);
-	return ok ? 0 : -1;
+	return copy_end(c, sql);
 }
 
 static int run_copy_jsonl(const char *dbname, const char *path)
