@@ -150,13 +150,20 @@ static void add(int64_t t)
 	relay.n++;
 }
 
+/* Walks the window [since, top] of the simulated relay with pages of limit, to the end, and
+ * checks it completed (check_complete). */
+static void walk_all(int64_t since, int64_t top, int limit)
+{
+	struct sync_walk w;
+	sync_walk_start(&w, since, top, limit, 0);
+	walk(&relay, &w, &arch, 0);
+	check_complete(&relay, &arch, since, top);
+}
+
 START_TEST(empty_relay_takes_one_page)
 {
 	relay.cap = 500;
-	struct sync_walk w;
-	sync_walk_start(&w, 100, 1000, 500, 0);
-	walk(&relay, &w, &arch, 0);
-	check_complete(&relay, &arch, 100, 1000);
+	walk_all(100, 1000, 500);
 	ck_assert_int_eq(arch.pages, 1);
 }
 END_TEST
@@ -166,10 +173,7 @@ START_TEST(window_holding_exactly_the_cap)
 	relay.cap = 100;
 	for (int i = 0; i < 100; i++)
 		add(1000 + i);
-	struct sync_walk w;
-	sync_walk_start(&w, 0, 5000, 100, 0);
-	walk(&relay, &w, &arch, 0);
-	check_complete(&relay, &arch, 0, 5000);
+	walk_all(0, 5000, 100);
 	ck_assert_int_eq(arch.n_at_cap, 0);
 }
 END_TEST
@@ -210,10 +214,7 @@ START_TEST(burst_at_the_cap_in_one_second)
 		add(7777);
 	for (int i = 0; i < 200; i++)
 		add(5000 + i);
-	struct sync_walk w;
-	sync_walk_start(&w, 0, 9000, 500, 0);
-	walk(&relay, &w, &arch, 0);
-	check_complete(&relay, &arch, 0, 9000);
+	walk_all(0, 9000, 500);
 	for (int i = 0; i < relay.n; i++)
 		ck_assert(arch.seen[i]);
 	ck_assert_int_eq(arch.n_at_cap, 1);
@@ -228,10 +229,7 @@ START_TEST(burst_above_the_cap_is_reported)
 		add(7777);
 	for (int i = 0; i < 200; i++)
 		add(5000 + i);
-	struct sync_walk w;
-	sync_walk_start(&w, 0, 9000, 500, 0);
-	walk(&relay, &w, &arch, 0);
-	check_complete(&relay, &arch, 0, 9000);
+	walk_all(0, 9000, 500);
 	ck_assert_int_eq(arch.n_at_cap, 1);
 	ck_assert_int_eq(arch.at_cap[0], 7777);
 }
@@ -245,10 +243,7 @@ START_TEST(crowded_oldest_second_detected_from_proven_cap)
 		add(3000);
 	for (int i = 0; i < 300; i++)
 		add(4000 + i);
-	struct sync_walk w;
-	sync_walk_start(&w, 0, 9000, 500, 0);
-	walk(&relay, &w, &arch, 0);
-	check_complete(&relay, &arch, 0, 9000);
+	walk_all(0, 9000, 500);
 	ck_assert_int_eq(arch.n_at_cap, 1);
 	ck_assert_int_eq(arch.at_cap[0], 3000);
 }
@@ -259,10 +254,7 @@ START_TEST(events_outside_the_window_are_not_asked)
 	relay.cap = 10;
 	for (int i = 0; i < 30; i++)
 		add(i * 100);
-	struct sync_walk w;
-	sync_walk_start(&w, 1000, 2000, 10, 0);
-	walk(&relay, &w, &arch, 0);
-	check_complete(&relay, &arch, 1000, 2000);
+	walk_all(1000, 2000, 10);
 	for (int i = 0; i < relay.n; i++)
 		if (relay.created_at[i] < 1000 || relay.created_at[i] > 2000)
 			ck_assert(!arch.seen[i]);
