@@ -62,7 +62,7 @@ struct hostent *gethostbyname(const char *name)
 
 enum {
 	R_MAIN, R_OVERSIZED, R_FRAGMENTED, R_SILENT, R_CA, R_NIP11_301, R_NIP11_404, R_NIP11_HTML, R_DROPPY, R_BINARY,
-	R_COUNT
+	R_DRIBBLE, R_COUNT
 };
 static struct proc relays[R_COUNT], socks, hole;
 static char events_path[256], nip11_path[256], socks_log[256], droppy_log[256], ca_pem[300];
@@ -173,6 +173,7 @@ static void servers_up(void)
 	tmp_path("droppy.log", droppy_log, sizeof(droppy_log));
 	start_relay(R_DROPPY, "--close-after", "1", "--log", droppy_log);
 	start_relay(R_BINARY, "--mode", "binary", NULL, NULL);
+	start_relay(R_DRIBBLE, "--mode", "dribble", "--dribble-ms", "20");
 	start_socks();
 	char *hargv[] = { (char *)tool_path("tcp_blackhole", bin, sizeof(bin)), NULL };
 	ck_assert_int_eq(proc_start(&hole, hargv), 0);
@@ -707,6 +708,32 @@ START_TEST(fragmented_messages_are_reassembled)
 }
 END_TEST
 
+/* A relay sending each message one byte at a time (20 ms apart: an event takes seconds) is cut
+ * after one response timeout, not after its whole stream; the good relay beside it completes. */
+START_TEST(dribbling_relay_times_out_per_message)
+{
+	struct net_options o = options("");
+	o.limits[NET_CLEARNET].response_timeout_ms = 1000;
+	struct net *n = new_net(&o);
+	struct probe d = { .req = REQ_ALL }, ok = { .req = REQ_ALL };
+	char u[128], v[128];
+	buf_init(&ok.text);
+	relay_conn_open(n, url(u, "ws", "127.0.0.1", relays[R_DRIBBLE].port), NET_CLEARNET, &probe_ops, &d, NULL);
+	relay_conn_open(n, url(v, "ws", "127.0.0.1", relays[R_MAIN].port), NET_CLEARNET, &probe_ops, &ok, NULL);
+	ck_assert_int_eq(net_run(n, NULL, -1), 1);
+	assert_complete(&ok, "the good relay beside the dribbling one");
+	ck_assert_int_eq(d.opens, 1);
+	ck_assert_int_eq(d.events, 0);
+	ck_assert_msg(d.st.err == NET_ERR_TIMEOUT && strstr(d.reason, "bytes of a message so far"), "%s: %s",
+		      net_error_name(d.st.err), d.reason);
+	/* cut inside the first event (over 200 bytes): a byte never re-arms the deadline */
+	const char *so_far = strstr(d.reason, "(");
+	ck_assert_msg(so_far && atoi(so_far + 1) > 0 && atoi(so_far + 1) < 200, "%s", d.reason);
+	buf_free(&ok.text);
+	net_free(n);
+}
+END_TEST
+
 START_TEST(tls_verification)
 {
 	char u[128];
@@ -956,6 +983,7 @@ int main(void)
 	tcase_add_test(tc, oversized_message_is_dropped_and_counted);
 	tcase_add_test(tc, binary_messages_are_dropped_and_counted);
 	tcase_add_test(tc, fragmented_messages_are_reassembled);
+	tcase_add_test(tc, dribbling_relay_times_out_per_message);
 	tcase_add_test(tc, tls_verification);
 	tcase_add_test(tc, nip11_documents_and_refusals);
 	tcase_add_test(tc, reconnects_with_backoff_then_gives_up);
