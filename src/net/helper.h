@@ -41,6 +41,9 @@ void helper_stop(struct helper *h);
 /* "brotr:<secret>@127.0.0.1:<port>", for lws_set_proxy. Valid until helper_stop. */
 const char *helper_proxy_spec(const struct helper *h);
 
+/* How many times the helper thread's poll loop has gone round (a racy read: tests of busy loops). */
+uint64_t helper_wakeups(const struct helper *h);
+
 struct helper_ticket_req {
 	const char *host;          /* relay host name (or literal), passed to the proxy as is */
 	int port;

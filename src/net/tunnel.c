@@ -426,6 +426,30 @@ static int relay(struct tunnel *t, short crev, short urev)
 	return 0;
 }
 
+/*
+ * Once the answer is under way, a side that hung up or failed takes and gives no more bytes,
+ * and poll reports it on every round whatever the events asked: with a full buffer nothing
+ * would read it away, and the loop would spin. So it is settled here, after relay() has read
+ * what it could. lws gone: the tunnel ends. The relay gone: lws gets what is buffered for it.
+ */
+static int hung_up(struct tunnel *t, short crev, short urev)
+{
+	if (crev & (POLLHUP | POLLERR))
+		return -1;
+	if (!(urev & (POLLHUP | POLLERR)) || t->ufd < 0)
+		return 0;
+	if (t->phase == TP_ANSWERING)
+		return -1;
+	close(t->ufd);
+	t->ufd = -1;
+	t->c2u_len = 0;
+	if (t->phase == TP_RELAY) {
+		t->phase = TP_DRAINING;
+		t->deadline = mono_ms() + DRAIN_TIMEOUT_MS;
+	}
+	return t->u2c_len ? 0 : -1;
+}
+
 /* Before the answer, lws' side only ever speaks to give up (EOF) or by mistake. */
 static int client_spoke(struct tunnel *t, short crev)
 {
@@ -442,10 +466,10 @@ int tunnel_io(struct helper *h, struct tunnel *t, short crev, short urev)
 	case TP_REQUEST:
 		return on_request(h, t);
 	case TP_ANSWERING:
-		return send_answer(t);
+		return send_answer(t) < 0 ? -1 : hung_up(t, crev, urev);
 	case TP_RELAY:
 	case TP_DRAINING:
-		return relay(t, crev, urev);
+		return relay(t, crev, urev) < 0 ? -1 : hung_up(t, crev, urev);
 	default:
 		break;
 	}

@@ -3,9 +3,14 @@
 #include <dlfcn.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
 #include <pthread.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -964,6 +969,191 @@ START_TEST(helper_refuses_strangers_and_bounds_tickets)
 }
 END_TEST
 
+/* ---- local strangers and exhausted descriptors ---- */
+
+/* The port of the one listening socket of this process: the helper's. */
+static int own_listener_port(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int port = 0;
+	while (d && (e = readdir(d))) {
+		int fd = atoi(e->d_name), on = 0;
+		socklen_t ol = sizeof(on);
+		struct sockaddr_in a;
+		socklen_t al = sizeof(a);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &ol) == 0 && on &&
+		    getsockname(fd, (struct sockaddr *)&a, &al) == 0 && a.sin_family == AF_INET)
+			port = ntohs(a.sin_port);
+	}
+	if (d)
+		closedir(d);
+	ck_assert_int_gt(port, 0);
+	return port;
+}
+
+static int connect_quietly(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd >= 0)
+		connect(fd, (struct sockaddr *)&a, sizeof(a)); /* in progress or done: it never speaks */
+	return fd;
+}
+
+struct flood {
+	int port;
+	volatile int stop;
+	int ring[64];
+	long made;
+};
+
+/* A local user keeps opening connections that never authenticate, one a millisecond. */
+static void *flood_main(void *arg)
+{
+	struct flood *f = arg;
+	for (int i = 0; i < 64; i++)
+		f->ring[i] = -1;
+	while (!f->stop) {
+		int k = (int)(f->made++ % 64);
+		if (f->ring[k] >= 0)
+			close(f->ring[k]);
+		f->ring[k] = connect_quietly(f->port);
+		usleep(1000);
+	}
+	for (int i = 0; i < 64; i++)
+		if (f->ring[i] >= 0)
+			close(f->ring[i]);
+	return NULL;
+}
+
+/* Strangers fill every slot before the relay is asked for, and keep coming: the relay's
+ * connection still goes through, and a failure the helper causes would be a local one. */
+START_TEST(helper_flood_by_local_strangers)
+{
+	struct net_options o = options("");
+	o.max_tunnels = 2; /* 10 slots */
+	struct net *n = new_net(&o);
+	struct flood f = { .port = own_listener_port() };
+	int early[100];
+	for (int i = 0; i < 100; i++)
+		early[i] = connect_quietly(f.port);
+	pthread_t th;
+	ck_assert_int_eq(pthread_create(&th, NULL, flood_main, &f), 0);
+	for (int round = 0; round < 3; round++) {
+		struct probe p = { .req = REQ_ALL };
+		char u[128];
+		run_one(n, url(u, "ws", "127.0.0.1", relays[R_MAIN].port), NET_CLEARNET, &p);
+		assert_complete(&p, "beside the flood");
+		buf_free(&p.text);
+	}
+	f.stop = 1;
+	pthread_join(th, NULL);
+	for (int i = 0; i < 100; i++)
+		close(early[i]);
+	ck_assert_int_gt(f.made, 0);
+	ck_assert(net_error_is_local(NET_ERR_LIMIT) && net_error_is_local(NET_ERR_PROXY));
+	net_free(n);
+}
+END_TEST
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Over one second of wall time, the helper thread's poll rounds and the process's CPU time. */
+static void assert_quiet(struct helper *h, const char *what)
+{
+	uint64_t w0 = helper_wakeups(h);
+	double c0 = cpu_seconds();
+	usleep(1000000);
+	uint64_t w = helper_wakeups(h) - w0;
+	double c = cpu_seconds() - c0;
+	ck_assert_msg(w < 200 && c < 0.3, "%s: %llu poll rounds and %.2f s of CPU in 1 s", what, (unsigned long long)w, c);
+}
+
+static int open_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n - 3; /* ".", ".." and the directory's own */
+}
+
+/* accept4 failing with EMFILE leaves the listener readable: the helper must rest, not spin. */
+START_TEST(helper_out_of_descriptors_does_not_spin)
+{
+	struct helper_options ho = { .socks_proxy = logger_proxy(), .max_tunnels = 8, .log = lg };
+	char err[256];
+	struct helper *h = helper_start(&ho, err, sizeof(err));
+	ck_assert_msg(h != NULL, "%s", err);
+	int port = atoi(strrchr(helper_proxy_spec(h), ':') + 1);
+	int fds[20];
+	struct rlimit old, low;
+	getrlimit(RLIMIT_NOFILE, &old);
+	low = old;
+	low.rlim_cur = (rlim_t)open_fds() + 24; /* the clients' 20, and 4 more for the helper's side */
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	for (int i = 0; i < 20; i++)
+		ck_assert_int_ge(fds[i] = connect_quietly(port), 0);
+	assert_quiet(h, "connections refused for want of descriptors");
+	setrlimit(RLIMIT_NOFILE, &old);
+	for (int i = 0; i < 20; i++)
+		close(fds[i]);
+	helper_stop(h);
+}
+END_TEST
+
+/* lws' side resets while its buffer toward a relay that never reads is full: the hang-up is
+ * reported on every poll round, and must end the tunnel rather than spin. */
+START_TEST(tunnel_hangup_with_full_buffer_does_not_spin)
+{
+	struct helper_options ho = { .socks_proxy = "", .max_tunnels = 2, .allow_local = 1, .log = lg };
+	char err[256], token[32], req[512], auth[64], answer[256];
+	struct helper *h = helper_start(&ho, err, sizeof(err));
+	ck_assert_msg(h != NULL, "%s", err);
+	const char *spec = helper_proxy_spec(h);
+	int port = atoi(strrchr(spec, ':') + 1);
+	uint32_t id;
+	struct helper_ticket_req tr = { .host = "127.0.0.1", .port = hole.port, .connect_timeout_ms = 5000 };
+	ck_assert_int_eq(helper_ticket_open(h, &tr, token, sizeof(token), &id), 0);
+	snprintf(auth, sizeof(auth), "%.*s", (int)(strchr(spec, '@') - spec), spec);
+	char b64[96];
+	ck_assert_int_gt(EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)auth, (int)strlen(auth)), 0);
+	snprintf(req, sizeof(req), "CONNECT %s:%d HTTP/1.1\r\nProxy-Authorization: Basic %s\r\n\r\n", token,
+		 hole.port, b64);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	ssize_t r = read(fd, answer, sizeof(answer) - 1);
+	answer[r > 0 ? r : 0] = '\0';
+	ck_assert_msg(strncmp(answer, "HTTP/1.1 200 ", 13) == 0, "%s", answer);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	static char junk[1 << 16];
+	int idle = 0;
+	while (idle < 20) { /* until the hole's, the helper's and our own buffers are all full */
+		if (write(fd, junk, sizeof(junk)) > 0)
+			idle = 0;
+		else
+			idle++, usleep(20000);
+	}
+	struct linger lin = { 1, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
+	close(fd); /* a reset */
+	assert_quiet(h, "a reset beside a full buffer");
+	helper_stop(h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("net");
@@ -990,6 +1180,9 @@ int main(void)
 	tcase_add_test(tc, concurrency_limit_and_isolation_of_failures);
 	tcase_add_test(tc, stop_flag_returns_and_free_is_quiet);
 	tcase_add_test(tc, helper_refuses_strangers_and_bounds_tickets);
+	tcase_add_test(tc, helper_flood_by_local_strangers);
+	tcase_add_test(tc, helper_out_of_descriptors_does_not_spin);
+	tcase_add_test(tc, tunnel_hangup_with_full_buffer_does_not_spin);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
