@@ -81,6 +81,8 @@ static int open_listener(struct helper *h, char *err, size_t errlen)
 	hex_encode(secret, sizeof(secret), hex);
 	snprintf(h->auth, sizeof(h->auth), "brotr:%s", hex);
 	snprintf(h->spec, sizeof(h->spec), "%s@127.0.0.1:%u", h->auth, ntohs(a.sin_port));
+	explicit_bzero(secret, sizeof(secret));
+	explicit_bzero(hex, sizeof(hex));
 	return 0;
 }
 
@@ -331,6 +333,11 @@ fail:
 	return NULL;
 }
 
+unsigned long helper_descriptors(int max_tunnels)
+{
+	return 2 * ((unsigned long)max_tunnels + SPARE_SLOTS) + 3; /* the slots, the listener, the wake pipe */
+}
+
 void helper_stop(struct helper *h)
 {
 	if (!h)
@@ -353,6 +360,7 @@ void helper_stop(struct helper *h)
 	free(h->tunnels);
 	free(h->pfds);
 	free(h->pfd_tag);
+	explicit_bzero(h, sizeof(*h)); /* the secret, in auth and spec */
 	free(h);
 }
 

@@ -35,6 +35,9 @@ struct helper_options {
  */
 struct helper *helper_start(const struct helper_options *o, char *err, size_t errlen);
 
+/* The file descriptors a helper for max_tunnels can hold open at once (both sides of every slot). */
+unsigned long helper_descriptors(int max_tunnels);
+
 /* Stops the thread, closes every tunnel and frees everything. Accepts NULL. */
 void helper_stop(struct helper *h);
 

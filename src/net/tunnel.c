@@ -52,6 +52,7 @@ void tunnel_free(struct tunnel *t)
 		freeaddrinfo(t->ai);
 	free(t->c2u);
 	free(t->u2c);
+	explicit_bzero(t, sizeof(*t)); /* the request held the process secret, and isolation credentials */
 	free(t);
 }
 
@@ -259,7 +260,10 @@ static int on_request(struct helper *h, struct tunnel *t)
 		return answer(t, ANSWER_BAD_REQUEST, 0);
 	}
 	size_t al = strlen(h->auth);
-	if (!req.has_auth || strlen(req.auth) != al || CRYPTO_memcmp(req.auth, h->auth, al) != 0) {
+	int authentic = req.has_auth && strlen(req.auth) == al && CRYPTO_memcmp(req.auth, h->auth, al) == 0;
+	explicit_bzero(req.auth, sizeof(req.auth));
+	explicit_bzero(t->in, t->in_len);
+	if (!authentic) {
 		log_warn(&h->log, "helper refused a connection without the process secret");
 		return answer(t, ANSWER_AUTH, 0);
 	}

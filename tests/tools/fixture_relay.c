@@ -27,7 +27,9 @@
  *                         message before every event) | auth-required (AUTH + CLOSED to REQ) |
  *                         auth-silent (AUTH + a NOTICE to REQ, then nothing) |
  *                         binary (events in binary frames, the rest as text) |
- *                         dribble (every message in 1-byte frames, one per --dribble-ms)
+ *                         dribble (every message in 1-byte frames, one per --dribble-ms) |
+ *                         escapes (a NOTICE full of terminal escape sequences to REQ, then a
+ *                         close frame whose reason holds raw ESC bytes and invalid UTF-8)
  *   --oversize BYTES      default 2097152;   --fragment BYTES  default 64
  *   --dribble-ms N        default 100
  *   --close-after N       drop the connection after sending N events on it
@@ -38,7 +40,9 @@
  * Prints "ready port=P tls_port=Q" on stdout once listening; stops on SIGTERM or SIGINT.
  */
 
-enum mode { M_NORMAL, M_SILENT, M_OVERSIZED, M_FRAGMENTED, M_GARBAGE, M_AUTH, M_BINARY, M_AUTH_SILENT, M_DRIBBLE };
+enum mode {
+	M_NORMAL, M_SILENT, M_OVERSIZED, M_FRAGMENTED, M_GARBAGE, M_AUTH, M_BINARY, M_AUTH_SILENT, M_DRIBBLE, M_ESCAPES
+};
 
 struct opts {
 	int port, tls_port;
@@ -84,6 +88,7 @@ struct pss {
 	size_t cur_off;
 	int events_sent;
 	int http_sent;
+	int hang_up; /* close (escapes mode) once everything queued is sent */
 };
 
 static struct opts O = { .max_limit = 500, .nip11_status = 200, .oversize = 2097152, .fragment = 64,
@@ -426,6 +431,12 @@ static void on_req(struct pss *p, const char *js, size_t len, const jsmntok_t *t
 		send_text(p, 0, "[\"NOTICE\",\"\\\"sign in\\\" first\"]");
 		return;
 	}
+	if (O.mode == M_ESCAPES) {
+		/* clear screen, set the window title, CSI (C1, as UTF-8), a right-to-left override */
+		send_text(p, 0, "[\"NOTICE\",\"\\u001b[2J\\u001b]0;owned\\u0007 \\u009b31m red \\u202egnp.exe\"]");
+		p->hang_up = 1;
+		return;
+	}
 	if (O.mode == M_OVERSIZED)
 		send_oversized(p);
 	char *sent = calloc(S.n ? S.n : 1, 1);
@@ -558,6 +569,14 @@ static int write_next(struct lws *wsi, struct pss *p)
 	return 0;
 }
 
+/* Escapes mode: a close reason with an escape sequence, a bare C1 byte and an invalid UTF-8 sequence. */
+static int escapes_close(struct lws *wsi)
+{
+	static const char reason[] = "\x1b[31mbye\x1b[0m \x9b \xc3\x28";
+	lws_close_reason(wsi, (enum lws_close_status)4000, (unsigned char *)reason, sizeof(reason) - 1);
+	return -1;
+}
+
 /* Dribble mode: one 1-byte frame, then a pause of --dribble-ms before the next. */
 static int dribble_next(struct lws *wsi, struct pss *p)
 {
@@ -651,6 +670,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		} while ((p->head || p->cur) && !lws_send_pipe_choked(wsi));
 		if (p->head || p->cur)
 			lws_callback_on_writable(wsi);
+		else if (p->hang_up)
+			return escapes_close(wsi);
 		return 0;
 	case LWS_CALLBACK_TIMER:
 		lws_callback_on_writable(wsi);
@@ -688,7 +709,7 @@ static enum mode parse_mode(const char *s)
 {
 	static const char *const names[] = { "normal",	"silent",	 "oversized", "fragmented",
 					     "garbage", "auth-required", "binary", "auth-silent",
-					     "dribble" };
+					     "dribble", "escapes" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(s, names[i]) == 0)
 			return (enum mode)i;

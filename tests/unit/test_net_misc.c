@@ -23,6 +23,11 @@ START_TEST(networks_of_urls)
 	ck_assert_str_eq(net_error_name(NET_ERR_SOCKS), "socks");
 	ck_assert_str_eq(net_error_name(NET_ERR_TIMEOUT), "timeout");
 	ck_assert_str_eq(net_error_name((enum net_error)99), "unknown");
+	/* ours, never the relay's: a local limit (helper full, descriptors, memory), the proxy, a stop */
+	ck_assert(net_error_is_local(NET_ERR_LIMIT) && net_error_is_local(NET_ERR_PROXY) &&
+		  net_error_is_local(NET_ERR_STOPPED));
+	ck_assert(!net_error_is_local(NET_ERR_SOCKS) && !net_error_is_local(NET_ERR_CONNECT) &&
+		  !net_error_is_local(NET_ERR_TIMEOUT) && !net_error_is_local(NET_ERR_LOCAL) && !net_error_is_local(NET_OK));
 }
 END_TEST
 
