@@ -54,6 +54,8 @@ RS=$TOOL_PORT
 printf '{"name":"\\u001b[31mred\\u001b]0;title\\u0007 \\u009b2J \\u202eabc","supported_nips":[1]}' >"$T/nip11-esc.json"
 tool_start fixture_relay --mode escapes --nip11 "$T/nip11-esc.json" || exit 1
 RE=$TOOL_PORT
+tool_start fixture_relay --mode dribble --dribble-ms 50 --events "$T/events.jsonl" || exit 1
+RD=$TOOL_PORT
 tool_start socks_logger --log "$T/socks.log" --map relay-a.test=127.0.0.1:$R --map "$ONION=127.0.0.1:$R" || exit 1
 S=$TOOL_PORT
 
@@ -109,6 +111,14 @@ t_like "the NOTICE, escaped" "$T_OUT" 'last NOTICE: \\x1B\[2J\\x1B\]0;owned\\x07
 t_like "the close reason's raw bytes, escaped" "$T_OUT" \
 	'relay closed the connection \(code 4000: \\x1B\[31mbye\\x1B\[0m \\x9B \\xC3\('
 t_like "the NIP-11 name, escaped" "$T_OUT" 'name="\\x1B\[31mred\\x1B\]0;title\\x07 \\u009B2J \\u202Eabc"'
+
+# a relay dribbling its answer a byte at a time (about 10 s for the event) is cut after one response
+# timeout: a byte never re-arms the deadline; the good relay in the same run answers
+check "a dribbling relay beside a good one" 1 BROTR_NETWORK_CLEARNET_RESPONSE_TIMEOUT=1s "$BROTR" relay check \
+	"ws://127.0.0.1:$RD" "ws://127.0.0.1:$R"
+t_like "fails on the per-message deadline, inside its first message" "$(sed -n 1p <<<"$T_OUT")" \
+	'failed=read error=timeout reason="timeout: no complete response within 1s of a request \([0-9]{1,2} bytes of a message so far\)'
+t_like "the good relay answered" "$(sed -n 2p <<<"$T_OUT")" "^ws://127\.0\.0\.1:$R network=clearnet open_ms=[0-9]+ read_ms="
 
 # the process: descriptors for the configured limits, or a clear refusal; no core dumps
 check "a hard descriptor limit below what [network] needs is refused" 2 bash -c \
