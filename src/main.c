@@ -74,10 +74,12 @@ static const struct command commands[] = {
 	  "  URL failed=url error=url reason=\"scheme must be ws or wss\"\n"
 	  "error is one of url, limit, dns, local, proxy, socks, connect, tls, http, timeout,\n"
 	  "protocol, closed (nip11_error also document: not a JSON object); reason says exactly what\n"
-	  "happened. Quoted values escape \" and \\.\n"
+	  "happened. Quoted values escape \" and \\; what a relay sent is printed with control\n"
+	  "characters and invalid UTF-8 as \\xNN, C1 and bidirectional controls as \\uNNNN.\n"
 	  "\n"
 	  "Exit status: 0 when every relay opened and answered the REQ (NIP-11 does not count),\n"
-	  "1 otherwise, 2 on bad usage or configuration.\n",
+	  "1 otherwise, 2 on bad usage or configuration (also: a hard RLIMIT_NOFILE below what the\n"
+	  "[network] limits need).\n",
 	  1, cmd_relay_check, NULL },
 	{ "db init", "", "create the roles, the database and the schema; idempotent",
 	  "Connects as [database] admin_user (a superuser; password from BROTR_DATABASE_ADMIN_PASSWORD)\n"
