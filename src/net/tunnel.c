@@ -206,6 +206,12 @@ static int start_connect(struct tunnel *t, const struct sockaddr *sa, socklen_t 
 	return -1;
 }
 
+/* This host ran out of descriptors or memory: nothing to say about the destination. */
+static int local_shortage(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
 /* Direct mode: tries the next allowed address, sharing the time left among those remaining. */
 static int try_next(struct helper *h, struct tunnel *t)
 {
@@ -221,12 +227,17 @@ static int try_next(struct helper *h, struct tunnel *t)
 			t->attempt_deadline = share > 1 ? now + left / (uint64_t)share : 0;
 			return 0;
 		}
+		if (local_shortage(errno))
+			return fail(h, t, NET_ERR_LIMIT, -1, "cannot open a socket here: %s", strerror(errno));
 	}
 	return fail(h, t, NET_ERR_CONNECT, -1, "connect failed: %s", t->last_err);
 }
 
 int tunnel_resolved(struct helper *h, struct tunnel *t, struct resolver_result *r)
 {
+	if (r->gai_err == EAI_MEMORY || (r->gai_err == EAI_SYSTEM && local_shortage(r->sys_errno)))
+		return fail(h, t, NET_ERR_LIMIT, -1, "the DNS lookup could not run here: %s",
+			    r->gai_err == EAI_MEMORY ? gai_strerror(r->gai_err) : strerror(r->sys_errno));
 	if (r->gai_err)
 		return fail(h, t, NET_ERR_DNS, -1, "DNS: %s", gai_strerror(r->gai_err));
 	t->ai = t->next_ai = r->ai;

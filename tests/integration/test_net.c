@@ -1076,15 +1076,20 @@ static void assert_quiet(struct helper *h, const char *what)
 	ck_assert_msg(w < 200 && c < 0.3, "%s: %llu poll rounds and %.2f s of CPU in 1 s", what, (unsigned long long)w, c);
 }
 
-static int open_fds(void)
+/* The lowest descriptor number free now: a soft RLIMIT_NOFILE of it plus k allows at most k more. */
+static int lowest_free_fd(void)
 {
-	int n = 0;
-	DIR *d = opendir("/proc/self/fd");
-	while (d && readdir(d))
-		n++;
-	if (d)
-		closedir(d);
-	return n - 3; /* ".", ".." and the directory's own */
+	int fd = dup(0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	return fd;
+}
+
+static void connect_fd(int fd, int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	connect(fd, (struct sockaddr *)&a, sizeof(a)); /* non-blocking: in progress or done */
 }
 
 /* accept4 failing with EMFILE leaves the listener readable: the helper must rest, not spin. */
@@ -1097,16 +1102,57 @@ START_TEST(helper_out_of_descriptors_does_not_spin)
 	int port = atoi(strrchr(helper_proxy_spec(h), ':') + 1);
 	int fds[20];
 	struct rlimit old, low;
+	for (int i = 0; i < 20; i++)
+		ck_assert_int_ge(fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), 0);
 	getrlimit(RLIMIT_NOFILE, &old);
 	low = old;
-	low.rlim_cur = (rlim_t)open_fds() + 24; /* the clients' 20, and 4 more for the helper's side */
+	low.rlim_cur = (rlim_t)lowest_free_fd() + 4; /* the helper accepts 4, then EMFILE */
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
 	for (int i = 0; i < 20; i++)
-		ck_assert_int_ge(fds[i] = connect_quietly(port), 0);
+		connect_fd(fds[i], port);
 	assert_quiet(h, "connections refused for want of descriptors");
 	setrlimit(RLIMIT_NOFILE, &old);
 	for (int i = 0; i < 20; i++)
 		close(fds[i]);
+	helper_stop(h);
+}
+END_TEST
+
+/* Direct mode out of descriptors: the tunnel fails as a local limit, never as the relay's failure. */
+START_TEST(direct_mode_out_of_descriptors_is_local)
+{
+	struct helper_options ho = { .socks_proxy = "", .max_tunnels = 2, .allow_local = 1, .log = lg };
+	char err[256], token[32], req[512], auth[64], b64[96], answer[256];
+	struct helper *h = helper_start(&ho, err, sizeof(err));
+	ck_assert_msg(h != NULL, "%s", err);
+	const char *spec = helper_proxy_spec(h);
+	uint32_t id;
+	struct helper_ticket_req tr = { .host = "127.0.0.1", .port = relays[R_MAIN].port, .connect_timeout_ms = 5000 };
+	ck_assert_int_eq(helper_ticket_open(h, &tr, token, sizeof(token), &id), 0);
+	snprintf(auth, sizeof(auth), "%.*s", (int)(strchr(spec, '@') - spec), spec);
+	ck_assert_int_gt(EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)auth, (int)strlen(auth)), 0);
+	snprintf(req, sizeof(req), "%s:%d HTTP/1.1\r\nProxy-Authorization: Basic %s\r\n\r\n", token, tr.port, b64);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(strrchr(spec, ':') + 1)),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(write(fd, "CONNECT ", 8), 8); /* accepted and read once this is answered... */
+	usleep(200000); /* ...or soon: the helper now holds its side of the connection */
+	struct rlimit old, none;
+	getrlimit(RLIMIT_NOFILE, &old);
+	none = old;
+	none.rlim_cur = (rlim_t)lowest_free_fd(); /* not one more */
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &none), 0);
+	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	ssize_t r = read(fd, answer, sizeof(answer) - 1);
+	answer[r > 0 ? r : 0] = '\0';
+	setrlimit(RLIMIT_NOFILE, &old);
+	ck_assert_msg(strncmp(answer, "HTTP/1.1 502 ", 13) == 0, "%s", answer);
+	struct helper_ticket_status st;
+	helper_ticket_status(h, id, &st);
+	ck_assert_msg(st.state == TICKET_FAILED && st.err == NET_ERR_LIMIT && net_error_is_local(st.err), "%s: %s",
+		      net_error_name(st.err), st.reason);
+	close(fd);
 	helper_stop(h);
 }
 END_TEST
@@ -1183,6 +1229,7 @@ int main(void)
 	tcase_add_test(tc, helper_flood_by_local_strangers);
 	tcase_add_test(tc, helper_out_of_descriptors_does_not_spin);
 	tcase_add_test(tc, tunnel_hangup_with_full_buffer_does_not_spin);
+	tcase_add_test(tc, direct_mode_out_of_descriptors_is_local);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
