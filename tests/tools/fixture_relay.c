@@ -28,6 +28,7 @@
  *                         auth-silent (AUTH + a NOTICE to REQ, then nothing) |
  *                         binary (events in binary frames, the rest as text) |
  *                         dribble (every message in 1-byte frames, one per --dribble-ms) |
+ *                         trickle (every message whole, one per --dribble-ms) |
  *                         escapes (a NOTICE full of terminal escape sequences to REQ, then a
  *                         close frame whose reason holds raw ESC bytes and invalid UTF-8)
  *   --oversize BYTES      default 2097152;   --fragment BYTES  default 64
@@ -41,7 +42,8 @@
  */
 
 enum mode {
-	M_NORMAL, M_SILENT, M_OVERSIZED, M_FRAGMENTED, M_GARBAGE, M_AUTH, M_BINARY, M_AUTH_SILENT, M_DRIBBLE, M_ESCAPES
+	M_NORMAL, M_SILENT, M_OVERSIZED, M_FRAGMENTED, M_GARBAGE, M_AUTH, M_BINARY, M_AUTH_SILENT, M_DRIBBLE, M_ESCAPES,
+	M_TRICKLE
 };
 
 struct opts {
@@ -577,7 +579,7 @@ static int escapes_close(struct lws *wsi)
 	return -1;
 }
 
-/* Dribble mode: one 1-byte frame, then a pause of --dribble-ms before the next. */
+/* Dribble mode: one 1-byte frame (trickle mode: one whole message), then a pause of --dribble-ms. */
 static int dribble_next(struct lws *wsi, struct pss *p)
 {
 	if (write_next(wsi, p) < 0)
@@ -662,7 +664,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		/* As many frames as the socket takes now: one poll round per frame would make this
 		 * relay, not its client, the cost the benchmarks measure. */
-		if (O.mode == M_DRIBBLE)
+		if (O.mode == M_DRIBBLE || O.mode == M_TRICKLE)
 			return dribble_next(wsi, p);
 		do {
 			if (write_next(wsi, p) < 0)
@@ -709,7 +711,7 @@ static enum mode parse_mode(const char *s)
 {
 	static const char *const names[] = { "normal",	"silent",	 "oversized", "fragmented",
 					     "garbage", "auth-required", "binary", "auth-silent",
-					     "dribble", "escapes" };
+					     "dribble", "escapes", "trickle" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(s, names[i]) == 0)
 			return (enum mode)i;
