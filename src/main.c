@@ -1,4 +1,5 @@
 /* main.c — the brotr command line: global options, the command table, configuration and logging set-up. */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <openssl/crypto.h>
@@ -7,12 +8,13 @@
 #include <string.h>
 
 #include "cli/event_verify.h"
+#include "cli/relay_check.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/process.h"
 #include "core/service.h"
 #include "core/util.h"
 #include "db.h"
-#include "net/check.h"
 #include "net/net.h"
 #include "services/services.h"
 
@@ -72,10 +74,12 @@ static const struct command commands[] = {
 	  "  URL failed=url error=url reason=\"scheme must be ws or wss\"\n"
 	  "error is one of url, limit, dns, local, proxy, socks, connect, tls, http, timeout,\n"
 	  "protocol, closed (nip11_error also document: not a JSON object); reason says exactly what\n"
-	  "happened. Quoted values escape \" and \\.\n"
+	  "happened. Quoted values escape \" and \\; what a relay sent is printed with control\n"
+	  "characters and invalid UTF-8 as \\xNN, C1 and bidirectional controls as \\uNNNN.\n"
 	  "\n"
 	  "Exit status: 0 when every relay opened and answered the REQ (NIP-11 does not count),\n"
-	  "1 otherwise, 2 on bad usage or configuration.\n",
+	  "1 otherwise, 2 on bad usage or configuration (also: a hard RLIMIT_NOFILE below what the\n"
+	  "[network] limits need).\n",
 	  1, cmd_relay_check, NULL },
 	{ "db init", "", "create the roles, the database and the schema; idempotent",
 	  "Connects as [database] admin_user (a superuser; password from BROTR_DATABASE_ADMIN_PASSWORD)\n"
@@ -257,6 +261,30 @@ static int cmd_event_verify(struct app *app, int argc, char **argv)
 	return cli_event_verify(argc, argv);
 }
 
+/*
+ * For every command that holds secrets or talks to relays: no core dumps, and the file
+ * descriptors the [network] limits need. Returns 0, or 2 when the hard limit is too low
+ * (said on stderr, naming the keys).
+ */
+static int prepare_process(struct app *app)
+{
+	struct logger lg = { app->sink, "brotr" };
+	struct net_options o;
+	unsigned long need, hard = 0;
+	if (process_no_core_dumps() < 0)
+		log_warn(&lg, "cannot turn core dumps off", LOG_S("error", strerror(errno)));
+	net_options_from_config(&o, &app->cfg);
+	need = net_descriptors_needed(&o);
+	if (process_fd_limit(need, &hard) == 0)
+		return 0;
+	fprintf(stderr,
+		"brotr: [network] max_tunnels = %d, clearnet_max_connections = %d and tor_max_connections = %d need %lu "
+		"file descriptors, but their hard limit (RLIMIT_NOFILE: ulimit -Hn, systemd LimitNOFILE=) is %lu; "
+		"lower those keys or raise the limit\n",
+		o.max_tunnels, o.limits[NET_CLEARNET].max_connections, o.limits[NET_TOR].max_connections, need, hard);
+	return 2;
+}
+
 static int cmd_relay_check(struct app *app, int argc, char **argv)
 {
 	if (argc == 0) {
@@ -270,6 +298,8 @@ static int cmd_relay_check(struct app *app, int argc, char **argv)
 		}
 	}
 	struct logger lg = { app->sink, "net" };
+	if (prepare_process(app) != 0)
+		return 2;
 	return relay_check_run(&app->cfg, &lg, argc, argv, stdout);
 }
 
@@ -415,6 +445,8 @@ static int run_service(struct app *app, const struct command *c, int argc, char 
 		}
 		loop = 1;
 	}
+	if (prepare_process(app) != 0)
+		return 2;
 	return service_run(c->service, &app->cfg, app->sink, loop);
 }
 

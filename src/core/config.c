@@ -381,6 +381,14 @@ static char *join_path(const char *dir, const char *rel)
  * Parses value v for key k and stores it. Returns NULL on success, or a static description of
  * the problem.
  */
+/* Frees a string value; a secret's bytes are wiped first. */
+static void free_string(char *s, const struct key_def *k)
+{
+	if (s && (k->flags & F_SECRET))
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
 static const char *set_value(struct config *cfg, const struct key_def *k, const char *v)
 {
 	void *f = field(cfg, k);
@@ -439,7 +447,7 @@ static const char *set_value(struct config *cfg, const struct key_def *k, const 
 	}
 	if (!s)
 		return "out of memory";
-	free(*(char **)f);
+	free_string(*(char **)f, k);
 	*(char **)f = s;
 	return NULL;
 }
@@ -680,6 +688,7 @@ static void parse_dotenv(struct loader *ld)
 		}
 		apply_override(ld, where, name, strlen(name), v, CONFIG_SRC_DOTENV, file, lineno);
 	}
+	explicit_bzero(line, sizeof(line)); /* it held secrets */
 	fclose(fp);
 }
 
@@ -791,7 +800,7 @@ void config_free(struct config *cfg)
 		for (size_t i = 0; i < N_KEYS; i++) {
 			enum key_type t = keys[i].type;
 			if (t == T_STR || t == T_PATH || t == T_ADDR)
-				free(*(char **)field(cfg, &keys[i]));
+				free_string(*(char **)field(cfg, &keys[i]), &keys[i]);
 		}
 	}
 	for (size_t i = 0; i < cfg->n_files_; i++)

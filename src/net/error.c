@@ -1,4 +1,4 @@
-/* error.c — names of the network failure categories. */
+/* error.c — names of the network failure categories, and which of them are local. */
 #include "net/error.h"
 
 const char *net_error_name(enum net_error e)
@@ -10,4 +10,9 @@ const char *net_error_name(enum net_error e)
 	if ((unsigned)e < sizeof(names) / sizeof(names[0]))
 		return names[e];
 	return "unknown";
+}
+
+int net_error_is_local(enum net_error e)
+{
+	return e == NET_ERR_LIMIT || e == NET_ERR_PROXY || e == NET_ERR_STOPPED;
 }

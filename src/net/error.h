@@ -19,6 +19,14 @@ enum net_error {
 	NET_ERR_STOPPED,  /* closed by the caller, or at shutdown */
 };
 
+/*
+ * 1 for the failures that say nothing about the relay: a local limit (helper full, out of
+ * descriptors or memory), the SOCKS proxy (ours: unreachable, or broke the protocol) and a
+ * stop. The monitor stores no snapshot for them and the synchronizer does not hold them
+ * against the relay; 0 for everything else.
+ */
+int net_error_is_local(enum net_error e);
+
 /* A short lower-case name ("dns", "socks", "tls", ...) for metric labels and stored results. */
 const char *net_error_name(enum net_error e);
 

@@ -24,6 +24,14 @@
  * bounded: max_tunnels tickets, max_tunnels + SPARE_SLOTS accepted sockets, two
  * buffers per established tunnel (C2U_BUF + U2C_BUF), one thread plus the resolver pool.
  * The tickets are the only state shared with the client's thread, under one mutex.
+ *
+ * Any local user can connect to the port. A connection that has not shown the secret gets
+ * REQUEST_TIMEOUT_MS, and when every slot is taken the oldest such connection is closed to
+ * make room (after reading the requests already waiting, so lws' own get through). Out of
+ * descriptors, the listener rests for ACCEPT_PAUSE_MS instead of spinning on it; a side that
+ * hangs up is settled in tunnel.c whatever its buffers hold. What the helper drops before
+ * reading a request, lws reports and link.c words as NET_ERR_LIMIT: a local failure
+ * (net_error_is_local), never stored against the relay.
  */
 
 /* Resolves the proxy address once, at start: a numeric address needs no lookup at all. */
@@ -73,6 +81,8 @@ static int open_listener(struct helper *h, char *err, size_t errlen)
 	hex_encode(secret, sizeof(secret), hex);
 	snprintf(h->auth, sizeof(h->auth), "brotr:%s", hex);
 	snprintf(h->spec, sizeof(h->spec), "%s@127.0.0.1:%u", h->auth, ntohs(a.sin_port));
+	explicit_bzero(secret, sizeof(secret));
+	explicit_bzero(hex, sizeof(hex));
 	return 0;
 }
 
@@ -81,23 +91,76 @@ static void close_slot(struct helper *h, size_t i)
 	tunnel_free(h->tunnels[i]);
 	h->tunnels[i] = NULL;
 	h->active--;
+	h->accept_paused_until = 0; /* a descriptor came free */
 	metric_set(h->m_active, (double)h->active);
 }
 
-/* Accepts what is waiting; beyond the slots, connections are closed at once. */
+/* A free slot's index, or n_slots. */
+static size_t free_slot(const struct helper *h)
+{
+	size_t i = 0;
+	while (i < h->n_slots && h->tunnels[i])
+		i++;
+	return i;
+}
+
+/*
+ * Every slot is taken. Connections that have not yet shown the secret go first: each one's
+ * request, if it has arrived, is read now (lws' own move past TP_REQUEST at once), then the
+ * oldest still waiting is closed. Returns a free slot, or n_slots when every slot holds an
+ * authenticated tunnel (max_tunnels of them at most: a ticket each, and SPARE_SLOTS more).
+ */
+static size_t make_room(struct helper *h)
+{
+	size_t oldest = h->n_slots;
+	for (size_t i = 0; i < h->n_slots; i++) {
+		struct tunnel *t = h->tunnels[i];
+		if (t && t->phase == TP_REQUEST && tunnel_io(h, t, POLLIN, 0) < 0)
+			close_slot(h, i);
+		t = h->tunnels[i];
+		if (t && t->phase == TP_REQUEST && (oldest == h->n_slots || t->tag < h->tunnels[oldest]->tag))
+			oldest = i;
+	}
+	size_t i = free_slot(h);
+	if (i < h->n_slots || oldest == h->n_slots)
+		return i;
+	log_warn(&h->log, "helper full: closed the oldest connection that had not shown the process secret",
+		 LOG_U("slots", h->n_slots));
+	metric_add(h->m_evicted, 1);
+	close_slot(h, oldest);
+	return oldest;
+}
+
+/* accept4 failed: out of descriptors or memory rests the listener (it stays readable, and
+ * polling it would spin); anything else ends this round. */
+static void accept_failed(struct helper *h)
+{
+	if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM)
+		return;
+	h->accept_paused_until = mono_ms() + ACCEPT_PAUSE_MS;
+	log_warn(&h->log, "helper cannot accept: out of file descriptors or memory; pausing",
+		 LOG_S("error", strerror(errno)), LOG_U("tunnels", h->active));
+}
+
+/* Accepts what is waiting, making room by closing the oldest unauthenticated connection. */
 static void accept_all(struct helper *h)
 {
 	for (;;) {
 		int fd = accept4(h->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			accept_failed(h);
 			return;
-		size_t i = 0;
-		while (i < h->n_slots && h->tunnels[i])
-			i++;
+		}
+		size_t i = free_slot(h);
+		if (i == h->n_slots)
+			i = make_room(h);
 		struct tunnel *t = i < h->n_slots ? tunnel_new(fd, ++h->serial << 16 | i) : NULL;
 		if (!t) {
-			log_warn(&h->log, "helper refused a connection: no free tunnel slot",
+			log_warn(&h->log, "helper refused a connection: every slot holds an established tunnel",
 				 LOG_U("slots", h->n_slots));
+			metric_add(h->m_refused, 1);
 			close(fd);
 			continue;
 		}
@@ -129,13 +192,19 @@ static nfds_t build_poll(struct helper *h, int *timeout)
 {
 	nfds_t n = 0;
 	uint64_t now = mono_ms(), next = now + 1000;
-	h->pfds[n++] = (struct pollfd){ .fd = h->lfd, .events = POLLIN };
+	if (h->accept_paused_until && now >= h->accept_paused_until)
+		h->accept_paused_until = 0;
+	if (h->accept_paused_until)
+		next = h->accept_paused_until;
+	/* a resting listener is left out: it stays readable while descriptors are short */
+	h->pfds[n++] = (struct pollfd){ .fd = h->accept_paused_until ? -1 : h->lfd, .events = POLLIN };
 	h->pfds[n++] = (struct pollfd){ .fd = h->wake[0], .events = POLLIN };
 	for (size_t i = 0; i < h->n_slots; i++) {
 		struct tunnel *t = h->tunnels[i];
 		if (!t)
 			continue;
 		h->pfd_tag[n] = t->tag;
+		/* polled even with no interest: a hang-up or an error is always reported, and handled */
 		h->pfds[n++] = (struct pollfd){ .fd = t->cfd, .events = tunnel_events_c(t) };
 		h->pfds[n++] = (struct pollfd){ .fd = t->ufd, .events = tunnel_events_u(t) };
 		if (t->deadline && t->deadline < next)
@@ -173,6 +242,7 @@ static void *helper_main(void *arg)
 	while (!atomic_load(&h->stop)) {
 		int timeout;
 		nfds_t n = build_poll(h, &timeout);
+		atomic_fetch_add_explicit(&h->wakeups, 1, memory_order_relaxed);
 		if (poll(h->pfds, n, timeout) < 0 && errno != EINTR) {
 			log_error(&h->log, "helper poll failed", LOG_S("error", strerror(errno)));
 			break;
@@ -244,9 +314,15 @@ struct helper *helper_start(const struct helper_options *o, char *err, size_t er
 		snprintf(err, errlen, "helper: cannot start the resolver threads");
 		goto fail;
 	}
-	if (h->metrics)
+	if (h->metrics) {
 		h->m_active = metrics_get(h->metrics, METRIC_GAUGE, "net_tunnels", "Tunnels open in the SOCKS5 helper.",
 					  NULL);
+		h->m_evicted = metrics_get(h->metrics, METRIC_COUNTER, "net_helper_evicted_total",
+					   "Local connections to the SOCKS5 helper closed to make room before showing the secret.",
+					   NULL);
+		h->m_refused = metrics_get(h->metrics, METRIC_COUNTER, "net_helper_refused_total",
+					   "Local connections to the SOCKS5 helper refused: every slot held a tunnel.", NULL);
+	}
 	if (start_thread(h) < 0) {
 		snprintf(err, errlen, "helper: cannot start its thread");
 		goto fail;
@@ -255,6 +331,11 @@ struct helper *helper_start(const struct helper_options *o, char *err, size_t er
 fail:
 	helper_stop(h);
 	return NULL;
+}
+
+unsigned long helper_descriptors(int max_tunnels)
+{
+	return 2 * ((unsigned long)max_tunnels + SPARE_SLOTS) + 3; /* the slots, the listener, the wake pipe */
 }
 
 void helper_stop(struct helper *h)
@@ -279,12 +360,18 @@ void helper_stop(struct helper *h)
 	free(h->tunnels);
 	free(h->pfds);
 	free(h->pfd_tag);
+	explicit_bzero(h, sizeof(*h)); /* the secret, in auth and spec */
 	free(h);
 }
 
 const char *helper_proxy_spec(const struct helper *h)
 {
 	return h->spec;
+}
+
+uint64_t helper_wakeups(const struct helper *h)
+{
+	return atomic_load_explicit(&((struct helper *)h)->wakeups, memory_order_relaxed);
 }
 
 /* Ticket ids: generation << 16 | slot; the generation is never 0. */

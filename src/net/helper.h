@@ -35,11 +35,17 @@ struct helper_options {
  */
 struct helper *helper_start(const struct helper_options *o, char *err, size_t errlen);
 
+/* The file descriptors a helper for max_tunnels can hold open at once (both sides of every slot). */
+unsigned long helper_descriptors(int max_tunnels);
+
 /* Stops the thread, closes every tunnel and frees everything. Accepts NULL. */
 void helper_stop(struct helper *h);
 
 /* "brotr:<secret>@127.0.0.1:<port>", for lws_set_proxy. Valid until helper_stop. */
 const char *helper_proxy_spec(const struct helper *h);
+
+/* How many times the helper thread's poll loop has gone round (a racy read: tests of busy loops). */
+uint64_t helper_wakeups(const struct helper *h);
 
 struct helper_ticket_req {
 	const char *host;          /* relay host name (or literal), passed to the proxy as is */

@@ -15,9 +15,10 @@
 
 #define C2U_BUF 16384          /* lws to the relay: requests, small; allocated once established */
 #define U2C_BUF 65536          /* the relay to lws: the event stream, read in large pieces */
-#define REQUEST_TIMEOUT_MS 10000 /* lws sends its CONNECT at once; this only reaps strays */
+#define REQUEST_TIMEOUT_MS 2000 /* lws sends its CONNECT at once: a silent local stranger is cut soon */
 #define DRAIN_TIMEOUT_MS 5000  /* after one side ends, time to flush what the other is owed */
-#define SPARE_SLOTS 8          /* accepted connections beyond max_tunnels, refused politely */
+#define SPARE_SLOTS 8          /* accepted connections beyond max_tunnels */
+#define ACCEPT_PAUSE_MS 100    /* out of descriptors: the listener rests this long (or until a slot frees) */
 
 enum tunnel_phase {
 	TP_REQUEST,     /* reading lws' CONNECT request */
@@ -98,6 +99,9 @@ struct helper {
 	struct pollfd *pfds;
 	uint64_t *pfd_tag;         /* for a tunnel's first pfds entry, its tag (slot in the low 16 bits) */
 	size_t active;
+	uint64_t accept_paused_until; /* mono ms; 0: the listener is polled */
+	_Atomic uint64_t wakeups;     /* poll rounds, read by the no-busy-loop tests */
+	struct metric *m_evicted, *m_refused;
 };
 
 /* tunnel.c */

@@ -406,6 +406,11 @@ static void on_connection_error(struct link *l, struct lws *wsi, const char *msg
 			link_fail(l, st.err, st.socks_reply, 0, "%s", st.reason);
 			return;
 		}
+		if (st.state == TICKET_WAITING) { /* the helper never read our request: its slots, or our descriptors */
+			link_fail(l, NET_ERR_LIMIT, -1, 0, "the local SOCKS5 helper dropped the connection before reading "
+				  "its request (helper full, or out of descriptors: %s)", msg);
+			return;
+		}
 		if (st.state != TICKET_ESTABLISHED) {
 			link_fail(l, NET_ERR_PROXY, -1, 0, "the tunnel did not come up (%s)", msg);
 			return;

@@ -143,6 +143,16 @@ static int start_helper(struct net *n, char *err, size_t errlen)
 	return n->helper ? 0 : -1;
 }
 
+#define RESERVED_FDS 64 /* stdio, log, database connections, metrics, lws' own pipes */
+
+unsigned long net_descriptors_needed(const struct net_options *o)
+{
+	unsigned long conns = 0;
+	for (int i = 0; i < NET_NETWORKS; i++)
+		conns += (unsigned long)o->limits[i].max_connections;
+	return conns + helper_descriptors(o->max_tunnels) + RESERVED_FDS;
+}
+
 struct net *net_new(const struct net_options *o, const struct logger *lg, struct metrics *m, char *err,
 		    size_t errlen)
 {
@@ -170,6 +180,9 @@ struct net *net_new(const struct net_options *o, const struct logger *lg, struct
 	lws_set_log_level(0, NULL); /* lws' reasons reach us through callbacks; its own log is noise */
 	if (!n->opt.no_helper && start_helper(n, err, errlen) < 0)
 		goto fail;
+	if (!n->opt.no_helper && !*n->socks_proxy)
+		log_warn(&n->log, "[tor] socks_proxy is empty: every relay connection goes out directly from this host, "
+				  "relay host names are resolved by the local DNS resolver, and .onion relays are unreachable");
 	if (create_context(n, err, errlen) < 0)
 		goto fail;
 	int tunnels = n->opt.limits[NET_CLEARNET].max_connections + n->opt.limits[NET_TOR].max_connections;

@@ -54,8 +54,17 @@ struct net_options {
 void net_options_from_config(struct net_options *o, const struct config *cfg);
 
 /*
+ * The file descriptors a net with these options can hold open at once: one per connection
+ * or fetch of every network, the helper's slots, and a reserve for the rest of the process
+ * (database, log, metrics, lws' own). For process_fd_limit at start.
+ */
+unsigned long net_descriptors_needed(const struct net_options *o);
+
+/*
  * Starts the helper and creates the event loop. lg is copied (its sink must outlive the
  * net); m may be NULL. Returns NULL with a reason in err (a bad socks_proxy, no memory).
+ * With socks_proxy empty it logs a warning: every connection goes out directly and relay
+ * host names are resolved locally.
  */
 struct net *net_new(const struct net_options *o, const struct logger *lg, struct metrics *m, char *err,
 		    size_t errlen);

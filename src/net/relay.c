@@ -32,7 +32,11 @@ struct relay_conn {
 	int rx_skip;       /* 0, or dropping this message: 1 oversized, 2 binary */
 	struct txmsg *tx_head, *tx_tail;
 	size_t tx_bytes;
-	uint64_t last_rx, awaiting_since, close_deadline;
+	uint64_t last_rx;        /* the last complete message (or the open): the idle timeout counts from it */
+	uint64_t awaiting_since; /* a request went out; a complete message must follow within the response timeout */
+	uint64_t rx_started;     /* the first byte of the message now arriving; it must be whole within the
+				  * response timeout: deadlines are per message, never re-armed by a byte */
+	uint64_t close_deadline;
 	int peer_code;
 	char peer_reason[124];
 	lws_sorted_usec_list_t sul_backoff;
@@ -50,17 +54,17 @@ static long long idle_ms(const struct relay_conn *c)
 	return c->opts.idle_timeout_ms ? c->opts.idle_timeout_ms : link_limits(&c->link)->idle_timeout_ms;
 }
 
-/* LP_OPEN: the earliest of the idle, response and close deadlines. */
+/* LP_OPEN: the earliest of the idle, response, message and close deadlines. */
 static void arm_open(struct relay_conn *c)
 {
-	uint64_t d = 0;
+	uint64_t d = 0, resp = (uint64_t)link_limits(&c->link)->response_timeout_ms;
 	long long idle = idle_ms(c);
 	if (idle > 0)
 		d = c->last_rx + (uint64_t)idle;
-	if (c->awaiting_since) {
-		uint64_t r = c->awaiting_since + (uint64_t)link_limits(&c->link)->response_timeout_ms;
-		d = d && d < r ? d : r;
-	}
+	if (c->awaiting_since)
+		d = d && d < c->awaiting_since + resp ? d : c->awaiting_since + resp;
+	if (c->rx_started)
+		d = d && d < c->rx_started + resp ? d : c->rx_started + resp;
 	if (c->close_deadline)
 		d = d && d < c->close_deadline ? d : c->close_deadline;
 	link_set_deadline(&c->link, d);
@@ -76,7 +80,15 @@ static void open_timer(struct link *l)
 		link_close(l); /* no close acknowledgement: cut the connection */
 	} else if (c->awaiting_since && now >= c->awaiting_since + (uint64_t)resp) {
 		link_fmt_ms(resp, t, sizeof(t));
-		link_fail(l, NET_ERR_TIMEOUT, -1, 0, "timeout: no response within %s of a request", t);
+		if (c->rx_started)
+			link_fail(l, NET_ERR_TIMEOUT, -1, 0, "timeout: no complete response within %s of a request"
+				  " (%zu bytes of a message so far)", t, c->rx_seen);
+		else
+			link_fail(l, NET_ERR_TIMEOUT, -1, 0, "timeout: no response within %s of a request", t);
+	} else if (c->rx_started && now >= c->rx_started + (uint64_t)resp) {
+		link_fmt_ms(resp, t, sizeof(t));
+		link_fail(l, NET_ERR_TIMEOUT, -1, 0, "timeout: a message still incomplete %s after its first byte"
+			  " (%zu bytes so far)", t, c->rx_seen);
 	} else if (idle > 0 && now >= c->last_rx + (uint64_t)idle) {
 		link_fmt_ms(idle, t, sizeof(t));
 		link_fail(l, NET_ERR_TIMEOUT, -1, 0, "idle timeout: nothing received for %s", t);
@@ -153,8 +165,9 @@ static int on_receive(struct relay_conn *c, struct lws *wsi, const char *in, siz
 		c->rx_len = c->rx_seen = 0;
 		c->rx_skip = lws_frame_is_binary(wsi) ? 2 : 0;
 	}
-	c->last_rx = mono_ms();
-	c->awaiting_since = 0;
+	int starting = !c->rx_started;
+	if (starting)
+		c->rx_started = mono_ms();
 	c->rx_seen += len;
 	if (!c->rx_skip && c->rx_seen > max)
 		c->rx_skip = 1;
@@ -174,8 +187,13 @@ static int on_receive(struct relay_conn *c, struct lws *wsi, const char *in, siz
 		memcpy(c->rx + c->rx_len, in, len);
 		c->rx_len += len;
 	}
-	if (!lws_is_final_fragment(wsi))
+	if (!lws_is_final_fragment(wsi)) {
+		if (starting && c->link.phase == LP_OPEN && !c->close_deadline)
+			arm_open(c);
 		return 0;
+	}
+	c->last_rx = mono_ms(); /* a whole message: only now do the idle and response deadlines move */
+	c->awaiting_since = c->rx_started = 0;
 	if (c->rx_skip)
 		dropped(c);
 	else
@@ -263,7 +281,7 @@ static void restart(lws_sorted_usec_list_t *sul)
 	c->open = 0;
 	c->peer_code = 0;
 	c->peer_reason[0] = '\0';
-	c->close_deadline = c->awaiting_since = 0;
+	c->close_deadline = c->awaiting_since = c->rx_started = 0;
 	link_resubmit(&c->link);
 }
 

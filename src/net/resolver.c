@@ -1,6 +1,7 @@
 /* resolver.c — a fixed pool of threads running getaddrinfo for the helper's direct (no proxy) connections. */
 #include "net/resolver.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -65,7 +66,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&r->mu);
 		struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG };
 		struct addrinfo *ai = NULL;
-		int err = getaddrinfo(host, port, &hints, &ai);
+		int err = getaddrinfo(host, port, &hints, &ai), sys_errno = errno;
 		pthread_mutex_lock(&r->mu);
 		if (r->stopping) {
 			if (ai)
@@ -74,6 +75,7 @@ static void *worker(void *arg)
 		}
 		j->res.ai = err ? NULL : ai;
 		j->res.gai_err = err;
+		j->res.sys_errno = err == EAI_SYSTEM ? sys_errno : 0;
 		j->done = 1;
 		ssize_t w = write(r->notify_fd, "r", 1);
 		(void)w;

@@ -12,6 +12,7 @@ struct resolver_result {
 	uint64_t tag;         /* as submitted */
 	struct addrinfo *ai;  /* owned by the taker (freeaddrinfo); NULL on failure */
 	int gai_err;          /* 0, or the getaddrinfo error (gai_strerror) */
+	int sys_errno;        /* with EAI_SYSTEM, errno (EMFILE: this host's shortage, not the relay's) */
 };
 
 /*

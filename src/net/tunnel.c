@@ -52,6 +52,7 @@ void tunnel_free(struct tunnel *t)
 		freeaddrinfo(t->ai);
 	free(t->c2u);
 	free(t->u2c);
+	explicit_bzero(t, sizeof(*t)); /* the request held the process secret, and isolation credentials */
 	free(t);
 }
 
@@ -205,6 +206,12 @@ static int start_connect(struct tunnel *t, const struct sockaddr *sa, socklen_t 
 	return -1;
 }
 
+/* This host ran out of descriptors or memory: nothing to say about the destination. */
+static int local_shortage(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
 /* Direct mode: tries the next allowed address, sharing the time left among those remaining. */
 static int try_next(struct helper *h, struct tunnel *t)
 {
@@ -220,12 +227,17 @@ static int try_next(struct helper *h, struct tunnel *t)
 			t->attempt_deadline = share > 1 ? now + left / (uint64_t)share : 0;
 			return 0;
 		}
+		if (local_shortage(errno))
+			return fail(h, t, NET_ERR_LIMIT, -1, "cannot open a socket here: %s", strerror(errno));
 	}
 	return fail(h, t, NET_ERR_CONNECT, -1, "connect failed: %s", t->last_err);
 }
 
 int tunnel_resolved(struct helper *h, struct tunnel *t, struct resolver_result *r)
 {
+	if (r->gai_err == EAI_MEMORY || (r->gai_err == EAI_SYSTEM && local_shortage(r->sys_errno)))
+		return fail(h, t, NET_ERR_LIMIT, -1, "the DNS lookup could not run here: %s",
+			    r->gai_err == EAI_MEMORY ? gai_strerror(r->gai_err) : strerror(r->sys_errno));
 	if (r->gai_err)
 		return fail(h, t, NET_ERR_DNS, -1, "DNS: %s", gai_strerror(r->gai_err));
 	t->ai = t->next_ai = r->ai;
@@ -259,7 +271,10 @@ static int on_request(struct helper *h, struct tunnel *t)
 		return answer(t, ANSWER_BAD_REQUEST, 0);
 	}
 	size_t al = strlen(h->auth);
-	if (!req.has_auth || strlen(req.auth) != al || CRYPTO_memcmp(req.auth, h->auth, al) != 0) {
+	int authentic = req.has_auth && strlen(req.auth) == al && CRYPTO_memcmp(req.auth, h->auth, al) == 0;
+	explicit_bzero(req.auth, sizeof(req.auth));
+	explicit_bzero(t->in, t->in_len);
+	if (!authentic) {
 		log_warn(&h->log, "helper refused a connection without the process secret");
 		return answer(t, ANSWER_AUTH, 0);
 	}
@@ -426,6 +441,30 @@ static int relay(struct tunnel *t, short crev, short urev)
 	return 0;
 }
 
+/*
+ * Once the answer is under way, a side that hung up or failed takes and gives no more bytes,
+ * and poll reports it on every round whatever the events asked: with a full buffer nothing
+ * would read it away, and the loop would spin. So it is settled here, after relay() has read
+ * what it could. lws gone: the tunnel ends. The relay gone: lws gets what is buffered for it.
+ */
+static int hung_up(struct tunnel *t, short crev, short urev)
+{
+	if (crev & (POLLHUP | POLLERR))
+		return -1;
+	if (!(urev & (POLLHUP | POLLERR)) || t->ufd < 0)
+		return 0;
+	if (t->phase == TP_ANSWERING)
+		return -1;
+	close(t->ufd);
+	t->ufd = -1;
+	t->c2u_len = 0;
+	if (t->phase == TP_RELAY) {
+		t->phase = TP_DRAINING;
+		t->deadline = mono_ms() + DRAIN_TIMEOUT_MS;
+	}
+	return t->u2c_len ? 0 : -1;
+}
+
 /* Before the answer, lws' side only ever speaks to give up (EOF) or by mistake. */
 static int client_spoke(struct tunnel *t, short crev)
 {
@@ -442,10 +481,10 @@ int tunnel_io(struct helper *h, struct tunnel *t, short crev, short urev)
 	case TP_REQUEST:
 		return on_request(h, t);
 	case TP_ANSWERING:
-		return send_answer(t);
+		return send_answer(t) < 0 ? -1 : hung_up(t, crev, urev);
 	case TP_RELAY:
 	case TP_DRAINING:
-		return relay(t, crev, urev);
+		return relay(t, crev, urev) < 0 ? -1 : hung_up(t, crev, urev);
 	default:
 		break;
 	}

@@ -195,7 +195,9 @@ static void complete(struct pass *ps, size_t i)
 	struct monitor_probe *p = ps->slots[i];
 	struct monitor_snapshot snap;
 	if (p->local_failure) {
-		const char *why = p->out.open.error[0] ? p->out.open.reason : p->out.nip11.reason;
+		const struct monitor_outcome *o = &p->out;
+		const char *why = o->open.error[0] ? o->open.reason : o->read.error[0] ? o->read.reason :
+				  o->write.error[0] ? o->write.reason : o->nip11.reason;
 		skipped(ps, p->url, *why ? why : "out of memory");
 	} else {
 		account(ps, p);

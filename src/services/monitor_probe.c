@@ -41,11 +41,6 @@ static long long step_timeout(const struct monitor_probe *p)
 	return p->env->response_timeout_ms[p->nw];
 }
 
-static int is_local(enum net_error e)
-{
-	return e == NET_ERR_LIMIT || e == NET_ERR_STOPPED;
-}
-
 /* Ends the websocket's part: closes it if open; on_close follows. */
 static void finish(struct monitor_probe *p)
 {
@@ -202,10 +197,10 @@ static void on_close(struct relay_conn *c, void *user, const struct relay_conn_s
 	(void)c;
 	p->conn = NULL;
 	p->conn_done = 1;
+	p->local_failure |= net_error_is_local(st->err); /* at any step: nothing about the relay */
 	if (p->step == STEP_OPEN) {
 		o->r.openable = 0;
 		monitor_fail_set(&o->open, cat, st->reason);
-		p->local_failure |= is_local(st->err);
 	} else if (p->step == STEP_READ) {
 		monitor_fail_set(&o->read, cat, st->reason);
 	} else if (p->step == STEP_WRITE) {
@@ -242,7 +237,7 @@ static void on_nip11(void *user, const char *url, const struct net_nip11_result 
 	p->nip11_done = 1;
 	if (r->err != NET_OK) {
 		monitor_fail_set(&p->out.nip11, net_error_name(r->err), r->reason);
-		p->local_failure |= is_local(r->err);
+		p->local_failure |= net_error_is_local(r->err);
 	} else {
 		struct nip11_doc d;
 		struct nostr_err err = { 0 };

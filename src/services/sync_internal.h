@@ -62,6 +62,7 @@ struct sync_relay {
 	unsigned page_no;
 	char sub[24];
 	int in_page;
+	uint64_t page_deadline;  /* mono ms: the page must be whole (EOSE) by then */
 	int64_t page_since, page_until;
 	struct sync_page page;
 	uint32_t page_outside;  /* events of this page outside the filter or the window */
@@ -114,7 +115,7 @@ struct sync_engine {
 void sync_relay_start(struct sync_engine *e, struct sync_relay *r);
 /* Seconds still being counted are reported as possibly truncated (the relay did not answer). */
 void sync_relay_settle_probes(struct sync_relay *r);
-/* Ends relays that waited long enough for COUNT answers. */
+/* Ends relays that waited long enough for COUNT answers, or whose page is not whole in time. */
 void sync_relay_check_deadline(struct sync_relay *r);
 /* Ends the relay with outcome (if still running) and closes its connection. */
 void sync_relay_end(struct sync_relay *r, enum sync_outcome outcome, const char *reason);

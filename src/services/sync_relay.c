@@ -11,6 +11,17 @@ static void on_close(struct relay_conn *c, void *user, const struct relay_conn_s
 
 static const struct relay_conn_ops ops = { .on_open = on_open, .on_message = on_message, .on_close = on_close };
 
+/* A page (REQ to EOSE) must be whole within this many response timeouts: a relay trickling whole
+ * events, each within the response timeout, cannot hold its slot for the whole relay budget. */
+#define PAGE_RESPONSE_TIMEOUTS 4
+
+static long long response_timeout_ms(const struct sync_relay *r)
+{
+	const struct config *cfg = r->e->ctx->cfg;
+	return r->t->network == RELAY_NET_TOR ? cfg->network.tor.response_timeout_ms
+					      : cfg->network.clearnet.response_timeout_ms;
+}
+
 static int64_t max64(int64_t a, int64_t b)
 {
 	return a > b ? a : b;
@@ -76,11 +87,8 @@ static void request_page(struct sync_relay *r)
 			if (r->n_probes == 0) {
 				sync_relay_end(r, SYNC_R_COMPLETE, "");
 			} else {
-				const struct config_net_limits *l = r->t->network == RELAY_NET_TOR
-									    ? &e->ctx->cfg->network.tor
-									    : &e->ctx->cfg->network.clearnet;
 				r->walks_done = 1;
-				r->probe_deadline = mono_ms() + (uint64_t)l->response_timeout_ms;
+				r->probe_deadline = mono_ms() + (uint64_t)response_timeout_ms(r);
 			}
 			return;
 		}
@@ -102,6 +110,7 @@ static void request_page(struct sync_relay *r)
 		return;
 	}
 	r->in_page = 1;
+	r->page_deadline = mono_ms() + (uint64_t)(PAGE_RESPONSE_TIMEOUTS * response_timeout_ms(r));
 	r->page_outside = 0;
 }
 
@@ -167,6 +176,13 @@ void sync_relay_settle_probes(struct sync_relay *r)
 
 void sync_relay_check_deadline(struct sync_relay *r)
 {
+	if (r->in_page && r->outcome == SYNC_R_RUNNING && mono_ms() > r->page_deadline) {
+		char why[128];
+		snprintf(why, sizeof(why), "timeout: page %u not whole within %lld ms (%d response timeouts)", r->page_no,
+			 PAGE_RESPONSE_TIMEOUTS * response_timeout_ms(r), PAGE_RESPONSE_TIMEOUTS);
+		sync_relay_end(r, SYNC_R_FAILED, why);
+		return;
+	}
 	if (r->walks_done && r->outcome == SYNC_R_RUNNING && mono_ms() > r->probe_deadline) {
 		r->walks_done = 0;
 		sync_relay_settle_probes(r);

@@ -3,9 +3,14 @@
 #include <dlfcn.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
 #include <pthread.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -62,7 +67,7 @@ struct hostent *gethostbyname(const char *name)
 
 enum {
 	R_MAIN, R_OVERSIZED, R_FRAGMENTED, R_SILENT, R_CA, R_NIP11_301, R_NIP11_404, R_NIP11_HTML, R_DROPPY, R_BINARY,
-	R_COUNT
+	R_DRIBBLE, R_COUNT
 };
 static struct proc relays[R_COUNT], socks, hole;
 static char events_path[256], nip11_path[256], socks_log[256], droppy_log[256], ca_pem[300];
@@ -173,6 +178,7 @@ static void servers_up(void)
 	tmp_path("droppy.log", droppy_log, sizeof(droppy_log));
 	start_relay(R_DROPPY, "--close-after", "1", "--log", droppy_log);
 	start_relay(R_BINARY, "--mode", "binary", NULL, NULL);
+	start_relay(R_DRIBBLE, "--mode", "dribble", "--dribble-ms", "20");
 	start_socks();
 	char *hargv[] = { (char *)tool_path("tcp_blackhole", bin, sizeof(bin)), NULL };
 	ck_assert_int_eq(proc_start(&hole, hargv), 0);
@@ -707,6 +713,32 @@ START_TEST(fragmented_messages_are_reassembled)
 }
 END_TEST
 
+/* A relay sending each message one byte at a time (20 ms apart: an event takes seconds) is cut
+ * after one response timeout, not after its whole stream; the good relay beside it completes. */
+START_TEST(dribbling_relay_times_out_per_message)
+{
+	struct net_options o = options("");
+	o.limits[NET_CLEARNET].response_timeout_ms = 1000;
+	struct net *n = new_net(&o);
+	struct probe d = { .req = REQ_ALL }, ok = { .req = REQ_ALL };
+	char u[128], v[128];
+	buf_init(&ok.text);
+	relay_conn_open(n, url(u, "ws", "127.0.0.1", relays[R_DRIBBLE].port), NET_CLEARNET, &probe_ops, &d, NULL);
+	relay_conn_open(n, url(v, "ws", "127.0.0.1", relays[R_MAIN].port), NET_CLEARNET, &probe_ops, &ok, NULL);
+	ck_assert_int_eq(net_run(n, NULL, -1), 1);
+	assert_complete(&ok, "the good relay beside the dribbling one");
+	ck_assert_int_eq(d.opens, 1);
+	ck_assert_int_eq(d.events, 0);
+	ck_assert_msg(d.st.err == NET_ERR_TIMEOUT && strstr(d.reason, "bytes of a message so far"), "%s: %s",
+		      net_error_name(d.st.err), d.reason);
+	/* cut inside the first event (over 200 bytes): a byte never re-arms the deadline */
+	const char *so_far = strstr(d.reason, "(");
+	ck_assert_msg(so_far && atoi(so_far + 1) > 0 && atoi(so_far + 1) < 200, "%s", d.reason);
+	buf_free(&ok.text);
+	net_free(n);
+}
+END_TEST
+
 START_TEST(tls_verification)
 {
 	char u[128];
@@ -937,6 +969,237 @@ START_TEST(helper_refuses_strangers_and_bounds_tickets)
 }
 END_TEST
 
+/* ---- local strangers and exhausted descriptors ---- */
+
+/* The port of the one listening socket of this process: the helper's. */
+static int own_listener_port(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int port = 0;
+	while (d && (e = readdir(d))) {
+		int fd = atoi(e->d_name), on = 0;
+		socklen_t ol = sizeof(on);
+		struct sockaddr_in a;
+		socklen_t al = sizeof(a);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &ol) == 0 && on &&
+		    getsockname(fd, (struct sockaddr *)&a, &al) == 0 && a.sin_family == AF_INET)
+			port = ntohs(a.sin_port);
+	}
+	if (d)
+		closedir(d);
+	ck_assert_int_gt(port, 0);
+	return port;
+}
+
+static int connect_quietly(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd >= 0)
+		connect(fd, (struct sockaddr *)&a, sizeof(a)); /* in progress or done: it never speaks */
+	return fd;
+}
+
+struct flood {
+	int port;
+	volatile int stop;
+	int ring[64];
+	long made;
+};
+
+/* A local user keeps opening connections that never authenticate, one a millisecond. */
+static void *flood_main(void *arg)
+{
+	struct flood *f = arg;
+	for (int i = 0; i < 64; i++)
+		f->ring[i] = -1;
+	while (!f->stop) {
+		int k = (int)(f->made++ % 64);
+		if (f->ring[k] >= 0)
+			close(f->ring[k]);
+		f->ring[k] = connect_quietly(f->port);
+		usleep(1000);
+	}
+	for (int i = 0; i < 64; i++)
+		if (f->ring[i] >= 0)
+			close(f->ring[i]);
+	return NULL;
+}
+
+/* Strangers fill every slot before the relay is asked for, and keep coming: the relay's
+ * connection still goes through, and a failure the helper causes would be a local one. */
+START_TEST(helper_flood_by_local_strangers)
+{
+	struct net_options o = options("");
+	o.max_tunnels = 2; /* 10 slots */
+	struct net *n = new_net(&o);
+	struct flood f = { .port = own_listener_port() };
+	int early[100];
+	for (int i = 0; i < 100; i++)
+		early[i] = connect_quietly(f.port);
+	pthread_t th;
+	ck_assert_int_eq(pthread_create(&th, NULL, flood_main, &f), 0);
+	for (int round = 0; round < 3; round++) {
+		struct probe p = { .req = REQ_ALL };
+		char u[128];
+		run_one(n, url(u, "ws", "127.0.0.1", relays[R_MAIN].port), NET_CLEARNET, &p);
+		assert_complete(&p, "beside the flood");
+		buf_free(&p.text);
+	}
+	f.stop = 1;
+	pthread_join(th, NULL);
+	for (int i = 0; i < 100; i++)
+		close(early[i]);
+	ck_assert_int_gt(f.made, 0);
+	ck_assert(net_error_is_local(NET_ERR_LIMIT) && net_error_is_local(NET_ERR_PROXY));
+	net_free(n);
+}
+END_TEST
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Over one second of wall time, the helper thread's poll rounds and the process's CPU time. */
+static void assert_quiet(struct helper *h, const char *what)
+{
+	uint64_t w0 = helper_wakeups(h);
+	double c0 = cpu_seconds();
+	usleep(1000000);
+	uint64_t w = helper_wakeups(h) - w0;
+	double c = cpu_seconds() - c0;
+	ck_assert_msg(w < 200 && c < 0.3, "%s: %llu poll rounds and %.2f s of CPU in 1 s", what, (unsigned long long)w, c);
+}
+
+/* The lowest descriptor number free now: a soft RLIMIT_NOFILE of it plus k allows at most k more. */
+static int lowest_free_fd(void)
+{
+	int fd = dup(0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	return fd;
+}
+
+static void connect_fd(int fd, int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	connect(fd, (struct sockaddr *)&a, sizeof(a)); /* non-blocking: in progress or done */
+}
+
+/* accept4 failing with EMFILE leaves the listener readable: the helper must rest, not spin. */
+START_TEST(helper_out_of_descriptors_does_not_spin)
+{
+	struct helper_options ho = { .socks_proxy = logger_proxy(), .max_tunnels = 8, .log = lg };
+	char err[256];
+	struct helper *h = helper_start(&ho, err, sizeof(err));
+	ck_assert_msg(h != NULL, "%s", err);
+	int port = atoi(strrchr(helper_proxy_spec(h), ':') + 1);
+	int fds[20];
+	struct rlimit old, low;
+	for (int i = 0; i < 20; i++)
+		ck_assert_int_ge(fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), 0);
+	getrlimit(RLIMIT_NOFILE, &old);
+	low = old;
+	low.rlim_cur = (rlim_t)lowest_free_fd() + 4; /* the helper accepts 4, then EMFILE */
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	for (int i = 0; i < 20; i++)
+		connect_fd(fds[i], port);
+	assert_quiet(h, "connections refused for want of descriptors");
+	setrlimit(RLIMIT_NOFILE, &old);
+	for (int i = 0; i < 20; i++)
+		close(fds[i]);
+	helper_stop(h);
+}
+END_TEST
+
+/* Direct mode out of descriptors: the tunnel fails as a local limit, never as the relay's failure. */
+START_TEST(direct_mode_out_of_descriptors_is_local)
+{
+	struct helper_options ho = { .socks_proxy = "", .max_tunnels = 2, .allow_local = 1, .log = lg };
+	char err[256], token[32], req[512], auth[64], b64[96], answer[256];
+	struct helper *h = helper_start(&ho, err, sizeof(err));
+	ck_assert_msg(h != NULL, "%s", err);
+	const char *spec = helper_proxy_spec(h);
+	uint32_t id;
+	struct helper_ticket_req tr = { .host = "127.0.0.1", .port = relays[R_MAIN].port, .connect_timeout_ms = 5000 };
+	ck_assert_int_eq(helper_ticket_open(h, &tr, token, sizeof(token), &id), 0);
+	snprintf(auth, sizeof(auth), "%.*s", (int)(strchr(spec, '@') - spec), spec);
+	ck_assert_int_gt(EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)auth, (int)strlen(auth)), 0);
+	snprintf(req, sizeof(req), "%s:%d HTTP/1.1\r\nProxy-Authorization: Basic %s\r\n\r\n", token, tr.port, b64);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(strrchr(spec, ':') + 1)),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(write(fd, "CONNECT ", 8), 8); /* accepted and read once this is answered... */
+	usleep(200000); /* ...or soon: the helper now holds its side of the connection */
+	struct rlimit old, none;
+	getrlimit(RLIMIT_NOFILE, &old);
+	none = old;
+	none.rlim_cur = (rlim_t)lowest_free_fd(); /* not one more */
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &none), 0);
+	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	ssize_t r = read(fd, answer, sizeof(answer) - 1);
+	answer[r > 0 ? r : 0] = '\0';
+	setrlimit(RLIMIT_NOFILE, &old);
+	ck_assert_msg(strncmp(answer, "HTTP/1.1 502 ", 13) == 0, "%s", answer);
+	struct helper_ticket_status st;
+	helper_ticket_status(h, id, &st);
+	ck_assert_msg(st.state == TICKET_FAILED && st.err == NET_ERR_LIMIT && net_error_is_local(st.err), "%s: %s",
+		      net_error_name(st.err), st.reason);
+	close(fd);
+	helper_stop(h);
+}
+END_TEST
+
+/* lws' side resets while its buffer toward a relay that never reads is full: the hang-up is
+ * reported on every poll round, and must end the tunnel rather than spin. */
+START_TEST(tunnel_hangup_with_full_buffer_does_not_spin)
+{
+	struct helper_options ho = { .socks_proxy = "", .max_tunnels = 2, .allow_local = 1, .log = lg };
+	char err[256], token[32], req[512], auth[64], answer[256];
+	struct helper *h = helper_start(&ho, err, sizeof(err));
+	ck_assert_msg(h != NULL, "%s", err);
+	const char *spec = helper_proxy_spec(h);
+	int port = atoi(strrchr(spec, ':') + 1);
+	uint32_t id;
+	struct helper_ticket_req tr = { .host = "127.0.0.1", .port = hole.port, .connect_timeout_ms = 5000 };
+	ck_assert_int_eq(helper_ticket_open(h, &tr, token, sizeof(token), &id), 0);
+	snprintf(auth, sizeof(auth), "%.*s", (int)(strchr(spec, '@') - spec), spec);
+	char b64[96];
+	ck_assert_int_gt(EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)auth, (int)strlen(auth)), 0);
+	snprintf(req, sizeof(req), "CONNECT %s:%d HTTP/1.1\r\nProxy-Authorization: Basic %s\r\n\r\n", token,
+		 hole.port, b64);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	ssize_t r = read(fd, answer, sizeof(answer) - 1);
+	answer[r > 0 ? r : 0] = '\0';
+	ck_assert_msg(strncmp(answer, "HTTP/1.1 200 ", 13) == 0, "%s", answer);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	static char junk[1 << 16];
+	int idle = 0;
+	while (idle < 20) { /* until the hole's, the helper's and our own buffers are all full */
+		if (write(fd, junk, sizeof(junk)) > 0)
+			idle = 0;
+		else
+			idle++, usleep(20000);
+	}
+	struct linger lin = { 1, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
+	close(fd); /* a reset */
+	assert_quiet(h, "a reset beside a full buffer");
+	helper_stop(h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("net");
@@ -956,12 +1219,17 @@ int main(void)
 	tcase_add_test(tc, oversized_message_is_dropped_and_counted);
 	tcase_add_test(tc, binary_messages_are_dropped_and_counted);
 	tcase_add_test(tc, fragmented_messages_are_reassembled);
+	tcase_add_test(tc, dribbling_relay_times_out_per_message);
 	tcase_add_test(tc, tls_verification);
 	tcase_add_test(tc, nip11_documents_and_refusals);
 	tcase_add_test(tc, reconnects_with_backoff_then_gives_up);
 	tcase_add_test(tc, concurrency_limit_and_isolation_of_failures);
 	tcase_add_test(tc, stop_flag_returns_and_free_is_quiet);
 	tcase_add_test(tc, helper_refuses_strangers_and_bounds_tickets);
+	tcase_add_test(tc, helper_flood_by_local_strangers);
+	tcase_add_test(tc, helper_out_of_descriptors_does_not_spin);
+	tcase_add_test(tc, tunnel_hangup_with_full_buffer_does_not_spin);
+	tcase_add_test(tc, direct_mode_out_of_descriptors_is_local);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

@@ -51,6 +51,11 @@ tool_start fixture_relay --events "$T/events.jsonl" --nip11 "$T/nip11-array.json
 RN=$TOOL_PORT
 tool_start fixture_relay --mode auth-silent || exit 1
 RS=$TOOL_PORT
+printf '{"name":"\\u001b[31mred\\u001b]0;title\\u0007 \\u009b2J \\u202eabc","supported_nips":[1]}' >"$T/nip11-esc.json"
+tool_start fixture_relay --mode escapes --nip11 "$T/nip11-esc.json" || exit 1
+RE=$TOOL_PORT
+tool_start fixture_relay --mode dribble --dribble-ms 50 --events "$T/events.jsonl" || exit 1
+RD=$TOOL_PORT
 tool_start socks_logger --log "$T/socks.log" --map relay-a.test=127.0.0.1:$R --map "$ONION=127.0.0.1:$R" || exit 1
 S=$TOOL_PORT
 
@@ -65,6 +70,8 @@ t_like "help states the exit status" "$T_OUT" "Exit status: 0 when every relay"
 check "direct check of a good relay exits 0" 0 "$BROTR" relay check "ws://127.0.0.1:$R"
 t_like "one line: network, open and read RTTs, NIP-11 name" "$T_OUT" \
 	"^ws://127\.0\.0\.1:$R network=clearnet open_ms=[0-9]+ read_ms=[0-9]+ nip11_ms=[0-9]+ name=\"check \\\\\"me\\\\\"\"$"
+t_like "direct mode says so: DNS is local" "$T_ERR" \
+	"\[tor\] socks_proxy is empty: every relay connection goes out directly .*resolved by the local DNS resolver"
 check "wss with a self-signed certificate fails verification" 1 "$BROTR" relay check "wss://localhost:$RT"
 t_like "with a TLS reason" "$T_OUT" "failed=open error=tls reason=\"TLS: certificate verification failed: self-signed"
 check "allow_insecure accepts it" 0 BROTR_NETWORK_CLEARNET_ALLOW_INSECURE=true "$BROTR" relay check "wss://localhost:$RT"
@@ -96,9 +103,44 @@ check "a relay that asks for AUTH, sends a NOTICE and never answers the REQ" 1 \
 t_like "times out after the response timeout, and the reason says what it did say" "$T_OUT" \
 	'failed=read error=timeout reason="idle timeout: nothing received for 1s; the relay asked for NIP-42 AUTH; last NOTICE: \\"sign in\\" first"'
 
+# what a relay sends reaches the terminal escaped: no escape sequence, C1 control, bidi override or bad UTF-8
+check "a relay sending escape sequences" 1 "$BROTR" relay check "ws://127.0.0.1:$RE"
+t_is "no ESC, BEL or raw C1 byte is printed" "$(LC_ALL=C grep -c $'[\x1b\x07\x9b]' <<<"$T_OUT")" 0
+t_is "the output is valid UTF-8" "$(iconv -f UTF-8 -t UTF-8 <<<"$T_OUT" >/dev/null 2>&1 && echo yes)" yes
+t_like "the NOTICE, escaped" "$T_OUT" 'last NOTICE: \\x1B\[2J\\x1B\]0;owned\\x07 \\u009B31m red \\u202Egnp\.exe'
+t_like "the close reason's raw bytes, escaped" "$T_OUT" \
+	'relay closed the connection \(code 4000: \\x1B\[31mbye\\x1B\[0m \\x9B \\xC3\('
+t_like "the NIP-11 name, escaped" "$T_OUT" 'name="\\x1B\[31mred\\x1B\]0;title\\x07 \\u009B2J \\u202Eabc"'
+
+# a relay dribbling its answer a byte at a time (about 10 s for the event) is cut after one response
+# timeout: a byte never re-arms the deadline; the good relay in the same run answers
+check "a dribbling relay beside a good one" 1 BROTR_NETWORK_CLEARNET_RESPONSE_TIMEOUT=1s "$BROTR" relay check \
+	"ws://127.0.0.1:$RD" "ws://127.0.0.1:$R"
+t_like "fails on the per-message deadline, inside its first message" "$(sed -n 1p <<<"$T_OUT")" \
+	'failed=read error=timeout reason="timeout: no complete response within 1s of a request \([0-9]{1,2} bytes of a message so far\)'
+t_like "the good relay answered" "$(sed -n 2p <<<"$T_OUT")" "^ws://127\.0\.0\.1:$R network=clearnet open_ms=[0-9]+ read_ms="
+
+# the process: descriptors for the configured limits, or a clear refusal; no core dumps
+check "a hard descriptor limit below what [network] needs is refused" 2 bash -c \
+	"ulimit -Sn 64; ulimit -Hn 64; exec \"\$0\" relay check ws://127.0.0.1:$R" "$BROTR"
+t_like "naming the keys and the limit" "$T_ERR" \
+	"\[network\] max_tunnels = [0-9]+, clearnet_max_connections = [0-9]+ and tor_max_connections = [0-9]+ need [0-9]+ file descriptors, but their hard limit .* is 64"
+check "a soft limit below it is raised" 0 bash -c "ulimit -Sn 64; exec \"\$0\" relay check ws://127.0.0.1:$R" "$BROTR"
+BROTR_CONFIG="$T/impl/config/brotr.ini" BROTR_NETWORK_CLEARNET_RESPONSE_TIMEOUT=3s \
+	"$BROTR" relay check "ws://127.0.0.1:$RS" >/dev/null 2>&1 &
+CP=$!
+for _ in $(seq 1 100); do # until the helper thread runs: the set-up is done by then
+	[ "$(awk '/^Threads:/ {print $2}' "/proc/$CP/status" 2>/dev/null || echo 0)" -ge 2 ] && break
+	sleep 0.05
+done
+t_like "a running check has core dumps off" "$(cat "/proc/$CP/limits" 2>/dev/null)" "Max core file size +0 +0 "
+t_like "and its soft descriptor limit raised as needed" "$(awk '/^Max open files/ {print $4}' "/proc/$CP/limits")" '^[0-9]+$'
+wait "$CP"
+
 # through microsocks, with a refused port and an auth-required relay beside a good one: order kept
 check "one bad relay makes the exit status 1" 1 BROTR_TOR_SOCKS_PROXY=127.0.0.1:$TEST_SOCKS_PORT "$BROTR" relay check \
 	"ws://127.0.0.1:$R" "ws://127.0.0.1:1" "ws://127.0.0.1:$RA"
+t_unlike "with a proxy, no direct-mode warning" "$T_ERR" "socks_proxy is empty"
 t_like "the good relay answered" "$(sed -n 1p <<<"$T_OUT")" "^ws://127\.0\.0\.1:$R network=clearnet open_ms="
 t_like "the refused one has the SOCKS reason" "$(sed -n 2p <<<"$T_OUT")" \
 	"^ws://127\.0\.0\.1:1 .*failed=open error=socks reason=\"SOCKS: connection refused \(0x05\)\""

@@ -26,8 +26,13 @@
  *                         (every message in --fragment-byte frames) | garbage (a malformed
  *                         message before every event) | auth-required (AUTH + CLOSED to REQ) |
  *                         auth-silent (AUTH + a NOTICE to REQ, then nothing) |
- *                         binary (events in binary frames, the rest as text)
+ *                         binary (events in binary frames, the rest as text) |
+ *                         dribble (every message in 1-byte frames, one per --dribble-ms) |
+ *                         trickle (every message whole, one per --dribble-ms) |
+ *                         escapes (a NOTICE full of terminal escape sequences to REQ, then a
+ *                         close frame whose reason holds raw ESC bytes and invalid UTF-8)
  *   --oversize BYTES      default 2097152;   --fragment BYTES  default 64
+ *   --dribble-ms N        default 100
  *   --close-after N       drop the connection after sending N events on it
  *   --reject-writes TEXT  answer EVENT with ["OK",id,false,TEXT] instead of storing it
  *   --count               answer NIP-45 COUNT (without it, COUNT gets a NOTICE, like most relays)
@@ -36,7 +41,10 @@
  * Prints "ready port=P tls_port=Q" on stdout once listening; stops on SIGTERM or SIGINT.
  */
 
-enum mode { M_NORMAL, M_SILENT, M_OVERSIZED, M_FRAGMENTED, M_GARBAGE, M_AUTH, M_BINARY, M_AUTH_SILENT };
+enum mode {
+	M_NORMAL, M_SILENT, M_OVERSIZED, M_FRAGMENTED, M_GARBAGE, M_AUTH, M_BINARY, M_AUTH_SILENT, M_DRIBBLE, M_ESCAPES,
+	M_TRICKLE
+};
 
 struct opts {
 	int port, tls_port;
@@ -44,6 +52,7 @@ struct opts {
 	int max_limit, default_limit, nip11_status, close_after, count;
 	enum mode mode;
 	size_t oversize, fragment;
+	int dribble_ms;
 };
 
 struct tag {
@@ -81,9 +90,11 @@ struct pss {
 	size_t cur_off;
 	int events_sent;
 	int http_sent;
+	int hang_up; /* close (escapes mode) once everything queued is sent */
 };
 
-static struct opts O = { .max_limit = 500, .nip11_status = 200, .oversize = 2097152, .fragment = 64 };
+static struct opts O = { .max_limit = 500, .nip11_status = 200, .oversize = 2097152, .fragment = 64,
+			 .dribble_ms = 100 };
 static struct store S;
 static FILE *logf;
 static volatile sig_atomic_t stopping;
@@ -422,6 +433,12 @@ static void on_req(struct pss *p, const char *js, size_t len, const jsmntok_t *t
 		send_text(p, 0, "[\"NOTICE\",\"\\\"sign in\\\" first\"]");
 		return;
 	}
+	if (O.mode == M_ESCAPES) {
+		/* clear screen, set the window title, CSI (C1, as UTF-8), a right-to-left override */
+		send_text(p, 0, "[\"NOTICE\",\"\\u001b[2J\\u001b]0;owned\\u0007 \\u009b31m red \\u202egnp.exe\"]");
+		p->hang_up = 1;
+		return;
+	}
 	if (O.mode == M_OVERSIZED)
 		send_oversized(p);
 	char *sent = calloc(S.n ? S.n : 1, 1);
@@ -529,9 +546,10 @@ static int write_next(struct lws *wsi, struct pss *p)
 	unsigned char *data = (unsigned char *)o->msg + LWS_PRE;
 	size_t chunk = o->len - p->cur_off;
 	int flags = O.mode == M_BINARY && o->is_event ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
-	if (O.mode == M_FRAGMENTED) {
-		if (chunk > O.fragment)
-			chunk = O.fragment;
+	if (O.mode == M_FRAGMENTED || O.mode == M_DRIBBLE) {
+		size_t most = O.mode == M_DRIBBLE ? 1 : O.fragment;
+		if (chunk > most)
+			chunk = most;
 		/* lws writes the frame header just before the data: a fragment needs headroom of its own */
 		static unsigned char frag[LWS_PRE + 65536];
 		memcpy(frag + LWS_PRE, data + p->cur_off, chunk);
@@ -550,6 +568,24 @@ static int write_next(struct lws *wsi, struct pss *p)
 		logline("DROP after %d events", p->events_sent);
 		return -1;
 	}
+	return 0;
+}
+
+/* Escapes mode: a close reason with an escape sequence, a bare C1 byte and an invalid UTF-8 sequence. */
+static int escapes_close(struct lws *wsi)
+{
+	static const char reason[] = "\x1b[31mbye\x1b[0m \x9b \xc3\x28";
+	lws_close_reason(wsi, (enum lws_close_status)4000, (unsigned char *)reason, sizeof(reason) - 1);
+	return -1;
+}
+
+/* Dribble mode: one 1-byte frame (trickle mode: one whole message), then a pause of --dribble-ms. */
+static int dribble_next(struct lws *wsi, struct pss *p)
+{
+	if (write_next(wsi, p) < 0)
+		return -1;
+	if (p->head || p->cur)
+		lws_set_timer_usecs(wsi, (lws_usec_t)O.dribble_ms * 1000);
 	return 0;
 }
 
@@ -628,12 +664,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		/* As many frames as the socket takes now: one poll round per frame would make this
 		 * relay, not its client, the cost the benchmarks measure. */
+		if (O.mode == M_DRIBBLE || O.mode == M_TRICKLE)
+			return dribble_next(wsi, p);
 		do {
 			if (write_next(wsi, p) < 0)
 				return -1;
 		} while ((p->head || p->cur) && !lws_send_pipe_choked(wsi));
 		if (p->head || p->cur)
 			lws_callback_on_writable(wsi);
+		else if (p->hang_up)
+			return escapes_close(wsi);
+		return 0;
+	case LWS_CALLBACK_TIMER:
+		lws_callback_on_writable(wsi);
 		return 0;
 	case LWS_CALLBACK_CLOSED:
 		logline("CLOSED");
@@ -667,7 +710,8 @@ static void on_signal(int sig)
 static enum mode parse_mode(const char *s)
 {
 	static const char *const names[] = { "normal",	"silent",	 "oversized", "fragmented",
-					     "garbage", "auth-required", "binary", "auth-silent" };
+					     "garbage", "auth-required", "binary", "auth-silent",
+					     "dribble", "escapes", "trickle" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(s, names[i]) == 0)
 			return (enum mode)i;
@@ -682,7 +726,7 @@ static void parse_args(int argc, char **argv)
 		{ "nip11", 1, 0, 'n' }, { "nip11-type", 1, 0, 'T' }, { "nip11-status", 1, 0, 'S' },
 		{ "nip11-location", 1, 0, 'L' }, { "mode", 1, 0, 'M' }, { "oversize", 1, 0, 'o' },
 		{ "fragment", 1, 0, 'f' }, { "close-after", 1, 0, 'a' }, { "reject-writes", 1, 0, 'r' },
-		{ "count", 0, 0, 'C' },
+		{ "count", 0, 0, 'C' }, { "dribble-ms", 1, 0, 'D' },
 		{ "log", 1, 0, 'l' }, { 0, 0, 0, 0 },
 	};
 	int c;
@@ -708,6 +752,7 @@ static void parse_args(int argc, char **argv)
 		case 'a': O.close_after = atoi(optarg); break;
 		case 'r': O.reject = optarg; break;
 		case 'C': O.count = 1; break;
+		case 'D': O.dribble_ms = atoi(optarg); break;
 		case 'l': O.log = optarg; break;
 		default: die("bad arguments (see the comment at the top of fixture_relay.c)");
 		}

@@ -23,6 +23,11 @@ START_TEST(networks_of_urls)
 	ck_assert_str_eq(net_error_name(NET_ERR_SOCKS), "socks");
 	ck_assert_str_eq(net_error_name(NET_ERR_TIMEOUT), "timeout");
 	ck_assert_str_eq(net_error_name((enum net_error)99), "unknown");
+	/* ours, never the relay's: a local limit (helper full, descriptors, memory), the proxy, a stop */
+	ck_assert(net_error_is_local(NET_ERR_LIMIT) && net_error_is_local(NET_ERR_PROXY) &&
+		  net_error_is_local(NET_ERR_STOPPED));
+	ck_assert(!net_error_is_local(NET_ERR_SOCKS) && !net_error_is_local(NET_ERR_CONNECT) &&
+		  !net_error_is_local(NET_ERR_TIMEOUT) && !net_error_is_local(NET_ERR_LOCAL) && !net_error_is_local(NET_OK));
 }
 END_TEST
 
@@ -65,12 +70,36 @@ START_TEST(local_addresses)
 }
 END_TEST
 
+/* IPv6 forms that carry an IPv4 address: each is local exactly when the IPv4 inside is. */
+START_TEST(embedded_ipv4)
+{
+	const char *yes[] = {
+		"::ffff:10.0.0.1",	"::ffff:0:192.168.1.1", "::127.0.0.1",	 "::10.1.1.1",
+		"64:ff9b::127.0.0.1",	"64:ff9b::10.0.0.1",	"64:ff9b::c0a8:101", "64:ff9b:1::8.8.8.8",
+		"64:ff9b:1:ffff::1",	"2002:7f00:1::1",	"2002:c0a8:101::5", "2002:a00:1:1::",
+		"2001:0:4136:e378:8000:63bf:3fff:fdd2", /* Teredo: client 192.0.2.45, inverted */
+		"2001:0:a00:1::1",	/* Teredo: server 10.0.0.1 */
+		"2001:0:4136:e378:8000:63bf:80ff:fffe", /* Teredo: client 127.0.0.1 */
+		"2001:db8::1",		"100::1",
+	};
+	const char *no[] = {
+		"::ffff:8.8.8.8",	"::ffff:0:8.8.8.8",	"64:ff9b::8.8.8.8",	"64:ff9b::1.1.1.1",
+		"2002:808:808::1",	"2001:0:4136:e378:8000:63bf:f7f7:f7f7", "2606:4700::1111", "2003::1",
+	};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		ck_assert_msg(local6(yes[i]), "%s should be local", yes[i]);
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		ck_assert_msg(!local6(no[i]), "%s should be public", no[i]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("net_misc");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, networks_of_urls);
 	tcase_add_test(tc, local_addresses);
+	tcase_add_test(tc, embedded_ipv4);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

@@ -1,6 +1,6 @@
-/* check.h — `brotr relay check`: open, read and NIP-11 of each relay through the configured path, one line each. */
-#ifndef BROTR_NET_CHECK_H
-#define BROTR_NET_CHECK_H
+/* relay_check.h — `brotr relay check`: open, read and NIP-11 of each relay through the configured path, one line each. */
+#ifndef BROTR_CLI_RELAY_CHECK_H
+#define BROTR_CLI_RELAY_CHECK_H
 
 #include <stdio.h>
 
@@ -20,6 +20,9 @@
  * A NIP-11 document that is not a JSON object gives nip11_error=document. A relay "answered" when
  * both open and read succeeded; the NIP-11 result is reported but does not decide. Returns 0 when
  * every relay answered, 1 otherwise (or when the network layer cannot start, reported on stderr).
+ * Everything a relay sent (NOTICE, CLOSED and close reasons, the NIP-11 name, redirect
+ * targets) is printed escaped: control characters, C1 controls, bidirectional overrides and
+ * invalid UTF-8 as \xNN or \uNNNN, so no relay can move the cursor or rewrite the terminal.
  */
 int relay_check_run(const struct config *cfg, const struct logger *lg, int n_urls, char **urls, FILE *out);
 

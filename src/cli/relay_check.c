@@ -1,6 +1,7 @@
-/* check.c — `brotr relay check`: open, read and NIP-11 of each relay through the configured path, one line each. */
-#include "net/check.h"
+/* relay_check.c — `brotr relay check`: open, read and NIP-11 of each relay through the configured path, one line each. */
+#include "cli/relay_check.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,28 +44,68 @@ struct check {
 	char name[160];
 };
 
-/* Copies s[0..n) (text from a relay), control characters as '?', cut at a character boundary when out is too small. */
+/* Copies s[0..n) (text from a relay) as it is, cut at a character boundary when out is too small;
+ * print_quoted escapes it. */
 static void copy_text(char *out, size_t cap, const char *s, size_t n)
 {
 	size_t o = n < cap ? n : cap - 1;
 	if (o < n)
 		while (o > 0 && ((unsigned char)s[o] & 0xC0) == 0x80)
 			o--; /* s[o] is where the cut falls: never inside a UTF-8 sequence */
-	for (size_t i = 0; i < o; i++) {
-		unsigned char c = (unsigned char)s[i];
-		out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
+	memcpy(out, s, o);
 	out[o] = '\0';
 }
 
-/* Writes ` key="value"` with '"' and '\' escaped, so that every value reads back unambiguously. */
+/* The length of the well-formed UTF-8 sequence at p (at most n bytes) and its code point, or 0. */
+static size_t utf8_at(const unsigned char *p, size_t n, uint32_t *cp)
+{
+	static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	size_t len = p[0] < 0xC2 ? 0 : p[0] < 0xE0 ? 2 : p[0] < 0xF0 ? 3 : p[0] < 0xF5 ? 4 : 0;
+	if (!len || len > n)
+		return 0;
+	uint32_t c = p[0] & (0x7F >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3F);
+	}
+	if (c < min[len] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* Characters a terminal acts on or that reorder the line: C1 controls, bidirectional controls. */
+static int unsafe_code_point(uint32_t c)
+{
+	return (c >= 0x80 && c <= 0x9F) || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) ||
+	       c == 0x200E || c == 0x200F || c == 0x061C;
+}
+
+/*
+ * Writes ` key="value"` so that every value reads back unambiguously and nothing a relay sent
+ * reaches the terminal as a command: '"' and '\' escaped with '\', control bytes and invalid
+ * UTF-8 as \xNN, C1 and bidirectional controls as \uNNNN; other UTF-8 as it is.
+ */
 static void print_quoted(FILE *out, const char *key, const char *value)
 {
+	const unsigned char *p = (const unsigned char *)value;
+	size_t n = strlen(value);
 	fprintf(out, " %s=\"", key);
-	for (const char *p = value; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fputc('\\', out);
-		fputc(*p, out);
+	for (size_t i = 0; i < n;) {
+		uint32_t c = p[i];
+		size_t len = c < 0x80 ? 1 : utf8_at(p + i, n - i, &c);
+		if (len == 0 || c < 0x20 || c == 0x7F) {
+			fprintf(out, "\\x%02X", p[i]);
+			len = 1;
+		} else if (unsafe_code_point(c)) {
+			fprintf(out, "\\u%04X", (unsigned)c);
+		} else {
+			if (c == '"' || c == '\\')
+				fputc('\\', out);
+			fwrite(p + i, 1, len, out);
+		}
+		i += len;
 	}
 	fputc('"', out);
 }
