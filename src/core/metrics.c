@@ -9,12 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct metric {
-	struct metric *next;
+struct family {
+	struct family *next; /* in creation order, so output is stable */
 	enum metric_kind kind;
 	const char *name;
 	const char *help;
-	char *labels;
+	struct metric *head, *tail;
+};
+
+struct metric {
+	struct metric *next;  /* in its family, in creation order */
+	struct metric *hnext; /* in its hash bucket */
+	struct family *family;
+	char *labels; /* NULL when none */
+	uint64_t hash;
 	double value;
 	pthread_mutex_t *lock;
 };
@@ -22,7 +30,9 @@ struct metric {
 struct metrics {
 	pthread_mutex_t lock;
 	char *service;
-	struct metric *head, *tail; /* in creation order, so output is stable */
+	struct family *families, *last_family;
+	struct metric **buckets; /* series by name and labels, so a lookup costs the same at any size */
+	size_t n_buckets, n_series;
 	int last_ok;
 	struct metric *passes_ok, *passes_failed, *last_success, *last_end, *duration;
 };
@@ -35,7 +45,9 @@ struct metrics *metrics_new(const char *service)
 	pthread_mutex_init(&m->lock, NULL);
 	m->service = strdup(service);
 	m->last_ok = -1;
-	if (!m->service) {
+	m->n_buckets = 64;
+	m->buckets = calloc(m->n_buckets, sizeof(*m->buckets));
+	if (!m->service || !m->buckets) {
 		metrics_free(m);
 		return NULL;
 	}
@@ -53,46 +65,104 @@ void metrics_free(struct metrics *m)
 {
 	if (!m)
 		return;
-	for (struct metric *s = m->head, *n; s; s = n) {
-		n = s->next;
-		free(s->labels);
-		free(s);
+	for (struct family *f = m->families, *fn; f; f = fn) {
+		fn = f->next;
+		for (struct metric *s = f->head, *n; s; s = n) {
+			n = s->next;
+			free(s->labels);
+			free(s);
+		}
+		free(f);
 	}
+	free(m->buckets);
 	free(m->service);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
 
-static int same_labels(const char *a, const char *b)
+/* FNV-1a over name, a separator and labels. */
+static uint64_t series_hash(const char *name, const char *labels)
 {
-	return strcmp(a ? a : "", b ? b : "") == 0;
+	uint64_t h = 14695981039346656037ULL;
+	for (const char *p = name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h = (h ^ 0xff) * 1099511628211ULL;
+	for (const char *p = labels ? labels : ""; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h;
+}
+
+/* Doubles the table when it holds twice as many series as buckets; on OOM it just stays smaller. */
+static void grow(struct metrics *m)
+{
+	if (m->n_series < 2 * m->n_buckets)
+		return;
+	size_t n = m->n_buckets * 2;
+	struct metric **b = calloc(n, sizeof(*b));
+	if (!b)
+		return;
+	for (size_t i = 0; i < m->n_buckets; i++)
+		for (struct metric *s = m->buckets[i], *next; s; s = next) {
+			next = s->hnext;
+			s->hnext = b[s->hash % n];
+			b[s->hash % n] = s;
+		}
+	free(m->buckets);
+	m->buckets = b;
+	m->n_buckets = n;
+}
+
+static struct family *family_of(struct metrics *m, enum metric_kind kind, const char *name, const char *help)
+{
+	struct family *f;
+	for (f = m->families; f; f = f->next)
+		if (strcmp(f->name, name) == 0)
+			return f;
+	if (!(f = calloc(1, sizeof(*f))))
+		return NULL;
+	f->kind = kind;
+	f->name = name;
+	f->help = help;
+	if (m->last_family)
+		m->last_family->next = f;
+	else
+		m->families = f;
+	m->last_family = f;
+	return f;
 }
 
 struct metric *metrics_get(struct metrics *m, enum metric_kind kind, const char *name, const char *help,
 			   const char *labels)
 {
+	if (labels && !*labels)
+		labels = NULL;
+	uint64_t hash = series_hash(name, labels);
 	pthread_mutex_lock(&m->lock);
 	struct metric *s;
-	for (s = m->head; s; s = s->next)
-		if (strcmp(s->name, name) == 0 && same_labels(s->labels, labels))
+	for (s = m->buckets[hash % m->n_buckets]; s; s = s->hnext)
+		if (s->hash == hash && strcmp(s->family->name, name) == 0 && strcmp(s->labels ? s->labels : "",
+										   labels ? labels : "") == 0)
 			goto out;
-	s = calloc(1, sizeof(*s));
-	if (!s)
+	struct family *f = family_of(m, kind, name, help);
+	if (!f || !(s = calloc(1, sizeof(*s))))
 		goto out;
-	s->kind = kind;
-	s->name = name;
-	s->help = help;
-	s->lock = &m->lock;
-	if (labels && *labels && !(s->labels = strdup(labels))) {
+	if (labels && !(s->labels = strdup(labels))) {
 		free(s);
 		s = NULL;
 		goto out;
 	}
-	if (m->tail)
-		m->tail->next = s;
+	s->family = f;
+	s->hash = hash;
+	s->lock = &m->lock;
+	if (f->tail)
+		f->tail->next = s;
 	else
-		m->head = s;
-	m->tail = s;
+		f->head = s;
+	f->tail = s;
+	s->hnext = m->buckets[hash % m->n_buckets];
+	m->buckets[hash % m->n_buckets] = s;
+	m->n_series++;
+	grow(m);
 out:
 	pthread_mutex_unlock(&m->lock);
 	return s;
@@ -174,19 +244,12 @@ int metrics_last_pass_ok(struct metrics *m)
 void metrics_render(struct metrics *m, struct buf *out)
 {
 	pthread_mutex_lock(&m->lock);
-	/* A family's series must be contiguous: print each name once, with all its series. */
-	for (struct metric *f = m->head; f; f = f->next) {
-		int seen = 0;
-		for (struct metric *p = m->head; p != f && !seen; p = p->next)
-			seen = strcmp(p->name, f->name) == 0;
-		if (seen)
-			continue;
+	for (struct family *f = m->families; f; f = f->next) {
 		buf_printf(out, "# HELP brotr_%s %s\n# TYPE brotr_%s %s\n", f->name, f->help, f->name,
 			   f->kind == METRIC_COUNTER ? "counter" : "gauge");
-		for (struct metric *s = f; s; s = s->next)
-			if (strcmp(s->name, f->name) == 0)
-				buf_printf(out, "brotr_%s{service=\"%s\"%s%s} %.17g\n", s->name, m->service,
-					   s->labels ? "," : "", s->labels ? s->labels : "", s->value);
+		for (struct metric *s = f->head; s; s = s->next)
+			buf_printf(out, "brotr_%s{service=\"%s\"%s%s} %.17g\n", f->name, m->service, s->labels ? "," : "",
+				   s->labels ? s->labels : "", s->value);
 	}
 	pthread_mutex_unlock(&m->lock);
 }
