@@ -134,7 +134,8 @@ int service_run(const struct service_def *def, const struct config *cfg, struct 
 	}
 	if (loop && *cfg->metrics.listen) {
 		char err[256];
-		http = metrics_http_start(cfg->metrics.listen, ctx.metrics, &ctx.log, err, sizeof(err));
+		http = metrics_http_start(cfg->metrics.listen, cfg->metrics.allow_remote, ctx.metrics, &ctx.log, err,
+					  sizeof(err));
 		if (!http) {
 			log_error(&ctx.log, "cannot serve metrics", LOG_S("error", err));
 			goto out;
