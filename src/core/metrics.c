@@ -1,6 +1,7 @@
 /* metrics.c — counters and gauges behind one mutex, rendered in the Prometheus text format. */
 #include "core/metrics.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -14,6 +15,7 @@ struct family {
 	enum metric_kind kind;
 	const char *name;
 	const char *help;
+	char *owned; /* name and help when read from a file ("name\0help"), else NULL */
 	struct metric *head, *tail;
 };
 
@@ -72,6 +74,7 @@ void metrics_free(struct metrics *m)
 			free(s->labels);
 			free(s);
 		}
+		free(f->owned);
 		free(f);
 	}
 	free(m->buckets);
@@ -131,13 +134,13 @@ static struct family *family_of(struct metrics *m, enum metric_kind kind, const 
 	return f;
 }
 
-struct metric *metrics_get(struct metrics *m, enum metric_kind kind, const char *name, const char *help,
-			   const char *labels)
+/* metrics_get with the lock held. */
+static struct metric *get_locked(struct metrics *m, enum metric_kind kind, const char *name, const char *help,
+				 const char *labels)
 {
 	if (labels && !*labels)
 		labels = NULL;
 	uint64_t hash = series_hash(name, labels);
-	pthread_mutex_lock(&m->lock);
 	struct metric *s;
 	for (s = m->buckets[hash % m->n_buckets]; s; s = s->hnext)
 		if (s->hash == hash && strcmp(s->family->name, name) == 0 && strcmp(s->labels ? s->labels : "",
@@ -164,6 +167,14 @@ struct metric *metrics_get(struct metrics *m, enum metric_kind kind, const char 
 	m->n_series++;
 	grow(m);
 out:
+	return s;
+}
+
+struct metric *metrics_get(struct metrics *m, enum metric_kind kind, const char *name, const char *help,
+			   const char *labels)
+{
+	pthread_mutex_lock(&m->lock);
+	struct metric *s = get_locked(m, kind, name, help, labels);
 	pthread_mutex_unlock(&m->lock);
 	return s;
 }
@@ -252,6 +263,110 @@ void metrics_render(struct metrics *m, struct buf *out)
 				   s->labels ? s->labels : "", s->value);
 	}
 	pthread_mutex_unlock(&m->lock);
+}
+
+/* The counter family a "# TYPE brotr_<name> counter" line names, created with the name and help read
+ * from the file (help: the latest "# HELP" line for that name), or NULL. */
+static struct family *loaded_family(struct metrics *m, const char *line, const char *help_line)
+{
+	const char *name = line + strlen("# TYPE brotr_"), *sp = strchr(name, ' ');
+	if (!sp || strcmp(sp, " counter") != 0)
+		return NULL;
+	size_t nl = (size_t)(sp - name), hl = 0;
+	const char *help = "";
+	if (help_line && strncmp(help_line + strlen("# HELP brotr_"), name, nl) == 0 &&
+	    help_line[strlen("# HELP brotr_") + nl] == ' ')
+		help = help_line + strlen("# HELP brotr_") + nl + 1;
+	hl = strlen(help);
+	char *own = malloc(nl + hl + 2);
+	if (!own)
+		return NULL;
+	memcpy(own, name, nl);
+	own[nl] = '\0';
+	memcpy(own + nl + 1, help, hl + 1);
+	struct family *f = family_of(m, METRIC_COUNTER, own, own + nl + 1);
+	if (f && f->name == own)
+		f->owned = own;
+	else
+		free(own);
+	return f && f->kind == METRIC_COUNTER ? f : NULL;
+}
+
+/* 1 when s is what metrics_labels writes: k="v" pairs, comma-separated, v escaped. */
+static int labels_valid(const char *s)
+{
+	while (*s) {
+		if (!(isalpha((unsigned char)*s) || *s == '_'))
+			return 0;
+		while (isalnum((unsigned char)*s) || *s == '_')
+			s++;
+		if (*s++ != '=' || *s++ != '"')
+			return 0;
+		for (; *s != '"'; s++)
+			if (!*s || (*s == '\\' && (!s[1] || !strchr("\\\"n", *++s))))
+				return 0;
+		if (!*++s)
+			return 1;
+		if (*s++ != ',' || !*s)
+			return 0;
+	}
+	return 1;
+}
+
+/* Adds one sample line of family f ("brotr_<name>{service="<s>"[,labels]} <value>") to its series. */
+static void load_sample(struct metrics *m, struct family *f, char *line)
+{
+	struct buf pre;
+	buf_init(&pre);
+	buf_printf(&pre, "brotr_%s{service=\"%s\"", f->name, m->service);
+	char *sp = strrchr(line, ' '), *end;
+	if (pre.failed || strncmp(line, pre.data, pre.len) != 0 || !sp || sp[-1] != '}')
+		goto out;
+	char *labels = line + pre.len;
+	if (*labels == ',')
+		labels++;
+	else if (labels != sp - 1)
+		goto out;
+	double v = strtod(sp + 1, &end);
+	if (*end || end == sp + 1 || !(v >= 0 && v <= 1e300))
+		goto out;
+	sp[-1] = '\0';
+	if (!labels_valid(labels))
+		goto out;
+	struct metric *s = get_locked(m, METRIC_COUNTER, f->name, f->help, labels);
+	if (s)
+		s->value += v;
+out:
+	buf_free(&pre);
+}
+
+int metrics_load_file(struct metrics *m, const char *dir)
+{
+	char path[PATH_MAX], *data;
+	size_t len;
+	if (snprintf(path, sizeof(path), "%s/brotr_%s.prom", dir, m->service) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (read_file(path, METRICS_FILE_MAX, &data, &len) < 0)
+		return errno == ENOENT ? 0 : -1;
+	pthread_mutex_lock(&m->lock);
+	struct family *f = NULL;
+	const char *help = NULL;
+	for (char *line = data, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (strncmp(line, "# HELP brotr_", 13) == 0)
+			help = line;
+		else if (strncmp(line, "# TYPE brotr_", 13) == 0)
+			f = loaded_family(m, line, help);
+		else if (f && *line != '#')
+			load_sample(m, f, line);
+	}
+	pthread_mutex_unlock(&m->lock);
+	free(data);
+	return 0;
 }
 
 int metrics_write_file(struct metrics *m, const char *dir)

@@ -84,6 +84,55 @@ START_TEST(pass_outcome_and_file)
 }
 END_TEST
 
+START_TEST(counters_continue_from_the_previous_file)
+{
+	char dir[] = "/tmp/brotr-metrics-XXXXXX", path[128], l[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/brotr_sync.prom", dir);
+	struct metrics *a = metrics_new("sync");
+	metric_add(metrics_get(a, METRIC_COUNTER, "x_total", "Xs.", metrics_labels(l, sizeof(l), "reason", "a \"q\"", NULL)), 3);
+	metric_add(metrics_get(a, METRIC_COUNTER, "y_total", "Ys.", NULL), 2);
+	metric_set(metrics_get(a, METRIC_GAUGE, "g", "A gauge.", NULL), 7);
+	metrics_pass_done(a, 1, 0, 1000);
+	ck_assert_int_eq(metrics_write_file(a, dir), 0);
+	metrics_free(a);
+	/* damage the file a little: lines that must be ignored */
+	FILE *f = fopen(path, "a");
+	fputs("brotr_x_total{service=\"other\",reason=\"a\"} 100\n"
+	      "brotr_x_total{service=\"sync\",reason=\"b\"} -4\n"
+	      "brotr_x_total{service=\"sync\",reason=\"c\"} 1e999\n"
+	      "brotr_x_total{service=\"sync\",reason=\"d\" 5\n"
+	      "brotr_x_total{service=\"sync\",reason=\"e\"x=\"f\"} 5\n"
+	      "brotr_x_total{service=\"sync\",reason=\"g\\\"} 5\n"
+	      "# TYPE brotr_z_total counter\nbrotr_z_total{service=\"sync\"} 9\n", f);
+	fclose(f);
+	struct metrics *b = metrics_new("sync");
+	ck_assert_int_eq(metrics_load_file(b, dir), 0);
+	struct metric *x = metrics_get(b, METRIC_COUNTER, "x_total", "Xs.", metrics_labels(l, sizeof(l), "reason", "a \"q\"", NULL));
+	ck_assert(metric_value(x) == 3);
+	metric_add(x, 1);
+	ck_assert(metric_value(metrics_get(b, METRIC_COUNTER, "y_total", "Ys.", NULL)) == 2);
+	ck_assert(metric_value(metrics_get(b, METRIC_COUNTER, "passes_total", "", "result=\"ok\"")) == 1);
+	ck_assert(metric_value(metrics_get(b, METRIC_GAUGE, "g", "A gauge.", NULL)) == 0);
+	struct buf out;
+	buf_init(&out);
+	metrics_render(b, &out);
+	ck_assert_msg(strstr(out.data, "# HELP brotr_x_total Xs.\n# TYPE brotr_x_total counter\n"
+				       "brotr_x_total{service=\"sync\",reason=\"a \\\"q\\\"\"} 4\n"), "%s", out.data);
+	ck_assert_msg(strstr(out.data, "brotr_z_total{service=\"sync\"} 9\n"), "%s", out.data);
+	ck_assert_msg(!strstr(out.data, "reason=\"b\"") && !strstr(out.data, "reason=\"c\"") &&
+			      !strstr(out.data, "reason=\"d\"") && !strstr(out.data, "reason=\"e\"") &&
+			      !strstr(out.data, "reason=\"g") && !strstr(out.data, "other"),
+		      "%s", out.data);
+	buf_free(&out);
+	metrics_free(b);
+	unlink(path);
+	ck_assert_int_eq(metrics_load_file(b = metrics_new("sync"), dir), 0); /* no file: nothing to continue */
+	metrics_free(b);
+	rmdir(dir);
+}
+END_TEST
+
 /* Regression: the temporary file had a predictable name (<file>.tmp.<pid>) opened without O_EXCL or
  * O_NOFOLLOW, so a link planted there made the writer overwrite its target and rename the link
  * into place. */
@@ -346,6 +395,7 @@ int main(void)
 	TCase *tc = tcase_create("metrics");
 	tcase_add_test(tc, render_groups_families);
 	tcase_add_test(tc, pass_outcome_and_file);
+	tcase_add_test(tc, counters_continue_from_the_previous_file);
 	tcase_add_test(tc, file_write_never_follows_a_planted_link);
 	tcase_add_test(tc, http_listen_is_loopback_unless_allowed);
 	tcase_add_test(tc, http_slow_clients_do_not_stall_others);
