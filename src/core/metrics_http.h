@@ -28,7 +28,7 @@ struct metrics_http;
  * server. Returns NULL and a reason in err when it cannot listen.
  */
 struct metrics_http *metrics_http_start(const char *listen, int allow_remote, struct metrics *m,
-					const struct logger *lg, char *err, size_t errlen);
+					const struct logger *lg, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* Stops the thread and closes every socket. Accepts NULL. */
 void metrics_http_stop(struct metrics_http *h);
