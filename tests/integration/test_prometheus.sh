@@ -10,7 +10,7 @@ source tests/harness/servers.sh
 source tests/harness/tap.sh
 source tests/integration/services_lib.sh
 [ -n "${TEST_PGPORT:-}" ] || { echo "not ok - run me through tests/run (make check): I need the harness's PostgreSQL"; exit 1; }
-t_plan 21
+t_plan 23
 T=$(mktemp -d "$TEST_TMP/prometheus.XXXXXX")
 child=""
 cleanup() {
@@ -40,6 +40,9 @@ for r in "$GOOD" "$GARBAGE" "$GONE"; do mark_readable "$DB" "$r" clearnet; done
 db_q "$DB" "UPDATE relay_metadata SET generated_at = generated_at - 86400" >/dev/null # all due for the monitor
 
 # --- the textfiles of one-pass services ------------------------------------------------------------
+printf '%s\nhttps://not.a.relay\n' "$GOOD" >"$T/impl/data/seed_relays.txt"
+t_status "an initializer pass" 0 run -- initializer
+t_status "its textfile passes promtool check metrics" 0 promtool check metrics <"$T/metrics/brotr_initializer.prom"
 t_status "a monitor pass" 0 run -- monitor
 t_status "its textfile passes promtool check metrics" 0 promtool check metrics <"$T/metrics/brotr_monitor.prom"
 t_status "a synchronizer pass" 0 run -- synchronizer
