@@ -133,6 +133,64 @@ START_TEST(counters_continue_from_the_previous_file)
 }
 END_TEST
 
+/* The file's value of the series line's key (the text before its last space), or -1 when absent. */
+static double value_in(const char *render, const char *line)
+{
+	const char *sp = strrchr(line, ' ');
+	size_t klen = (size_t)(sp - line) + 1;
+	for (const char *p = render; (p = strstr(p, "\n")) != NULL;) {
+		p++;
+		if (strncmp(p, line, klen) == 0)
+			return strtod(p + klen, NULL);
+	}
+	return -1;
+}
+
+/* Every truncated prefix of a file (a damaged file: the writer itself is atomic) loads without
+ * harm: each series the registry then holds exists in the whole file, with at most its value. */
+START_TEST(every_truncated_prefix_loads_safely)
+{
+	char dir[] = "/tmp/brotr-metrics-XXXXXX", path[128], l[96];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/brotr_s.prom", dir);
+	struct metrics *a = metrics_new("s");
+	metric_add(metrics_get(a, METRIC_COUNTER, "x_total", "Xs, \"quoted\".",
+			       metrics_labels(l, sizeof(l), "reason", "a \"q\" \\ b", "relay", "wss://r.example/\n", NULL)),
+		   12345);
+	metric_add(metrics_get(a, METRIC_COUNTER, "y_total", "Ys.", NULL), 0.25);
+	metric_set(metrics_get(a, METRIC_GAUGE, "g", "G.", NULL), 99);
+	metrics_pass_done(a, 1, 0, 1000);
+	struct buf whole;
+	buf_init(&whole);
+	buf_putc(&whole, '\n');
+	metrics_render(a, &whole);
+	metrics_free(a);
+	for (size_t len = 0; len < whole.len; len++) {
+		FILE *f = fopen(path, "w");
+		fwrite(whole.data + 1, 1, len, f);
+		fclose(f);
+		struct metrics *b = metrics_new("s");
+		ck_assert_int_eq(metrics_load_file(b, dir), 0);
+		struct buf out;
+		buf_init(&out);
+		metrics_render(b, &out);
+		for (char *line = out.data, *next; line && *line; line = next) {
+			next = strchr(line, '\n');
+			*next++ = '\0';
+			if (*line == '#')
+				continue;
+			double got = strtod(strrchr(line, ' ') + 1, NULL), want = value_in(whole.data, line);
+			ck_assert_msg(want >= 0 && got <= want, "prefix %zu: %s (whole file: %g)", len, line, want);
+		}
+		buf_free(&out);
+		metrics_free(b);
+	}
+	buf_free(&whole);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 /* Regression: the temporary file had a predictable name (<file>.tmp.<pid>) opened without O_EXCL or
  * O_NOFOLLOW, so a link planted there made the writer overwrite its target and rename the link
  * into place. */
@@ -396,6 +454,7 @@ int main(void)
 	tcase_add_test(tc, render_groups_families);
 	tcase_add_test(tc, pass_outcome_and_file);
 	tcase_add_test(tc, counters_continue_from_the_previous_file);
+	tcase_add_test(tc, every_truncated_prefix_loads_safely);
 	tcase_add_test(tc, file_write_never_follows_a_planted_link);
 	tcase_add_test(tc, http_listen_is_loopback_unless_allowed);
 	tcase_add_test(tc, http_slow_clients_do_not_stall_others);
