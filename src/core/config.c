@@ -11,13 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 
 enum key_type { T_STR, T_INT, T_BOOL, T_DURATION, T_SIZE, T_ENUM, T_PATH, T_ADDR };
 
 #define F_SECRET 1u   /* only from .env or the environment; masked when shown */
 #define F_REQUIRED 2u /* must be non-empty after loading */
-#define F_LOOPBACK 4u /* T_ADDR: the host must be a loopback address */
+#define F_LOOPBACK 4u /* T_ADDR: the host must be a loopback address unless [metrics] allow_remote */
 
 struct key_def {
 	const char *section;
@@ -109,7 +110,9 @@ static const struct key_def keys[] = {
 	{ "metrics", "dir", T_PATH, OFF(metrics.dir), "", NOLIM, NULL, 0,
 	  "Write brotr_<service>.prom here after each pass (node_exporter textfile collector); empty: off." },
 	{ "metrics", "listen", T_ADDR, OFF(metrics.listen), "", NOLIM, NULL, F_LOOPBACK,
-	  "In --loop mode, serve /metrics and /health on this loopback host:port; empty: off." },
+	  "In --loop mode, serve /metrics and /health on this host:port (127.0.0.0/8, [::1] or localhost); empty: off." },
+	{ "metrics", "allow_remote", T_BOOL, OFF(metrics.allow_remote), "false", NOLIM, NULL, 0,
+	  "Let listen be any address (a container, a private network); the endpoint has no authentication." },
 
 	{ "database", "host", T_STR, OFF(database.host), "127.0.0.1", NOLIM, NULL, F_REQUIRED,
 	  "Server host name, IPv4 address, or Unix socket directory (starting with /)." },
@@ -340,9 +343,18 @@ int config_split_hostport(const char *s, char *host, size_t hostlen, int *port)
 	return 0;
 }
 
+/* 1 for "localhost" and for the literal addresses 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104; never a lookup. */
 static int is_loopback(const char *host)
 {
-	return strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 || strncmp(host, "127.", 4) == 0;
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (strcmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) != 1)
+		return 0;
+	return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
 }
 
 static int parse_size(const char *s, long long *out)
@@ -433,8 +445,6 @@ static const char *set_value(struct config *cfg, const struct key_def *k, const 
 			int port;
 			if (config_split_hostport(v, host, sizeof(host), &port) < 0)
 				return "not host:port";
-			if ((k->flags & F_LOOPBACK) && !is_loopback(host))
-				return "not a loopback address";
 		}
 		s = strdup(v);
 		break;
@@ -720,6 +730,25 @@ static int apply_defaults(struct loader *ld)
 	return 0;
 }
 
+static void origin_text(const struct config_origin *o, const struct key_def *k, char *out, size_t len);
+
+/* F_LOOPBACK keys, once every source is read (allow_remote may come from any of them). */
+static void check_loopback(struct loader *ld)
+{
+	for (size_t i = 0; i < N_KEYS && !ld->cfg->metrics.allow_remote; i++) {
+		const struct key_def *k = &keys[i];
+		const char *v = (k->flags & F_LOOPBACK) ? *(char **)field(ld->cfg, k) : "";
+		char host[256], where[PATH_MAX + 64];
+		int port;
+		if (!*v || config_split_hostport(v, host, sizeof(host), &port) < 0 || is_loopback(host))
+			continue;
+		origin_text(&ld->cfg->origins[i], k, where, sizeof(where));
+		add_error(ld, "%s: [%s] %s = \"%s\": not a loopback address; expected 127.0.0.0/8, [::1] or localhost, "
+			      "or set [metrics] allow_remote = true",
+			  where, k->section, k->name, v);
+	}
+}
+
 static void check_required(struct loader *ld)
 {
 	for (size_t i = 0; i < N_KEYS; i++) {
@@ -783,6 +812,7 @@ int config_load(struct config *cfg, const char *path, char *const *environ_, str
 	parse_dotenv(&ld);
 	parse_environment(&ld, environ_);
 	check_required(&ld);
+	check_loopback(&ld);
 out:
 	/* Origins point at these file names, so the config keeps them. */
 	cfg->files_ = ld.owned;

@@ -53,6 +53,7 @@ struct config {
 	struct {
 		char *dir;
 		char *listen;
+		int allow_remote; /* listen may be a non-loopback address */
 	} metrics;
 	struct {
 		char *host;

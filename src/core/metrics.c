@@ -1,6 +1,7 @@
 /* metrics.c — counters and gauges behind one mutex, rendered in the Prometheus text format. */
 #include "core/metrics.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -9,12 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct metric {
-	struct metric *next;
+struct family {
+	struct family *next; /* in creation order, so output is stable */
 	enum metric_kind kind;
 	const char *name;
 	const char *help;
-	char *labels;
+	char *owned; /* name and help when read from a file ("name\0help"), else NULL */
+	struct metric *head, *tail;
+};
+
+struct metric {
+	struct metric *next;  /* in its family, in creation order */
+	struct metric *hnext; /* in its hash bucket */
+	struct family *family;
+	char *labels; /* NULL when none */
+	uint64_t hash;
 	double value;
 	pthread_mutex_t *lock;
 };
@@ -22,7 +32,9 @@ struct metric {
 struct metrics {
 	pthread_mutex_t lock;
 	char *service;
-	struct metric *head, *tail; /* in creation order, so output is stable */
+	struct family *families, *last_family;
+	struct metric **buckets; /* series by name and labels, so a lookup costs the same at any size */
+	size_t n_buckets, n_series;
 	int last_ok;
 	struct metric *passes_ok, *passes_failed, *last_success, *last_end, *duration;
 };
@@ -35,7 +47,9 @@ struct metrics *metrics_new(const char *service)
 	pthread_mutex_init(&m->lock, NULL);
 	m->service = strdup(service);
 	m->last_ok = -1;
-	if (!m->service) {
+	m->n_buckets = 64;
+	m->buckets = calloc(m->n_buckets, sizeof(*m->buckets));
+	if (!m->service || !m->buckets) {
 		metrics_free(m);
 		return NULL;
 	}
@@ -53,47 +67,114 @@ void metrics_free(struct metrics *m)
 {
 	if (!m)
 		return;
-	for (struct metric *s = m->head, *n; s; s = n) {
-		n = s->next;
-		free(s->labels);
-		free(s);
+	for (struct family *f = m->families, *fn; f; f = fn) {
+		fn = f->next;
+		for (struct metric *s = f->head, *n; s; s = n) {
+			n = s->next;
+			free(s->labels);
+			free(s);
+		}
+		free(f->owned);
+		free(f);
 	}
+	free(m->buckets);
 	free(m->service);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
 
-static int same_labels(const char *a, const char *b)
+/* FNV-1a over name, a separator and labels. */
+static uint64_t series_hash(const char *name, const char *labels)
 {
-	return strcmp(a ? a : "", b ? b : "") == 0;
+	uint64_t h = 14695981039346656037ULL;
+	for (const char *p = name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h = (h ^ 0xff) * 1099511628211ULL;
+	for (const char *p = labels ? labels : ""; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h;
+}
+
+/* Doubles the table when it holds twice as many series as buckets; on OOM it just stays smaller. */
+static void grow(struct metrics *m)
+{
+	if (m->n_series < 2 * m->n_buckets)
+		return;
+	size_t n = m->n_buckets * 2;
+	struct metric **b = calloc(n, sizeof(*b));
+	if (!b)
+		return;
+	for (size_t i = 0; i < m->n_buckets; i++)
+		for (struct metric *s = m->buckets[i], *next; s; s = next) {
+			next = s->hnext;
+			s->hnext = b[s->hash % n];
+			b[s->hash % n] = s;
+		}
+	free(m->buckets);
+	m->buckets = b;
+	m->n_buckets = n;
+}
+
+static struct family *family_of(struct metrics *m, enum metric_kind kind, const char *name, const char *help)
+{
+	struct family *f;
+	for (f = m->families; f; f = f->next)
+		if (strcmp(f->name, name) == 0)
+			return f;
+	if (!(f = calloc(1, sizeof(*f))))
+		return NULL;
+	f->kind = kind;
+	f->name = name;
+	f->help = help;
+	if (m->last_family)
+		m->last_family->next = f;
+	else
+		m->families = f;
+	m->last_family = f;
+	return f;
+}
+
+/* metrics_get with the lock held. */
+static struct metric *get_locked(struct metrics *m, enum metric_kind kind, const char *name, const char *help,
+				 const char *labels)
+{
+	if (labels && !*labels)
+		labels = NULL;
+	uint64_t hash = series_hash(name, labels);
+	struct metric *s;
+	for (s = m->buckets[hash % m->n_buckets]; s; s = s->hnext)
+		if (s->hash == hash && strcmp(s->family->name, name) == 0 && strcmp(s->labels ? s->labels : "",
+										   labels ? labels : "") == 0)
+			goto out;
+	struct family *f = family_of(m, kind, name, help);
+	if (!f || !(s = calloc(1, sizeof(*s))))
+		goto out;
+	if (labels && !(s->labels = strdup(labels))) {
+		free(s);
+		s = NULL;
+		goto out;
+	}
+	s->family = f;
+	s->hash = hash;
+	s->lock = &m->lock;
+	if (f->tail)
+		f->tail->next = s;
+	else
+		f->head = s;
+	f->tail = s;
+	s->hnext = m->buckets[hash % m->n_buckets];
+	m->buckets[hash % m->n_buckets] = s;
+	m->n_series++;
+	grow(m);
+out:
+	return s;
 }
 
 struct metric *metrics_get(struct metrics *m, enum metric_kind kind, const char *name, const char *help,
 			   const char *labels)
 {
 	pthread_mutex_lock(&m->lock);
-	struct metric *s;
-	for (s = m->head; s; s = s->next)
-		if (strcmp(s->name, name) == 0 && same_labels(s->labels, labels))
-			goto out;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		goto out;
-	s->kind = kind;
-	s->name = name;
-	s->help = help;
-	s->lock = &m->lock;
-	if (labels && *labels && !(s->labels = strdup(labels))) {
-		free(s);
-		s = NULL;
-		goto out;
-	}
-	if (m->tail)
-		m->tail->next = s;
-	else
-		m->head = s;
-	m->tail = s;
-out:
+	struct metric *s = get_locked(m, kind, name, help, labels);
 	pthread_mutex_unlock(&m->lock);
 	return s;
 }
@@ -174,21 +255,118 @@ int metrics_last_pass_ok(struct metrics *m)
 void metrics_render(struct metrics *m, struct buf *out)
 {
 	pthread_mutex_lock(&m->lock);
-	/* A family's series must be contiguous: print each name once, with all its series. */
-	for (struct metric *f = m->head; f; f = f->next) {
-		int seen = 0;
-		for (struct metric *p = m->head; p != f && !seen; p = p->next)
-			seen = strcmp(p->name, f->name) == 0;
-		if (seen)
-			continue;
+	for (struct family *f = m->families; f; f = f->next) {
 		buf_printf(out, "# HELP brotr_%s %s\n# TYPE brotr_%s %s\n", f->name, f->help, f->name,
 			   f->kind == METRIC_COUNTER ? "counter" : "gauge");
-		for (struct metric *s = f; s; s = s->next)
-			if (strcmp(s->name, f->name) == 0)
-				buf_printf(out, "brotr_%s{service=\"%s\"%s%s} %.17g\n", s->name, m->service,
-					   s->labels ? "," : "", s->labels ? s->labels : "", s->value);
+		for (struct metric *s = f->head; s; s = s->next)
+			buf_printf(out, "brotr_%s{service=\"%s\"%s%s} %.17g\n", f->name, m->service, s->labels ? "," : "",
+				   s->labels ? s->labels : "", s->value);
 	}
 	pthread_mutex_unlock(&m->lock);
+}
+
+/* The counter family a "# TYPE brotr_<name> counter" line names, created with the name and help read
+ * from the file (help: the latest "# HELP" line for that name), or NULL. */
+static struct family *loaded_family(struct metrics *m, const char *line, const char *help_line)
+{
+	const char *name = line + strlen("# TYPE brotr_"), *sp = strchr(name, ' ');
+	if (!sp || strcmp(sp, " counter") != 0)
+		return NULL;
+	size_t nl = (size_t)(sp - name), hl = 0;
+	const char *help = "";
+	if (help_line && strncmp(help_line + strlen("# HELP brotr_"), name, nl) == 0 &&
+	    help_line[strlen("# HELP brotr_") + nl] == ' ')
+		help = help_line + strlen("# HELP brotr_") + nl + 1;
+	hl = strlen(help);
+	char *own = malloc(nl + hl + 2);
+	if (!own)
+		return NULL;
+	memcpy(own, name, nl);
+	own[nl] = '\0';
+	memcpy(own + nl + 1, help, hl + 1);
+	struct family *f = family_of(m, METRIC_COUNTER, own, own + nl + 1);
+	if (f && f->name == own)
+		f->owned = own;
+	else
+		free(own);
+	return f && f->kind == METRIC_COUNTER ? f : NULL;
+}
+
+/* 1 when s is what metrics_labels writes: k="v" pairs, comma-separated, v escaped. */
+static int labels_valid(const char *s)
+{
+	while (*s) {
+		if (!(isalpha((unsigned char)*s) || *s == '_'))
+			return 0;
+		while (isalnum((unsigned char)*s) || *s == '_')
+			s++;
+		if (*s++ != '=' || *s++ != '"')
+			return 0;
+		for (; *s != '"'; s++)
+			if (!*s || (*s == '\\' && (!s[1] || !strchr("\\\"n", *++s))))
+				return 0;
+		if (!*++s)
+			return 1;
+		if (*s++ != ',' || !*s)
+			return 0;
+	}
+	return 1;
+}
+
+/* Adds one sample line of family f ("brotr_<name>{service="<s>"[,labels]} <value>") to its series. */
+static void load_sample(struct metrics *m, struct family *f, char *line)
+{
+	struct buf pre;
+	buf_init(&pre);
+	buf_printf(&pre, "brotr_%s{service=\"%s\"", f->name, m->service);
+	char *sp = strrchr(line, ' '), *end;
+	if (pre.failed || strncmp(line, pre.data, pre.len) != 0 || !sp || sp[-1] != '}')
+		goto out;
+	char *labels = line + pre.len;
+	if (*labels == ',')
+		labels++;
+	else if (labels != sp - 1)
+		goto out;
+	double v = strtod(sp + 1, &end);
+	if (*end || end == sp + 1 || !(v >= 0 && v <= 1e300))
+		goto out;
+	sp[-1] = '\0';
+	if (!labels_valid(labels))
+		goto out;
+	struct metric *s = get_locked(m, METRIC_COUNTER, f->name, f->help, labels);
+	if (s)
+		s->value += v;
+out:
+	buf_free(&pre);
+}
+
+int metrics_load_file(struct metrics *m, const char *dir)
+{
+	char path[PATH_MAX], *data;
+	size_t len;
+	if (snprintf(path, sizeof(path), "%s/brotr_%s.prom", dir, m->service) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (read_file(path, METRICS_FILE_MAX, &data, &len) < 0)
+		return errno == ENOENT ? 0 : -1;
+	pthread_mutex_lock(&m->lock);
+	struct family *f = NULL;
+	const char *help = NULL;
+	for (char *line = data, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (strncmp(line, "# HELP brotr_", 13) == 0)
+			help = line;
+		else if (strncmp(line, "# TYPE brotr_", 13) == 0)
+			f = loaded_family(m, line, help);
+		else if (f && *line != '#')
+			load_sample(m, f, line);
+	}
+	pthread_mutex_unlock(&m->lock);
+	free(data);
+	return 0;
 }
 
 int metrics_write_file(struct metrics *m, const char *dir)

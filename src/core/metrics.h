@@ -39,6 +39,18 @@ int metrics_last_pass_ok(struct metrics *m);
 void metrics_render(struct metrics *m, struct buf *out);
 
 /* Writes <dir>/brotr_<service>.prom atomically (node_exporter textfile collector). Returns 0 or -1/errno. */
-int metrics_write_file(struct metrics *m, const char *dir);
+int metrics_write_file(struct metrics *m, const char *dir) __attribute__((warn_unused_result));
+
+/* The largest file metrics_load_file reads. */
+#define METRICS_FILE_MAX (64u << 20)
+
+/*
+ * Continues the counters of <dir>/brotr_<service>.prom, written by an earlier process: each counter
+ * series in it is added to the registry, so counters only grow across the passes of a timer (as
+ * Prometheus' rate() and increase() expect) until the file is removed. Gauges are not read: they
+ * describe this process's passes. Lines that do not parse, and other services' series, are
+ * ignored. Call before the first pass. Returns 0 (also when there is no file), or -1 with errno.
+ */
+int metrics_load_file(struct metrics *m, const char *dir) __attribute__((warn_unused_result));
 
 #endif

@@ -132,9 +132,13 @@ int service_run(const struct service_def *def, const struct config *cfg, struct 
 		log_error(&ctx.log, "out of memory");
 		return 1;
 	}
+	if (*cfg->metrics.dir && metrics_load_file(ctx.metrics, cfg->metrics.dir) < 0)
+		log_warn(&ctx.log, "cannot read the previous metrics file; counters start at 0",
+			 LOG_S("dir", cfg->metrics.dir), LOG_S("error", strerror(errno)));
 	if (loop && *cfg->metrics.listen) {
 		char err[256];
-		http = metrics_http_start(cfg->metrics.listen, ctx.metrics, &ctx.log, err, sizeof(err));
+		http = metrics_http_start(cfg->metrics.listen, cfg->metrics.allow_remote, ctx.metrics, &ctx.log, err,
+					  sizeof(err));
 		if (!http) {
 			log_error(&ctx.log, "cannot serve metrics", LOG_S("error", err));
 			goto out;
@@ -154,8 +158,10 @@ int service_run(const struct service_def *def, const struct config *cfg, struct 
 		if (service_sleep(&ctx, wait) < 0)
 			break;
 	}
-	if (loop && stop_requested)
+	if (loop && stop_requested) {
+		log_info(&ctx.log, "stopped on request");
 		status = 0;
+	}
 out:
 	if (opened && def->close)
 		def->close(&ctx);

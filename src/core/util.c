@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -259,14 +260,47 @@ out:
 	return rc;
 }
 
+/* Creates a new file "<dir of path>/.<name>.<12 random hex>" with O_EXCL|O_NOFOLLOW: never an existing
+ * file, never through a symbolic link. Returns the descriptor, or -1 with errno set. */
+static int create_unique(const char *path, char *tmp, size_t tmplen)
+{
+	const char *slash = strrchr(path, '/');
+	int dirlen = slash ? (int)(slash - path + 1) : 0;
+	for (int attempt = 0; attempt < 100; attempt++) {
+		unsigned char r[6];
+		char hex[13];
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			return -1;
+		hex_encode(r, sizeof(r), hex);
+		if (snprintf(tmp, tmplen, "%.*s.%s.%s", dirlen, path, path + dirlen, hex) >= (int)tmplen) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
+/* fsync of the directory holding path, so the rename survives a crash. */
+static int sync_dir_of(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (slash == path ? 1 : (int)(slash - path)) : 1, slash ? path : ".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
 {
 	char tmp[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	int fd = create_unique(path, tmp, sizeof(tmp));
 	if (fd < 0)
 		return -1;
 	const char *p = data;
@@ -280,17 +314,16 @@ int write_file_atomic(const char *path, const void *data, size_t len, unsigned m
 		p += n;
 		left -= (size_t)n;
 	}
-	if (fsync(fd) < 0 || fchmod(fd, mode) < 0)
+	if (fchmod(fd, mode) < 0 || fsync(fd) < 0)
 		goto fail;
 	if (close(fd) < 0) {
 		fd = -1;
 		goto fail;
 	}
-	if (rename(tmp, path) < 0) {
-		fd = -1;
+	fd = -1;
+	if (rename(tmp, path) < 0)
 		goto fail;
-	}
-	return 0;
+	return sync_dir_of(path);
 fail:;
 	int saved = errno;
 	if (fd >= 0)

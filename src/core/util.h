@@ -56,8 +56,9 @@ int hex_decode(const char *in, unsigned char *out, size_t n);
  * Returns 0 and sets *out and *len, or -1 with errno set (EFBIG when larger than max). */
 int read_file(const char *path, size_t max, char **out, size_t *len);
 
-/* Writes data to path atomically: a temporary file in the same directory, fsync, rename.
- * Returns 0, or -1 with errno set. */
+/* Writes data to path atomically: a new temporary file of unpredictable name in the same directory
+ * (O_EXCL|O_NOFOLLOW: no existing file or symbolic link is ever opened), fsync, rename, fsync of the
+ * directory. Returns 0, or -1 with errno set. */
 int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
 
 #endif

@@ -72,8 +72,8 @@ static void count_rtt(struct pass *ps, const char *step, const char *net, int64_
 {
 	if (ms < 0)
 		return;
-	count(ps, "monitor_rtt_milliseconds_sum", "Sum of measured round-trip times by step and network (ms).",
-	      "step", step, "network", net, (double)ms);
+	count(ps, "monitor_rtt_seconds_total", "Sum of measured round-trip times by step and network.", "step",
+	      step, "network", net, (double)ms / 1000.0);
 	count(ps, "monitor_rtt_samples_total", "Round-trip times measured, by step and network.", "step", step,
 	      "network", net, 1);
 }

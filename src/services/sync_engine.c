@@ -149,6 +149,22 @@ struct db *sync_engine_db(struct sync_engine *e)
 
 /* ---------------------------------------------------------------- batches and accounting */
 
+/* A relay's committed progress as gauges: everything it sent up to synced_until is archived; a walk
+ * under way has reached down to walk_from. Set for every relay of the pass, then on each commit. */
+static void show_progress(struct sync_engine *e, const char *url, const struct db_sync_progress *p)
+{
+	char l[2 * RELAY_URL_MAX + 16];
+	metrics_labels(l, sizeof(l), "relay", url, NULL);
+	if (p->synced_until >= 0)
+		metric_set(metrics_get(e->ctx->metrics, METRIC_GAUGE, "sync_relay_synced_until_timestamp_seconds",
+				       "Every event of the relay created up to this time is archived (Unix time).", l),
+			   (double)p->synced_until);
+	if (p->walk_top >= 0 && p->walk_from >= 0)
+		metric_set(metrics_get(e->ctx->metrics, METRIC_GAUGE, "sync_relay_walk_from_timestamp_seconds",
+				       "How far down an unfinished walk of the relay has archived (Unix time).", l),
+			   (double)p->walk_from);
+}
+
 /* A batch the writer gave back: add its outcome to its relay and the pass, then keep it for reuse. */
 static void account(struct sync_engine *e, struct sync_batch *b)
 {
@@ -163,6 +179,8 @@ static void account(struct sync_engine *e, struct sync_batch *b)
 		for (int k = 1; k < DB_REJECT__COUNT; k++)
 			for (size_t i = 0; i < b->res.rejected[k]; i++)
 				sync_engine_reject(e, r, db_reject_name((enum db_reject)k));
+		if (b->has_progress)
+			show_progress(e, b->db_relay.url, &b->res.progress);
 	}
 	sync_batch_reset(b);
 	b->next = e->free_batches;
@@ -419,6 +437,8 @@ int sync_engine_run(struct sync_engine *e, struct sync_target *targets, size_t n
 		free(rs);
 		return -1;
 	}
+	for (size_t i = 0; i < n; i++)
+		show_progress(e, targets[i].url, &targets[i].progress);
 	run_loop(e, rs, targets, n);
 	net_free(e->net); /* connections still open after the drain close without callbacks */
 	e->net = NULL;

@@ -2,9 +2,22 @@
 # Source it from a test script; tests/run counts the lines.
 
 T_FAILED=0
+T_RAN=0
+T_PLAN=""
 
-t_pass() { echo "ok - $1"; }
+# t_plan N: declares the number of assertions ("1..N"); tests/run and t_done fail a test that ran
+# another number of them (an early exit included).
+t_plan() {
+	T_PLAN=$1
+	echo "1..$1"
+}
+
+t_pass() {
+	T_RAN=$((T_RAN + 1))
+	echo "ok - $1"
+}
 t_fail() {
+	T_RAN=$((T_RAN + 1))
 	echo "not ok - $1"
 	shift
 	[ $# -gt 0 ] && printf '#   %s\n' "$@"
@@ -53,5 +66,9 @@ t_status() {
 }
 
 t_done() {
+	if [ -n "$T_PLAN" ] && [ "$T_RAN" -ne "$T_PLAN" ]; then
+		echo "# $T_PLAN assertions planned, $T_RAN ran"
+		return 1
+	fi
 	[ "$T_FAILED" -eq 0 ]
 }

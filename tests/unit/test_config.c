@@ -162,7 +162,13 @@ static const struct {
 	{ "[log]\nrate_limit_interval = 10ms\n", NULL, NULL, NULL, { "out of range", NULL, NULL } },
 	{ "[network]\nallow_local = maybe\n", NULL, NULL, NULL, { "not a boolean", "true or false", NULL } },
 	{ "[tor]\nsocks_proxy = 127.0.0.1\n", NULL, NULL, NULL, { "not host:port", NULL, NULL } },
-	{ "[metrics]\nlisten = 0.0.0.0:9100\n", NULL, NULL, NULL, { "not a loopback address", NULL, NULL } },
+	{ "[metrics]\nlisten = 0.0.0.0:9100\n", NULL, NULL, NULL, { "brotr.ini:2", "not a loopback address", NULL } },
+	/* names and addresses that only begin like loopback */
+	{ "[metrics]\nlisten = 127.evil.example:9100\n", NULL, NULL, NULL, { "not a loopback address", NULL, NULL } },
+	{ "[metrics]\nlisten = 127.0.0.1.nip.io:9100\n", NULL, NULL, NULL, { "not a loopback address", NULL, NULL } },
+	{ "[metrics]\nlisten = [::2]:9100\n", NULL, NULL, NULL, { "not a loopback address", NULL, NULL } },
+	{ "[metrics]\nlisten = [::ffff:10.0.0.1]:9100\n", NULL, NULL, NULL, { "not a loopback address", NULL, NULL } },
+	{ "", NULL, NULL, "BROTR_METRICS_LISTEN=[::]:9100", { "environment BROTR_METRICS_LISTEN", "allow_remote", NULL } },
 	{ "[database]\nhost =\n", NULL, NULL, NULL, { "[database] host is required", NULL, NULL } },
 	{ "[initializer]\nseed_file = x\n", NULL, NULL, NULL, { "belongs in services/initializer.ini", NULL, NULL } },
 	{ "", "initializer.ini:[database]\nport = 1\n", NULL, NULL, { "initializer.ini:2", "only [initializer]", NULL } },
@@ -203,6 +209,25 @@ START_TEST(every_error_is_reported_not_just_the_first)
 	ck_assert_ptr_nonnull(strstr(errs(), ":2:"));
 	ck_assert_ptr_nonnull(strstr(errs(), ":3:"));
 	ck_assert_ptr_nonnull(strstr(errs(), ":5:"));
+}
+END_TEST
+
+START_TEST(metrics_listen_loopback_or_allowed)
+{
+	static const char *const ok[] = { "127.0.0.1:9100", "127.1.2.3:9100", "[::1]:9100", "[::ffff:127.0.0.1]:9100",
+					  "localhost:9100" };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char text[128];
+		snprintf(text, sizeof(text), "[metrics]\nlisten = %s\n", ok[i]);
+		write_text("config/brotr.ini", text, 0644);
+		ck_assert_msg(load(NULL) == 0, "%s: %s", ok[i], errs());
+		config_free(&cfg);
+	}
+	/* allowed explicitly, from another source than the address (the check runs after every source) */
+	write_text("config/brotr.ini", "[metrics]\nlisten = 0.0.0.0:9100\n", 0644);
+	char *env[] = { "BROTR_METRICS_ALLOW_REMOTE=true", NULL };
+	ck_assert_msg(load(env) == 0, "%s", errs());
+	ck_assert_int_eq(cfg.metrics.allow_remote, 1);
 }
 END_TEST
 
@@ -274,6 +299,7 @@ int main(void)
 	tcase_add_test(tc, values_of_every_type);
 	tcase_add_loop_test(tc, each_error_is_reported_with_its_place, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, every_error_is_reported_not_just_the_first);
+	tcase_add_test(tc, metrics_listen_loopback_or_allowed);
 	tcase_add_test(tc, missing_file_is_named);
 	tcase_add_test(tc, secret_value_never_echoed);
 	tcase_add_test(tc, reference_lists_every_key);
