@@ -3,8 +3,21 @@
 
 T_FAILED=0
 
-t_pass() { echo "ok - $1"; }
+T_COUNT=0
+T_PLAN=
+
+# t_plan N: declares that N assertions follow ("1..N"); t_done then fails unless exactly N ran.
+t_plan() {
+	T_PLAN=$1
+	echo "1..$1"
+}
+
+t_pass() {
+	T_COUNT=$((T_COUNT + 1))
+	echo "ok - $1"
+}
 t_fail() {
+	T_COUNT=$((T_COUNT + 1))
 	echo "not ok - $1"
 	shift
 	[ $# -gt 0 ] && printf '#   %s\n' "$@"
@@ -53,5 +66,9 @@ t_status() {
 }
 
 t_done() {
+	if [ -n "$T_PLAN" ] && [ "$T_COUNT" -ne "$T_PLAN" ]; then
+		echo "not ok - the plan: $T_COUNT of $T_PLAN assertions ran"
+		return 1
+	fi
 	[ "$T_FAILED" -eq 0 ]
 }
