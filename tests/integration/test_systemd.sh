@@ -2,6 +2,13 @@
 # test_systemd.sh — the systemd units as installed: each passes `systemd-analyze verify`, each service
 # scores 2.0 or lower in `systemd-analyze security --offline=yes`, and the limits match the configuration.
 #
+# The sandbox is then held against what brotr really does: db init, initializer, monitor and
+# synchronizer against a fixture relay through a SOCKS5 server, under strace. Every system call must be
+# one SystemCallFilter allows, every socket of an allowed family, every address loopback
+# (IPAddressAllow=localhost), no mapping writable and executable (MemoryDenyWriteExecute), no /proc
+# file outside the process's own (ProcSubset=pid), nothing opened for writing (ProtectSystem=strict:
+# nothing is configured to write here).
+#
 # systemd-analyze verify needs every Exec binary to exist, so the units are checked in a root made for
 # it (--root): the tree `contrib/install` writes into a DESTDIR, plus copies of the host's own units
 # (sysinit.target and the like) and of the host programs the units run (/bin/kill).
@@ -9,15 +16,23 @@ set -u
 cd "$(dirname "$0")/../.."
 : "${BUILD:=build}" "${BROTR:=$PWD/$BUILD/brotr}"
 source tests/harness/tap.sh
+source tests/harness/servers.sh
+source tests/integration/services_lib.sh
+[ -n "${TEST_PGPORT:-}" ] || { echo "not ok - run me through tests/run (make check): I need the harness's PostgreSQL"; exit 1; }
 
 T=$(mktemp -d /tmp/brotr-systemd.XXXXXX)
-trap '[ -z "${TEST_KEEP:-}" ] && rm -rf "$T"' EXIT
+cleanup() {
+	tools_stop
+	[ -z "${TEST_KEEP:-}" ] && rm -rf "$T"
+	return 0
+}
+trap cleanup EXIT
 V=$T/root
 units=$V/lib/systemd/system
 
 services=(db-init@ initializer@ monitor@ synchronizer@ priority-synchronizer@ finder@ validator@ tor)
 passes=(monitor synchronizer priority-synchronizer finder validator)
-t_plan $((1 + ${#services[@]} + ${#passes[@]} + ${#services[@]} + 1 + ${#passes[@]} * 2 + 4 + 1 + 1))
+t_plan $((1 + ${#services[@]} + ${#passes[@]} + ${#services[@]} + 1 + ${#passes[@]} * 2 + 4 + 1 + 1 + 8))
 
 BIN=$BROTR PREFIX=/usr/local DESTDIR=$V UNITDIR=/lib/systemd/system SYSUSERSDIR=/usr/lib/sysusers.d \
 	sh contrib/install install 2>"$T/install.err"
@@ -97,5 +112,51 @@ t_is "PREFIX=/usr: ExecStart=/usr/bin/brotr, start-tor from /usr/share/brotr" \
 	"$(sed -n 's/^ExecStart=//p' "$T/usr-root/lib/systemd/system/brotr-monitor@.service" \
 		"$T/usr-root/lib/systemd/system/brotr-tor.service" | tr '\n' ' ')" \
 	"/usr/bin/brotr monitor /usr/share/brotr/tor/start-tor /var/lib/brotr-tor "
+
+# ---- the sandbox against brotr's own system calls
+# syscalls GROUP: the system calls of a SystemCallFilter group, nested groups expanded.
+syscalls() {
+	systemd-analyze syscall-filter "$1" </dev/null | sed -n '2,$s/^    \([@a-z0-9_-]*\)$/\1/p' | while read -r c; do
+		case $c in @*) syscalls "$c" ;; *) echo "$c" ;; esac
+	done
+}
+allowed=$(comm -23 <(syscalls @system-service | sort -u) <(syscalls @privileged | sort -u))
+"$BUILD/tools/event_gen" --prefix sandbox '1700000000..1700100000:200' >"$T/events.jsonl"
+tool_start fixture_relay --events "$T/events.jsonl" || exit 1
+R=ws://127.0.0.1:$TOOL_PORT
+tool_start socks_logger --log "$T/socks.log" || exit 1
+impl_make "$T/impl" "[network]
+allow_local = true
+[tor]
+socks_proxy = 127.0.0.1:$TOOL_PORT"
+echo "$R" >"$T/impl/data/seed_relays.txt"
+DB=sandbox_$$
+rcs=""
+for c in "db init" initializer monitor synchronizer; do
+	printf '#!/bin/sh\nexec strace -f -qq -o "%s" "%s" "$@"\n' "$T/strace.${c// /_}" "$BROTR" >"$T/traced"
+	chmod 755 "$T/traced"
+	# shellcheck disable=SC2086
+	BROTR=$T/traced svc_run "$T/impl" "$DB" BROTR_SYNCHRONIZER_PASS_BUDGET=60s -- $c >/dev/null 2>"$T/${c// /_}.err"
+	rcs="$rcs $?"
+done
+t_is "db init, initializer, monitor and synchronizer complete under strace" "$rcs" " 0 0 0 0"
+t_is "and archived the relay's 200 events" \
+	"$(db_q "$DB" "SELECT count(*) FROM events e JOIN events_relays r ON r.event_id = e.id WHERE e.kind = 1")" "200"
+calls() { cat "$T"/strace.* | sed -En 's/^[0-9]+ +([a-z0-9_]+)\(.*/\1/p' | sort -u; }
+t_is "every system call is one SystemCallFilter=@system-service ~@privileged allows" \
+	"$(comm -23 <(calls) <(printf '%s\n' "$allowed" | sort -u) | tr '\n' ' ')" ""
+t_is "every socket is AF_INET, AF_INET6 or AF_UNIX (RestrictAddressFamilies)" \
+	"$(cat "$T"/strace.* | sed -En 's/.* socket\(([A-Z0-9_]+),.*/\1/p' | sort -u | grep -vxE 'AF_INET|AF_INET6|AF_UNIX' | tr '\n' ' ')" ""
+connects=$(cat "$T"/strace.* | grep -E ' connect\(.*AF_INET6?')
+t_is "every connect() is to a loopback address (IPAddressAllow=localhost), and there were some" \
+	"$([ -n "$connects" ] && echo some) $(printf '%s\n' "$connects" | grep -vE 'inet_addr\("127\.|inet_pton\(AF_INET6, "::1"' | head -n 3)" "some "
+t_is "no mapping is both writable and executable (MemoryDenyWriteExecute)" \
+	"$(cat "$T"/strace.* | grep -E ' (mmap|mprotect|pkey_mprotect)\(' | grep -E 'PROT_WRITE\|PROT_EXEC|PROT_EXEC\|PROT_WRITE|PROT_READ\|PROT_WRITE\|PROT_EXEC' | head -n 3)" ""
+# (glibc's malloc reads /proc/sys/vm/overcommit_memory and does without it when it cannot.)
+t_is "no /proc file but the process's own (ProcSubset=pid)" \
+	"$(cat "$T"/strace.* | grep -oE '"/proc/[^"]*"' | grep -vE '^"/proc/(self|thread-self|[0-9]+)(/|")' |
+		grep -vxF '"/proc/sys/vm/overcommit_memory"' | sort -u | head -n 3 | tr '\n' ' ')" ""
+t_is "nothing opened for writing (ProtectSystem=strict)" \
+	"$(cat "$T"/strace.* | grep -E ' open(at)?\(' | grep -E 'O_WRONLY|O_RDWR|O_CREAT' | grep -v ' = -1 ' | grep -vE '"/dev/(null|tty)"' | head -n 3)" ""
 
 t_done
