@@ -32,12 +32,15 @@ units=$V/lib/systemd/system
 
 services=(db-init@ initializer@ monitor@ synchronizer@ priority-synchronizer@ finder@ validator@ tor)
 passes=(monitor synchronizer priority-synchronizer finder validator)
-t_plan $((1 + ${#services[@]} + ${#passes[@]} + ${#services[@]} + 1 + ${#passes[@]} * 2 + 4 + 1 + 1 + 8 + 3))
+t_plan $((1 + ${#services[@]} + ${#passes[@]} + ${#services[@]} + 1 + ${#passes[@]} * 2 + 4 + 1 + 1 + 8 + 3 + 1))
 
 BIN=$BROTR PREFIX=/usr/local DESTDIR=$V UNITDIR=/lib/systemd/system SYSUSERSDIR=/usr/lib/sysusers.d \
 	sh contrib/install install 2>"$T/install.err"
 t_is "contrib/install writes the units into the DESTDIR" "$(cd "$units" && ls | tr '\n' ' ')" \
 	"brotr-.service.d brotr-db-init@.service brotr-finder@.service brotr-finder@.timer brotr-initializer@.service brotr-monitor@.service brotr-monitor@.timer brotr-priority-synchronizer@.service brotr-priority-synchronizer@.timer brotr-synchronizer@.service brotr-synchronizer@.timer brotr-tor.service brotr-validator@.service brotr-validator@.timer "
+systemd-sysusers --root="$V" >/dev/null 2>&1
+t_like "the sysusers.d file makes the brotr system user" "$(cat "$V/etc/passwd" 2>&1)" \
+	"^brotr:x:[0-9]+:[0-9]+:brotr Nostr archiver:/var/lib/brotr:/usr/sbin/nologin$"
 mkdir -p "$V/usr/lib/systemd" "$V/usr/bin"
 cp -r /lib/systemd/system "$V/usr/lib/systemd/"
 cp /bin/kill "$V/usr/bin/kill"
