@@ -124,15 +124,15 @@ readme: brotr
 	@awk 'BEGIN{skip=0} /<!-- config-reference:begin -->/{print; system("cat build/reference.md"); skip=1; next} \
 	     /<!-- config-reference:end -->/{skip=0} !skip' README.md >build/README.md && mv build/README.md README.md
 
-install: brotr
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/brotr
-	install -m 755 $(BUILD)/brotr $(DESTDIR)$(PREFIX)/bin/brotr
-	cp -R sql implementations tor contrib $(DESTDIR)$(PREFIX)/share/brotr/
-	rm -f $(DESTDIR)$(PREFIX)/share/brotr/implementations/*/.env
+# contrib/install: the layout (README "Install"), the manifest uninstall reads, edited configuration kept.
+UNITDIR     ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+SYSUSERSDIR ?= $(or $(shell pkg-config --variable=sysusersdir systemd 2>/dev/null),/usr/lib/sysusers.d)
+install: $(BUILD)/brotr
+	@BIN=$(BUILD)/brotr PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) UNITDIR=$(UNITDIR) SYSUSERSDIR=$(SYSUSERSDIR) \
+		sh contrib/install install
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/brotr
-	rm -rf $(DESTDIR)$(PREFIX)/share/brotr
+	@PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) UNITDIR=$(UNITDIR) SYSUSERSDIR=$(SYSUSERSDIR) sh contrib/install uninstall
 
 clean:
 	rm -rf build brotr

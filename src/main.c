@@ -18,7 +18,8 @@
 #include "net/net.h"
 #include "services/services.h"
 
-#define DEFAULT_CONFIG "implementations/bigbrotr/config/brotr.ini"
+#define DEFAULT_CONFIG "implementations/bigbrotr/config/brotr.ini" /* in a checkout */
+#define INSTALLED_CONFIG "/etc/brotr/bigbrotr/brotr.ini"            /* for an installed brotr */
 
 extern char **environ;
 
@@ -195,6 +196,7 @@ static void usage(FILE *out)
 		"\n"
 		"Options:\n"
 		"  --config FILE        the implementation's brotr.ini (default: $BROTR_CONFIG, else\n"
+		"                       " INSTALLED_CONFIG " for an installed brotr, else\n"
 		"                       " DEFAULT_CONFIG ")\n"
 		"  --log-level LEVEL    debug, info, warn or error (overrides [log] level)\n"
 		"  --log-format FORMAT  text (logfmt) or json (overrides [log] format)\n"
@@ -391,8 +393,9 @@ static int load_config(struct app *app)
 	const char *path = app->config_path;
 	if (!path)
 		path = getenv("BROTR_CONFIG");
+	char datadir[PATH_MAX];
 	if (!path || !*path)
-		path = DEFAULT_CONFIG;
+		path = config_installed_datadir(datadir, sizeof(datadir)) == 0 ? INSTALLED_CONFIG : DEFAULT_CONFIG;
 	struct buf errors;
 	buf_init(&errors);
 	int rc = config_load(&app->cfg, path, environ, &errors);

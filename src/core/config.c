@@ -13,6 +13,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 enum key_type { T_STR, T_INT, T_BOOL, T_DURATION, T_SIZE, T_ENUM, T_PATH, T_ADDR };
 
@@ -660,7 +661,7 @@ static void add_warning(struct config *cfg, const char *fmt, ...)
 static void parse_dotenv(struct loader *ld)
 {
 	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/.env", ld->cfg->impl_dir);
+	snprintf(path, sizeof(path), "%s/.env", ld->cfg->env_dir);
 	FILE *fp = fopen(path, "re");
 	if (!fp) {
 		if (errno != ENOENT)
@@ -765,7 +766,39 @@ static void check_required(struct loader *ld)
 	}
 }
 
-/* Sets path and impl_dir. Returns 0, or -1 after reporting why the file cannot be used. */
+int config_installed_datadir(char *out, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	char *bin = dirname(exe); /* <prefix>/bin */
+	if (strcmp(basename(bin), "bin") != 0)
+		return -1;
+	struct stat st;
+	if (snprintf(out, len, "%s/share/brotr", dirname(bin)) >= (int)len || stat(out, &st) < 0 ||
+	    !S_ISDIR(st.st_mode))
+		return -1;
+	return 0;
+}
+
+/* The implementation directory of an INI file in dir (resolved) that is not a checkout's config/:
+ * the installed one of the same name when brotr is installed and has one, else dir itself. */
+static char *flat_impl_dir(const char *dir)
+{
+	char data[PATH_MAX], impl[PATH_MAX + 300], tmp[PATH_MAX];
+	struct stat st;
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	if (config_installed_datadir(data, sizeof(data)) == 0 &&
+	    snprintf(impl, sizeof(impl), "%s/implementations/%s", data, basename(tmp)) < (int)sizeof(impl) &&
+	    stat(impl, &st) == 0 && S_ISDIR(st.st_mode))
+		return strdup(impl);
+	return strdup(dir);
+}
+
+/* Sets path, impl_dir and env_dir (the layouts: config.h). Returns 0, or -1 after reporting why the
+ * file cannot be used. */
 static int locate(struct loader *ld, const char *path)
 {
 	struct stat st;
@@ -777,15 +810,22 @@ static int locate(struct loader *ld, const char *path)
 		add_error(ld, "%s: not a regular file", path);
 		return -1;
 	}
-	char tmp[PATH_MAX], real[PATH_MAX];
+	char tmp[PATH_MAX], real[PATH_MAX], name[PATH_MAX];
 	snprintf(tmp, sizeof(tmp), "%s", path);
 	if (!realpath(dirname(tmp), real)) {
 		add_error(ld, "%s: cannot resolve its directory: %s", path, strerror(errno));
 		return -1;
 	}
+	snprintf(name, sizeof(name), "%s", real);
 	ld->cfg->path = strdup(path);
-	ld->cfg->impl_dir = strdup(dirname(real));
-	if (!ld->cfg->path || !ld->cfg->impl_dir) {
+	if (strcmp(basename(name), "config") == 0) {
+		ld->cfg->impl_dir = strdup(dirname(real));
+		ld->cfg->env_dir = ld->cfg->impl_dir ? strdup(ld->cfg->impl_dir) : NULL;
+	} else {
+		ld->cfg->impl_dir = flat_impl_dir(real);
+		ld->cfg->env_dir = strdup(real);
+	}
+	if (!ld->cfg->path || !ld->cfg->impl_dir || !ld->cfg->env_dir) {
 		add_error(ld, "out of memory");
 		return -1;
 	}
@@ -842,6 +882,7 @@ void config_free(struct config *cfg)
 	free(cfg->origins);
 	free(cfg->path);
 	free(cfg->impl_dir);
+	free(cfg->env_dir);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -38,7 +38,8 @@ struct config_sync {
 
 struct config {
 	char *path;      /* the main INI file, as given */
-	char *impl_dir;  /* the implementation directory: parent of the INI file's directory */
+	char *impl_dir;  /* the implementation directory: relative paths and config/postgres/init */
+	char *env_dir;   /* the directory holding the implementation's .env */
 
 	struct {
 		int sync_service; /* 0 synchronizer, 1 priority_synchronizer */
@@ -113,8 +114,20 @@ struct config_origin {
 };
 
 /*
+ * Finds the installed data directory, <prefix>/share/brotr, <prefix> being the directory above the
+ * bin/ of the running executable (so an install under DESTDIR finds its own tree). Writes it to out
+ * and returns 0, or returns -1 when brotr does not run from an installed tree (a checkout's build/).
+ */
+int config_installed_datadir(char *out, size_t len) __attribute__((warn_unused_result));
+
+/*
+ * The two layouts of an implementation, told apart by the name of the INI file's directory:
+ * - a checkout, <impl>/config/brotr.ini: impl_dir and env_dir are <impl>;
+ * - flat, as installed, /etc/brotr/<impl>/brotr.ini: env_dir is /etc/brotr/<impl>; impl_dir is
+ *   <prefix>/share/brotr/implementations/<impl> when brotr is installed and has it, else env_dir.
+ *
  * Loads the configuration for the INI file at path: defaults, then the file, then
- * <dir>/services/<service>.ini for every service section, then <impl_dir>/.env, then the
+ * <dir>/services/<service>.ini for every service section, then <env_dir>/.env, then the
  * BROTR_* environment. Every problem is reported (file:line or variable, section, key, value,
  * what is allowed), one per line, into errors (which the caller owns and frees with buf_free).
  * Returns 0 on success, or -1 when any error was found (cfg is then freed and zeroed).

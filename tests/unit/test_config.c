@@ -126,6 +126,32 @@ START_TEST(relative_paths_resolve_from_implementation_dir)
 }
 END_TEST
 
+/* The flat (installed) layout, <dir>/brotr.ini with <dir> not named config: .env beside brotr.ini,
+ * services/ under it, relative paths from it (this binary is not installed, so there is no share/). */
+START_TEST(flat_layout_reads_env_beside_the_ini)
+{
+	char dir[160], flat[200];
+	snprintf(dir, sizeof(dir), "%s/flat", root);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	snprintf(flat, sizeof(flat), "%s/flat/services", root);
+	ck_assert_int_eq(mkdir(flat, 0755), 0);
+	write_text("flat/brotr.ini", "[database]\nname = flatdb\n", 0644);
+	write_text("flat/services/initializer.ini", "[initializer]\nseed_file = seeds.txt\n", 0644);
+	write_text("flat/.env", "BROTR_DATABASE_PASSWORD=beside\n", 0600);
+	write_text(".env", "BROTR_DATABASE_PASSWORD=parent\n", 0600);
+	snprintf(flat, sizeof(flat), "%s/flat/brotr.ini", root);
+	static char *const none[] = { NULL };
+	ck_assert_msg(config_load(&cfg, flat, none, &errors) == 0, "%s", errs());
+	char real[200], want[256];
+	ck_assert_ptr_nonnull(realpath(dir, real));
+	ck_assert_str_eq(cfg.database.password, "beside");
+	ck_assert_str_eq(cfg.env_dir, real);
+	ck_assert_str_eq(cfg.impl_dir, real);
+	snprintf(want, sizeof(want), "%s/seeds.txt", real);
+	ck_assert_str_eq(cfg.initializer.seed_file, want);
+}
+END_TEST
+
 START_TEST(values_of_every_type)
 {
 	write_text("config/brotr.ini",
@@ -296,6 +322,7 @@ int main(void)
 	tcase_add_test(tc, precedence);
 	tcase_add_test(tc, dotenv_readable_by_others_warns);
 	tcase_add_test(tc, relative_paths_resolve_from_implementation_dir);
+	tcase_add_test(tc, flat_layout_reads_env_beside_the_ini);
 	tcase_add_test(tc, values_of_every_type);
 	tcase_add_loop_test(tc, each_error_is_reported_with_its_place, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, every_error_is_reported_not_just_the_first);
