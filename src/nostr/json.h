@@ -42,6 +42,7 @@ struct json_doc {
 	size_t cap_;
 	void *raw_;       /* jsmn's tokens */
 	size_t raw_cap_;
+	size_t work_;     /* bytes and tokens the last json_parse went through (for tests of its cost) */
 };
 
 void json_doc_init(struct json_doc *d);
