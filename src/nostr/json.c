@@ -394,7 +394,29 @@ static int ensure_out(struct json_doc *d, size_t n, struct nostr_err *err)
 	return 0;
 }
 
+/* Token arrays above this many entries are not kept from one parse to the next (a 1 MiB message
+ * may need 20 MiB of them; the next is usually small). */
+#define JSON_KEEP_TOKENS ((size_t)16 << 10)
+
+static int parse(struct json_doc *d, const char *text, size_t len, struct nostr_err *err);
+
 int json_parse(struct json_doc *d, const char *text, size_t len, struct nostr_err *err)
+{
+	if (d->cap_ > JSON_KEEP_TOKENS) {
+		free(d->tok);
+		d->tok = NULL;
+		d->cap_ = 0;
+	}
+	int rc = parse(d, text, len, err);
+	if (d->raw_cap_ > JSON_KEEP_TOKENS) { /* jsmn's tokens are scratch of this parse only */
+		free(d->raw_);
+		d->raw_ = NULL;
+		d->raw_cap_ = 0;
+	}
+	return rc;
+}
+
+static int parse(struct json_doc *d, const char *text, size_t len, struct nostr_err *err)
 {
 	struct vstate v = { .s = text, .len = len, .err = err };
 	d->text = text;

@@ -54,6 +54,9 @@ void json_doc_free(struct json_doc *d);
  * numbers and literals must follow the grammar; no trailing commas; nesting at most JSON_MAX_DEPTH.
  * Returns 0, or -1 with *err set (NOSTR_E_NOT_JSON with detail and offset, NOSTR_E_TOO_LARGE,
  * NOSTR_E_NOMEM). The text need not be NUL-terminated; a NUL byte anywhere is rejected.
+ * Time and memory are linear in len for every shape of input: at most one token per 2 bytes and 40
+ * bytes per token while parsing (20 kept in d->tok); token arrays of more than 16384 entries are
+ * not kept for the next parse.
  */
 int json_parse(struct json_doc *d, const char *text, size_t len, struct nostr_err *err);
 
