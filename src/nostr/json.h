@@ -91,11 +91,13 @@ void json_write_str(struct buf *b, const char *s, size_t n);
  * Appends the canonical form of the value at token i: no whitespace; object members sorted by key
  * (bytewise, after decoding escapes), of duplicate keys only the last kept (as JSON.parse does);
  * strings re-escaped as json_write_str; integers that fit int64 in plain decimal; other numbers as
- * written. When skip is not NULL, an object member whose value token v has (skip[v] & mask) is left out.
+ * written. When skip is not NULL, an object member whose value token v has (skip[v] & mask) is left out,
+ * and a number token n with (skip[n] & JSON_CANON_AS_STRING) is written as a string of its text.
  * Equal documents (up to whitespace, key order and escaping) give equal bytes. Returns 0, or -1
  * when out of memory.
  */
 int json_canonical(const struct json_doc *d, size_t i, const uint8_t *skip, uint8_t mask, struct buf *out);
+#define JSON_CANON_AS_STRING 0x80
 
 /* Whether any string in the value at token i (keys included) contains U+0000. */
 int json_value_has_nul(const struct json_doc *d, size_t i);
