@@ -8,8 +8,9 @@
 #include "core/util.h"
 #include "nostr/err.h"
 
-/* Containers nested deeper than this are rejected. */
-#define JSON_MAX_DEPTH 64
+/* Containers nested deeper than this are rejected. Relay messages nest 4 deep (an event's tags in
+ * an EVENT), NIP-11 documents 4 or 5; the tokenizer's work per closing bracket is up to the depth. */
+#define JSON_MAX_DEPTH 16
 /* Hard cap on a document; callers apply their own, smaller caps first. */
 #define JSON_MAX_LEN ((size_t)1 << 30)
 

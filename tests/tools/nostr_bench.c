@@ -157,7 +157,7 @@ static int raw(size_t n, unsigned threads)
 /* One hostile shape of about n bytes: deep nesting, ':' chains, wide arrays, long strings, object
  * members, and nesting at the limit repeated (the worst case jsmn still walks). */
 static const char *const shape_name[] = { "deep [[[...]]]", "[1:1:1...]", "wide [[],[],...]", "long string",
-					  "object members", "63-deep, repeated" };
+					  "object members", "deepest, repeated" };
 static void shape(struct buf *b, int sh, size_t n)
 {
 	buf_reset(b);
