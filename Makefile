@@ -139,43 +139,81 @@ clean:
 
 -include $(OBJ:.o=.d) $(BUILD)/src/main.d $(UNIT:=.d) $(INTEG:=.d) $(TOOLS:=.d)
 
-# ---- fuzzing (src/nostr): libFuzzer harnesses tests/fuzz/fuzz_*.c, built with clang ----------------------
-# The parsers are compiled from source with the harness (coverage needs clang's instrumentation), with
-# ASan and UBSan. Seeds: tests/fuzz/seeds/<harness>; inputs that once failed: tests/fuzz/regress/<harness>.
+# ---- fuzzing: libFuzzer harnesses tests/fuzz/fuzz_*.c, built with clang ----------------------------------
+# Every parser of untrusted bytes: relay messages, events, filters, URLs, NIP-11 (src/nostr), SOCKS5
+# replies, HTTP CONNECT requests and NIP-11 response headers (the libwebsockets-free parsers of src/net),
+# configuration values (src/core/config.c). They are compiled from source into one archive with clang's
+# coverage instrumentation, ASan and UBSan. Seeds: tests/fuzz/seeds/<harness>; inputs at the size caps
+# (1 MiB of nesting, tag bombs, numbers PostgreSQL cannot hold): tests/fuzz/caps/<harness>; inputs that
+# once failed: tests/fuzz/regress/<harness>. Each harness's -max_len is one byte past the cap of what it
+# reads, not libFuzzer's default 4096.
 #   make fuzz          FUZZ_SECONDS per harness (default 60), growing build/fuzz/corpus/<harness>;
 #                      a failing input is written to build/fuzz/<harness>-crash-*: make it a regression
-#   make fuzz-check    a bounded, deterministic run: the regressions, then FUZZ_RUNS inputs per harness
-#                      (default 20000, -seed=1); make check runs it first
+#   make fuzz-check    a bounded, deterministic run: the regressions, seeds and cap inputs once each, then
+#                      FUZZ_RUNS mutations of the seeds per harness (default 20000, -seed=1; the cap inputs
+#                      are left out of the mutation corpus, which they would slow to a few runs a second);
+#                      make check runs it first
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS    ?= 20000
 FUZZ_DIR     := build/fuzz
-FUZZ_SRC     := $(sort $(wildcard src/nostr/*.c)) src/core/util.c
-FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
-FUZZ_CFLAGS  := -g -O1 -std=c11 -Wall -Wextra -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
-                -fno-sanitize-recover=all
+FUZZ_SRC     := $(sort $(wildcard src/nostr/*.c)) src/core/util.c src/core/config.c src/net/socks5.c \
+                src/net/http_connect.c src/net/http_reply.c
+FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_LIB     := $(FUZZ_DIR)/libfuzz.a
+FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_BIN     := $(FUZZ_NAMES:%=$(FUZZ_DIR)/%)
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS  := -g -O1 -std=c11 -Wall -Wextra -D_GNU_SOURCE -Isrc -MMD -MP $(FUZZ_SAN)
+# -max_len: NOSTR_MSG_MAX_JSON, NOSTR_EVENT_MAX_JSON, NIP11_MAX_JSON, RELAY_URL_MAX, SOCKS5_REPLY_MAX,
+# HTTP_CONNECT_MAX, header values (lws keeps them under 4 KiB), a configuration file; each plus one.
+FUZZ_MAX_LEN_fuzz_message      := 1049601
+FUZZ_MAX_LEN_fuzz_filter       := 1049601
+FUZZ_MAX_LEN_fuzz_event        := 1048577
+FUZZ_MAX_LEN_fuzz_nip11        := 262145
+FUZZ_MAX_LEN_fuzz_url          := 1024
+FUZZ_MAX_LEN_fuzz_socks5       := 263
+FUZZ_MAX_LEN_fuzz_http_connect := 4097
+FUZZ_MAX_LEN_fuzz_http_reply   := 4097
+FUZZ_MAX_LEN_fuzz_config       := 16384
+# fuzz_config writes and loads files for every input (a few ms each): fewer runs
+FUZZ_RUNS_fuzz_config          ?= 4000
+FUZZ_DICT_fuzz_url             := -dict=tests/fuzz/url.dict
+FUZZ_DICT_fuzz_message         := -dict=tests/fuzz/json.dict
+FUZZ_DICT_fuzz_filter          := -dict=tests/fuzz/json.dict
+FUZZ_DICT_fuzz_event           := -dict=tests/fuzz/json.dict
+FUZZ_DICT_fuzz_nip11           := -dict=tests/fuzz/json.dict
+FUZZ_ARGS     = -max_len=$(FUZZ_MAX_LEN_$*) $(FUZZ_DICT_$*) -artifact_prefix=$(FUZZ_DIR)/$*-
 
 .PHONY: fuzz fuzz-check
 
-$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) | deps
+$(FUZZ_DIR)/obj/%.o: %.c | deps
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) -lsecp256k1 -lcrypto
+	$(call say,FUZZCC,$<)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-fuzz: $(FUZZ_BIN)
+$(FUZZ_LIB): $(FUZZ_OBJ)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
+	$(call say,FUZZ,$<)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) -lsecp256k1 -lcrypto -linih
+
+-include $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN:=.d)
+
+fuzz: $(FUZZ_NAMES:%=fuzz-run-%)
+fuzz-run-%: $(FUZZ_DIR)/%
 	@sh contrib/debian-deps fuzz
-	@for f in $(FUZZ_BIN); do n=$${f##*/}; mkdir -p $(FUZZ_DIR)/corpus/$$n; \
-		echo "== $$n: $(FUZZ_SECONDS) s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_DIR)/$$n- -dict=$$(case $$n in fuzz_url) echo tests/fuzz/url.dict;; \
-			*) echo tests/fuzz/json.dict;; esac) -print_final_stats=1 \
-			$(FUZZ_DIR)/corpus/$$n tests/fuzz/seeds/$$n tests/fuzz/regress/$$n || exit 1; done
+	@mkdir -p $(FUZZ_DIR)/corpus/$*
+	@echo "== $*: $(FUZZ_SECONDS) s"
+	@$< -max_total_time=$(FUZZ_SECONDS) $(FUZZ_ARGS) -print_final_stats=1 \
+		$(FUZZ_DIR)/corpus/$* tests/fuzz/seeds/$* tests/fuzz/regress/$* $(wildcard tests/fuzz/caps/$*)
 
-fuzz-check: $(FUZZ_BIN)
-	@for f in $(FUZZ_BIN); do n=$${f##*/}; rm -rf $(FUZZ_DIR)/check/$$n; mkdir -p $(FUZZ_DIR)/check/$$n; \
-		$$f -runs=0 tests/fuzz/regress/$$n >$(FUZZ_DIR)/check/$$n.log 2>&1 && \
-		$$f -runs=$(FUZZ_RUNS) -seed=1 -artifact_prefix=$(FUZZ_DIR)/$$n- -dict=$$(case $$n in fuzz_url) echo tests/fuzz/url.dict;; \
-			*) echo tests/fuzz/json.dict;; esac) \
-			$(FUZZ_DIR)/check/$$n tests/fuzz/seeds/$$n >>$(FUZZ_DIR)/check/$$n.log 2>&1 \
-		|| { tail -n 40 $(FUZZ_DIR)/check/$$n.log; echo "fuzz-check: $$n failed"; exit 1; }; \
-		echo "fuzz-check: $$n ok ($(FUZZ_RUNS) runs)"; done
+fuzz-check: $(FUZZ_NAMES:%=fuzz-check-%)
+fuzz-check-%: $(FUZZ_DIR)/%
+	@rm -rf $(FUZZ_DIR)/check/$*; mkdir -p $(FUZZ_DIR)/check/$*
+	@{ $< -runs=0 $(FUZZ_ARGS) tests/fuzz/regress/$* tests/fuzz/seeds/$* $(wildcard tests/fuzz/caps/$*) && \
+	   $< -runs=$(or $(FUZZ_RUNS_$*),$(FUZZ_RUNS)) -seed=1 $(FUZZ_ARGS) $(FUZZ_DIR)/check/$* tests/fuzz/seeds/$*; } \
+		>$(FUZZ_DIR)/check/$*.log 2>&1 \
+		|| { tail -n 40 $(FUZZ_DIR)/check/$*.log; echo "fuzz-check: $* failed"; exit 1; }
+	@echo "fuzz-check: $* ok (regressions, seeds, caps, $(or $(FUZZ_RUNS_$*),$(FUZZ_RUNS)) runs)"
 
 check: fuzz-check

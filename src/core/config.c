@@ -89,7 +89,9 @@ static const struct section_def sections[] = {
 	{ #sec, "relay_budget", T_DURATION, OFF(sec.relay_budget_ms), "10m", 1000, 86400000LL, NULL, 0,           \
 	  "Time one relay may take in a pass; its progress is kept and the next pass goes on." },               \
 	{ #sec, "pass_budget", T_DURATION, OFF(sec.pass_budget_ms), "50m", 1000, 86400000LL * 7, NULL, 0,         \
-	  "Time a pass may take; relays not finished keep their progress." }
+	  "Time a pass may take; relays not finished keep their progress." },                                     \
+	{ #sec, "max_event_tags", T_INT, OFF(sec.max_event_tags), "20000", 1, 1000000, NULL, 0,                    \
+	  "Events with more tags are refused and counted (a 1 MiB event of 52-byte tags has 20000)." }
 
 /* The single table of configuration keys. Keep rows grouped by section, sections in the order above. */
 static const struct key_def keys[] = {

@@ -33,6 +33,7 @@ struct config_sync {
 	long long max_relays;      /* relays at once */
 	long long relay_budget_ms; /* time per relay per pass */
 	long long pass_budget_ms;  /* time per pass */
+	long long max_event_tags;  /* an event with more tags is refused */
 	char *relay_file;          /* priority synchronizer only (NULL in [synchronizer]) */
 };
 

@@ -1,13 +1,12 @@
 /* nip11.c — fetching a relay's NIP-11 information document over HTTP(S), through the same helper. */
 #include "net/nip11.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/util.h"
+#include "net/http_reply.h"
 #include "net/net_int.h"
 
 struct nip11_fetch {
@@ -31,16 +30,6 @@ static void prepare(struct link *l, struct lws_client_connect_info *i)
 	i->method = "GET";
 }
 
-/* application/nostr+json or application/json, parameters and case aside. */
-static int json_type(const char *ct)
-{
-	size_t n = strcspn(ct, ";");
-	while (n && isspace((unsigned char)ct[n - 1]))
-		n--;
-	return (n == 22 && strncasecmp(ct, "application/nostr+json", n) == 0) ||
-	       (n == 16 && strncasecmp(ct, "application/json", n) == 0);
-}
-
 /* Status and headers: decide before reading a byte of the body. */
 static int on_headers(struct nip11_fetch *f, struct lws *wsi)
 {
@@ -60,13 +49,18 @@ static int on_headers(struct nip11_fetch *f, struct lws *wsi)
 		link_fail(l, NET_ERR_HTTP, -1, status, "HTTP %d", status);
 		return -1;
 	}
-	if (!json_type(f->content_type)) {
+	if (!http_json_type(f->content_type)) {
 		link_fail(l, NET_ERR_HTTP, -1, status, "content type '%s' is not application/nostr+json",
 			  f->content_type);
 		return -1;
 	}
-	if (lws_hdr_copy(wsi, len, sizeof(len), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-	    strtoull(len, NULL, 10) > cap) {
+	unsigned long long clen = 0;
+	int has_len = lws_hdr_copy(wsi, len, sizeof(len), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+	if (has_len && http_content_length(len, &clen) < 0) {
+		link_fail(l, NET_ERR_HTTP, -1, status, "Content-Length '%s' is not a length", len);
+		return -1;
+	}
+	if (clen > cap) {
 		link_fail(l, NET_ERR_HTTP, -1, status, "document of %s bytes exceeds nip11_max_size (%zu)", len, cap);
 		return -1;
 	}

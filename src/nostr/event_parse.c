@@ -118,9 +118,33 @@ static size_t capacity(size_t cap, size_t need)
 	return c;
 }
 
-/* Makes the event's storage big enough: bytes of strings, tags, tag strings. Returns 0 or -1. */
+/* Storage above this many bytes that is more than 4 times what an event needs is given back, so
+ * one huge event does not leave a parser's scratch event huge. */
+#define KEEP_BYTES ((size_t)64 << 10)
+
+static void trim(void **p, size_t *cap, size_t need, size_t size)
+{
+	if (*cap * size > KEEP_BYTES && *cap > 4 * need) {
+		free(*p);
+		*p = NULL;
+		*cap = 0;
+	}
+}
+
+/*
+ * Makes the event's storage big enough: bytes of strings, tags, tag strings. Capacities at most
+ * double what is needed, so an event of n bytes of JSON holds at most 2n bytes of strings and
+ * 2 * 16 bytes per tag and per tag string (each takes at least 3 bytes of JSON): under 13n in all.
+ * Returns 0 or -1.
+ */
 static int reserve(struct nostr_event *ev, size_t bytes, size_t n_tags, size_t n_items)
 {
+	ev->tags = NULL; /* set again by fill */
+	ev->n_tags = 0;
+	ev->content = (struct nostr_str){ "", 0 };
+	trim((void **)&ev->mem_, &ev->mem_cap_, bytes, 1);
+	trim((void **)&ev->tag_mem_, &ev->tag_cap_, n_tags, sizeof(*ev->tag_mem_));
+	trim((void **)&ev->item_mem_, &ev->item_cap_, n_items, sizeof(*ev->item_mem_));
 	if (bytes > ev->mem_cap_) {
 		size_t c = capacity(ev->mem_cap_, bytes);
 		char *m = realloc(ev->mem_, c);

@@ -311,6 +311,55 @@ static int check_value(struct vstate *v, int depth)
 	}
 }
 
+/*
+ * One pass before jsmn, linear and bounded: rejects nesting deeper than JSON_MAX_DEPTH, a ':' that is
+ * not the first after an object key, and a '"' glued to a literal. jsmn finds the container a closing
+ * bracket ends by walking parent links up from the last token, and a ':' makes the last token the
+ * parent of the next one: unchecked, 1 MiB of "[[[...]]]" or of "[1:1:1:...]" costs one walk over
+ * everything per bracket (quadratic; minutes on the network loop). With at most JSON_MAX_DEPTH open
+ * containers and one key per level every walk is bounded, so jsmn is linear. jsmn (non-strict) lets a
+ * literal run on over a '"', where this scan would see a string: such input is refused here, so both
+ * agree on which bytes are inside strings, and depth counted here is at least what jsmn sees.
+ */
+static int prescan(struct vstate *v, size_t *work)
+{
+	const char *s = v->s;
+	uint64_t is_obj = 0; /* bit d: the container open at depth d is an object */
+	int depth = 0, keyed = 0;
+	char prev = ' ';
+	size_t i = 0;
+	for (; i < v->len; i++) {
+		char c = s[i];
+		if (c == '"') {
+			if (!strchr(" \t\r\n[{,:]}\"", prev))
+				return fail_at(v, i, "unexpected character");
+			for (i++; i < v->len && s[i] != '"'; i++)
+				i += s[i] == '\\';
+			prev = '"';
+			continue;
+		}
+		if (c == '[' || c == '{') {
+			if (depth >= JSON_MAX_DEPTH)
+				return *work += i, fail_at(v, i, "nested too deeply");
+			is_obj = c == '{' ? is_obj | (uint64_t)1 << depth : is_obj & ~((uint64_t)1 << depth);
+			depth++;
+			keyed = 0;
+		} else if (c == ']' || c == '}') {
+			depth -= depth > 0;
+			keyed = 1;
+		} else if (c == ',') {
+			keyed = 0;
+		} else if (c == ':') {
+			if (depth == 0 || !(is_obj >> (depth - 1) & 1) || keyed)
+				return *work += i, fail_at(v, i, "unexpected character");
+			keyed = 1;
+		}
+		prev = c;
+	}
+	*work += i;
+	return 0;
+}
+
 /* Runs jsmn, growing its token array as needed (jsmn resumes where it stopped). Returns jsmn's result. */
 static int tokenise(struct json_doc *d, jsmn_parser *p, struct nostr_err *err)
 {
@@ -345,7 +394,29 @@ static int ensure_out(struct json_doc *d, size_t n, struct nostr_err *err)
 	return 0;
 }
 
+/* Token arrays above this many entries are not kept from one parse to the next (a 1 MiB message
+ * may need 20 MiB of them; the next is usually small). */
+#define JSON_KEEP_TOKENS ((size_t)16 << 10)
+
+static int parse(struct json_doc *d, const char *text, size_t len, struct nostr_err *err);
+
 int json_parse(struct json_doc *d, const char *text, size_t len, struct nostr_err *err)
+{
+	if (d->cap_ > JSON_KEEP_TOKENS) {
+		free(d->tok);
+		d->tok = NULL;
+		d->cap_ = 0;
+	}
+	int rc = parse(d, text, len, err);
+	if (d->raw_cap_ > JSON_KEEP_TOKENS) { /* jsmn's tokens are scratch of this parse only */
+		free(d->raw_);
+		d->raw_ = NULL;
+		d->raw_cap_ = 0;
+	}
+	return rc;
+}
+
+static int parse(struct json_doc *d, const char *text, size_t len, struct nostr_err *err)
 {
 	struct vstate v = { .s = text, .len = len, .err = err };
 	d->text = text;
@@ -360,6 +431,9 @@ int json_parse(struct json_doc *d, const char *text, size_t len, struct nostr_er
 	skip_ws(&v);
 	if (v.pos == len)
 		return fail_at(&v, len, "empty input");
+	d->work_ = 0;
+	if (prescan(&v, &d->work_) < 0)
+		return -1;
 	jsmn_parser p;
 	int r = tokenise(d, &p, err);
 	if (r == JSMN_ERROR_NOMEM)
@@ -368,6 +442,7 @@ int json_parse(struct json_doc *d, const char *text, size_t len, struct nostr_er
 		return fail_at(&v, len, "unexpected end of input");
 	if (r == JSMN_ERROR_INVAL)
 		return fail_at(&v, p.pos, "invalid character");
+	d->work_ += p.toknext;
 	if (ensure_out(d, p.toknext, err) < 0)
 		return -1;
 	v.raw = d->raw_;
@@ -380,5 +455,6 @@ int json_parse(struct json_doc *d, const char *text, size_t len, struct nostr_er
 	if (v.pos != len || v.next != v.n_raw)
 		return fail_at(&v, v.pos, "unexpected data after the value");
 	d->n_tok = v.n_raw;
+	d->work_ += v.n_raw;
 	return 0;
 }

@@ -8,8 +8,9 @@
 #include "core/util.h"
 #include "nostr/err.h"
 
-/* Containers nested deeper than this are rejected. */
-#define JSON_MAX_DEPTH 64
+/* Containers nested deeper than this are rejected. Relay messages nest 4 deep (an event's tags in
+ * an EVENT), NIP-11 documents 4 or 5; the tokenizer's work per closing bracket is up to the depth. */
+#define JSON_MAX_DEPTH 16
 /* Hard cap on a document; callers apply their own, smaller caps first. */
 #define JSON_MAX_LEN ((size_t)1 << 30)
 
@@ -42,6 +43,7 @@ struct json_doc {
 	size_t cap_;
 	void *raw_;       /* jsmn's tokens */
 	size_t raw_cap_;
+	size_t work_;     /* bytes and tokens the last json_parse went through (for tests of its cost) */
 };
 
 void json_doc_init(struct json_doc *d);
@@ -53,6 +55,9 @@ void json_doc_free(struct json_doc *d);
  * numbers and literals must follow the grammar; no trailing commas; nesting at most JSON_MAX_DEPTH.
  * Returns 0, or -1 with *err set (NOSTR_E_NOT_JSON with detail and offset, NOSTR_E_TOO_LARGE,
  * NOSTR_E_NOMEM). The text need not be NUL-terminated; a NUL byte anywhere is rejected.
+ * Time and memory are linear in len for every shape of input: at most one token per 2 bytes and 40
+ * bytes per token while parsing (20 kept in d->tok); token arrays of more than 16384 entries are
+ * not kept for the next parse.
  */
 int json_parse(struct json_doc *d, const char *text, size_t len, struct nostr_err *err);
 
@@ -87,11 +92,13 @@ void json_write_str(struct buf *b, const char *s, size_t n);
  * Appends the canonical form of the value at token i: no whitespace; object members sorted by key
  * (bytewise, after decoding escapes), of duplicate keys only the last kept (as JSON.parse does);
  * strings re-escaped as json_write_str; integers that fit int64 in plain decimal; other numbers as
- * written. When skip is not NULL, an object member whose value token v has (skip[v] & mask) is left out.
+ * written. When skip is not NULL, an object member whose value token v has (skip[v] & mask) is left out,
+ * and a number token n with (skip[n] & JSON_CANON_AS_STRING) is written as a string of its text.
  * Equal documents (up to whitespace, key order and escaping) give equal bytes. Returns 0, or -1
  * when out of memory.
  */
 int json_canonical(const struct json_doc *d, size_t i, const uint8_t *skip, uint8_t mask, struct buf *out);
+#define JSON_CANON_AS_STRING 0x80
 
 /* Whether any string in the value at token i (keys included) contains U+0000. */
 int json_value_has_nul(const struct json_doc *d, size_t i);

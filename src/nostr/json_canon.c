@@ -91,7 +91,9 @@ static int value(const struct json_doc *d, size_t i, const uint8_t *skip, uint8_
 		break;
 	}
 	case JSON_NUMBER:
-		if (json_int(d, t, &v) == 0)
+		if (skip && (skip[i] & JSON_CANON_AS_STRING))
+			json_write_str(out, d->text + t->start, t->end - t->start);
+		else if (json_int(d, t, &v) == 0)
 			buf_printf(out, "%lld", (long long)v);
 		else
 			buf_append(out, d->text + t->start, t->end - t->start);

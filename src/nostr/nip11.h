@@ -11,6 +11,9 @@
 
 /* Largest document accepted (bytes). */
 #define NIP11_MAX_JSON ((size_t)256 << 10)
+/* A number with more digits than this (printed in plain decimal, as PostgreSQL prints numeric) is
+ * stored as a string of its text. */
+#define NIP11_NUMBER_MAX_DIGITS 64
 /* At most this many notes are kept (n_notes still counts them all). */
 #define NIP11_MAX_NOTES 32
 
@@ -40,7 +43,11 @@ struct nip11_strings {
  * A parsed document. A field is kept only when it has the type NIP-11 gives it (the whole field:
  * one bad element drops a list); otherwise it is dropped and a note says why. Strings containing
  * U+0000 are dropped too (PostgreSQL text and jsonb cannot hold it). Unknown fields are kept as
- * extras. Every string is owned by the document (s == NULL means absent).
+ * extras. So that the canonical document is always storable as jsonb, a number of more than
+ * NIP11_NUMBER_MAX_DIGITS digits (1e200000, which PostgreSQL cannot hold, or 1e-16383, which it
+ * prints in 16385) is kept as a string of its text, and a \u escape of a lone UTF-16 surrogate
+ * (JSON.parse takes it, jsonb does not) is read as U+FFFD; a note says so. Every string is owned by
+ * the document (s == NULL means absent).
  */
 struct nip11_doc {
 	struct nostr_str name, description, banner, icon, pubkey, self, contact, software, version, privacy_policy,

@@ -9,9 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* skip_ flags per token (value tokens of object members) */
+/* skip_ flags per token (value tokens of object members; numbers) */
 #define DROPPED 1 /* left out of every rendering */
 #define KNOWN 2   /* a standard top-level field: left out of extra_json */
+#define AS_STRING JSON_CANON_AS_STRING /* a number rendered as a string of its text */
 
 enum kind { K_STR, K_STRS, K_INTS, K_INT, K_LIMITATION, K_RETENTION, K_FEES };
 
@@ -91,6 +92,20 @@ static void note(struct nip11_doc *d, const char *fmt, ...)
 			return; /* out of memory: lose the note, not the document */
 	}
 	d->n_notes++;
+}
+
+/* The value of 4 hex digits at s (n bytes available), or -1. */
+static long hex4(const char *s, size_t n)
+{
+	long v = 0;
+	for (size_t i = 0; i < 4; i++) {
+		char c = i < n ? s[i] : 0;
+		int h = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (h < 0)
+			return -1;
+		v = v << 4 | h;
+	}
+	return v;
 }
 
 /* A decoded, owned, NUL-terminated copy of string token t. */
@@ -230,6 +245,86 @@ static int field(struct nip11_doc *d, const struct field *f, size_t v)
 	return 0;
 }
 
+/*
+ * Whether number text s[0..n) (valid JSON) stays a number in the stored document: when PostgreSQL's
+ * numeric holds it (at most 131072 digits before the point, 16383 after, an exponent that fits an
+ * int) and prints it in at most NIP11_NUMBER_MAX_DIGITS digits. 1e200000 does not fit; 1e-16383 fits
+ * but prints as 16385 characters, so a 9-byte number could make a document read back a thousand
+ * times larger. Such numbers are kept as strings of their text (nothing is lost).
+ */
+static int number_fits(const char *s, size_t n)
+{
+	size_t i = s[0] == '-', first = SIZE_MAX, frac = 0;
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		if (first == SIZE_MAX && s[i] != '0')
+			first = i;
+	size_t int_end = i;
+	long weight = first == SIZE_MAX ? 0 : (long)(int_end - first) - 1;
+	if (i < n && s[i] == '.')
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, frac++)
+			if (first == SIZE_MAX && s[i] != '0')
+				first = i, weight = -(long)frac - 1;
+	long exp = 0;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		int neg = s[++i] == '-';
+		for (i += s[i] == '-' || s[i] == '+'; i < n; i++)
+			if ((exp = exp * 10 + (s[i] - '0')) > 1000000)
+				return 0;
+		exp = neg ? -exp : exp;
+	}
+	long scale = (long)frac - exp > 0 ? (long)frac - exp : 0;
+	long digits = (first != SIZE_MAX && weight + exp >= 0 ? weight + exp + 1 : 1) + scale;
+	return digits <= NIP11_NUMBER_MAX_DIGITS;
+}
+
+/* Marks every number that does not fit to be rendered as a string, and notes how many. */
+static void numbers(struct nip11_doc *d)
+{
+	const struct json_doc *j = &d->doc_;
+	size_t n = 0, first = 0;
+	for (size_t k = 0; k < j->n_tok; k++) {
+		if (j->tok[k].type != JSON_NUMBER || number_fits(j->text + j->tok[k].start, j->tok[k].end - j->tok[k].start))
+			continue;
+		d->skip_[k] |= AS_STRING;
+		if (n++ == 0)
+			first = k;
+	}
+	size_t len = j->tok[first].end - j->tok[first].start;
+	if (n)
+		note(d, "%zu number%s kept as strings: more than %d digits, e.g. %.*s", n, n == 1 ? "" : "s",
+		     NIP11_NUMBER_MAX_DIGITS, (int)(len < 24 ? len : 24), j->text + j->tok[first].start);
+}
+
+/*
+ * Replaces each \u escape of a lone surrogate (which JSON.parse accepts, and neither this parser nor
+ * PostgreSQL's jsonb does) with \ufffd, in place. s is the document's own copy. Returns how many.
+ */
+static size_t lone_surrogates(char *s, size_t len)
+{
+	size_t n = 0;
+	int in_string = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '"') {
+			in_string = !in_string;
+		} else if (in_string && s[i] == '\\' && i + 1 < len) {
+			long v = s[i + 1] == 'u' ? hex4(s + i + 2, len - i - 2) : -1;
+			if (v >= 0xD800 && v <= 0xDBFF && i + 11 < len && s[i + 6] == '\\' && s[i + 7] == 'u') {
+				long lo = hex4(s + i + 8, len - i - 8);
+				if (lo >= 0xDC00 && lo <= 0xDFFF) {
+					i += 11; /* a pair */
+					continue;
+				}
+			}
+			if (v >= 0xD800 && v <= 0xDFFF) {
+				memcpy(s + i + 2, "fffd", 4);
+				n++;
+			}
+			i++; /* the escaped character (the hex digits are never '"' or '\\') */
+		}
+	}
+	return n;
+}
+
 /* Marks the standard fields, drops members holding U+0000 (before anything is stored), handles each
  * standard field, and renders the extras. */
 static int fields_and_extras(struct nip11_doc *d)
@@ -278,11 +373,16 @@ int nip11_parse(struct nip11_doc *d, const char *text, size_t len, struct nostr_
 		return nostr_fail(err, NOSTR_E_NOMEM, NULL, "document");
 	memcpy(copy, text, len);
 	copy[len] = '\0';
+	size_t lone = lone_surrogates(copy, len);
 	if (json_parse(&d->doc_, copy, len, err) < 0) /* the doc now owns copy (doc_.text) */
 		return -1;
 	if (d->doc_.tok[0].type != JSON_OBJECT)
 		return nostr_fail(err, NOSTR_E_TYPE, NULL, "a relay information document is a JSON object");
+	if (lone)
+		note(d, "%zu lone UTF-16 surrogate escape%s replaced by U+FFFD", lone, lone == 1 ? "" : "s");
 	d->skip_ = calloc(d->doc_.n_tok, 1);
+	if (d->skip_)
+		numbers(d);
 	struct buf b;
 	buf_init(&b);
 	if (!d->skip_ || fields_and_extras(d) < 0 || json_canonical(&d->doc_, 0, d->skip_, DROPPED, &b) < 0) {

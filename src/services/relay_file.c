@@ -2,6 +2,7 @@
 #include "services/relay_file.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,28 +11,71 @@
 
 #define RELAY_FILE_MAX (64u << 20) /* a list this large is a mistake, not a seed list */
 
+/* FNV-1a of a URL: the index of relays[] is an open-addressing table of these. */
+static uint64_t url_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+/* Doubles the index (slot value 0: empty, else relay index + 1) and re-inserts every relay. */
+static int grow_index(struct relay_file *f)
+{
+	size_t cap = f->index_cap_ ? 2 * f->index_cap_ : 64;
+	size_t *idx = calloc(cap, sizeof(*idx));
+	if (!idx)
+		return -1;
+	for (size_t i = 0; i < f->n; i++) {
+		size_t k = (size_t)url_hash(f->relays[i].url) & (cap - 1);
+		while (idx[k])
+			k = (k + 1) & (cap - 1);
+		idx[k] = i + 1;
+	}
+	free(f->index_);
+	f->index_ = idx;
+	f->index_cap_ = cap;
+	return 0;
+}
+
+/* Appends u unless its URL is listed already: expected constant time per line (the index holds at
+ * most half as many relays as slots). */
 static int add_relay(struct relay_file *f, const struct relay_url *u)
 {
-	for (size_t i = 0; i < f->n; i++) {
-		if (strcmp(f->relays[i].url, u->url) == 0) {
+	if (2 * (f->n + 1) > f->index_cap_ && grow_index(f) < 0)
+		return -1;
+	size_t mask = f->index_cap_ - 1, k = (size_t)url_hash(u->url) & mask;
+	for (; f->index_[k]; k = (k + 1) & mask) {
+		f->compares++;
+		if (strcmp(f->relays[f->index_[k] - 1].url, u->url) == 0) {
 			f->duplicates++;
 			return 0;
 		}
 	}
-	struct relay_url *p = realloc(f->relays, (f->n + 1) * sizeof(*p));
-	if (!p)
-		return -1;
-	f->relays = p;
+	if (f->n == f->cap_) {
+		size_t cap = f->cap_ ? 2 * f->cap_ : 16;
+		struct relay_url *p = realloc(f->relays, cap * sizeof(*p));
+		if (!p)
+			return -1;
+		f->relays = p;
+		f->cap_ = cap;
+	}
 	f->relays[f->n++] = *u;
+	f->index_[k] = f->n;
 	return 0;
 }
 
 static int add_reject(struct relay_file *f, int line, const char *reason, const char *text, size_t len)
 {
-	struct relay_file_reject *p = realloc(f->rejects, (f->n_rejects + 1) * sizeof(*p));
-	if (!p)
-		return -1;
-	f->rejects = p;
+	if (f->n_rejects == f->rejects_cap_) {
+		size_t cap = f->rejects_cap_ ? 2 * f->rejects_cap_ : 16;
+		struct relay_file_reject *p = realloc(f->rejects, cap * sizeof(*p));
+		if (!p)
+			return -1;
+		f->rejects = p;
+		f->rejects_cap_ = cap;
+	}
 	struct relay_file_reject *r = &f->rejects[f->n_rejects++];
 	r->line = line;
 	snprintf(r->reason, sizeof(r->reason), "%s", reason);
@@ -85,5 +129,6 @@ void relay_file_free(struct relay_file *f)
 {
 	free(f->relays);
 	free(f->rejects);
+	free(f->index_);
 	memset(f, 0, sizeof(*f));
 }

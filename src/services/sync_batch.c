@@ -4,12 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct sync_batch *sync_batch_new(size_t cap)
+struct sync_batch *sync_batch_new(size_t cap, size_t max_event_tags)
 {
 	struct sync_batch *b = calloc(1, sizeof(*b));
 	if (!b)
 		return NULL;
 	b->cap = cap ? cap : 1;
+	b->max_event_tags = max_event_tags;
 	b->ev = calloc(b->cap, sizeof(*b->ev));
 	b->valid = calloc(b->cap, sizeof(*b->valid));
 	b->errc = calloc(b->cap, sizeof(*b->errc));
@@ -43,15 +44,13 @@ void sync_batch_free(struct sync_batch *b)
 void sync_batch_reset(struct sync_batch *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
-		if (b->ev[i].mem_cap_ > SYNC_SLOT_KEEP_BYTES) {
-			nostr_event_free(&b->ev[i]);
-			nostr_event_init(&b->ev[i]);
-		}
+		nostr_event_free(&b->ev[i]);
+		nostr_event_init(&b->ev[i]);
 	}
-	if (b->tags.cap > 2 * SYNC_BATCH_MAX_BYTES)
+	if (b->tags.cap > SYNC_BATCH_KEEP_BYTES)
 		buf_free(&b->tags);
 	buf_reset(&b->tags);
-	b->n = b->n_rows = b->bytes = b->verified = 0;
+	b->n = b->n_rows = b->bytes = b->statement = b->n_tags = b->verified = 0;
 	b->relay = NULL;
 	b->has_progress = 0;
 	b->rc = 0;
@@ -61,18 +60,85 @@ void sync_batch_reset(struct sync_batch *b)
 
 int sync_batch_full(const struct sync_batch *b)
 {
-	return b->n >= b->cap || b->bytes >= SYNC_BATCH_MAX_BYTES;
+	return b->n >= b->cap || b->bytes >= SYNC_BATCH_MAX_BYTES || b->statement >= SYNC_BATCH_MAX_STATEMENT ||
+	       b->n_tags >= SYNC_BATCH_MAX_TAGS;
+}
+
+/* Length of byte c of a tag string in the tags JSON (json_write_str's escapes). */
+static size_t json_len(unsigned char c)
+{
+	if (c >= 0x20)
+		return 1 + (c == '"' || c == '\\');
+	return c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t' ? 2 : 6;
+}
+
+/* How many of those characters are '"' or '\\', which the array literal escapes once more. */
+static size_t pg_extra(unsigned char c)
+{
+	return c >= 0x20 ? 2 * (c == '"' || c == '\\') : 1;
+}
+
+/* Length of ev's tags JSON (nostr_event_tags_json), and in *pg the extra escapes of its literal. */
+static size_t tags_json_len(const struct nostr_event *ev, size_t *pg)
+{
+	size_t n = 2 + (ev->n_tags ? ev->n_tags - 1 : 0), extra = 0;
+	for (size_t i = 0; i < ev->n_tags; i++) {
+		const struct nostr_tag *t = &ev->tags[i];
+		n += 2 + (t->n ? t->n - 1 : 0);
+		for (size_t j = 0; j < t->n; j++) {
+			const unsigned char *s = (const unsigned char *)t->items[j].s;
+			n += 2;
+			extra += 2;
+			for (size_t k = 0; k < t->items[j].len; k++)
+				n += json_len(s[k]), extra += pg_extra(s[k]);
+		}
+	}
+	*pg = extra;
+	return n;
+}
+
+static size_t n_items(const struct nostr_event *ev, size_t *bytes)
+{
+	size_t n = 0, b = 0;
+	for (size_t i = 0; i < ev->n_tags; i++) {
+		n += ev->tags[i].n;
+		for (size_t j = 0; j < ev->tags[i].n; j++)
+			b += ev->tags[i].items[j].len + 1;
+	}
+	*bytes = b;
+	return n;
+}
+
+/* What malloc adds to each of an event's three allocations (glibc: a size word, 16-byte alignment). */
+#define MALLOC_OVERHEAD 32
+
+struct sync_cost sync_event_cost(const struct nostr_event *ev)
+{
+	size_t strings, pg, quotes = 0;
+	size_t items = n_items(ev, &strings), json = tags_json_len(ev, &pg);
+	for (size_t k = 0; k < ev->content.len; k++)
+		quotes += ev->content.s[k] == '"' || ev->content.s[k] == '\\';
+	struct sync_cost c;
+	c.bytes = sizeof(struct nostr_event) + sizeof(struct db_event) + sizeof(enum nostr_errc) + 2 +
+		  3 * MALLOC_OVERHEAD + ev->content.len + 1 + strings + ev->n_tags * sizeof(struct nostr_tag) +
+		  items * sizeof(struct nostr_str) + json;
+	/* each element and its ',': id, pubkey and sig in hex, created_at and kind in decimal, then the
+	 * tags JSON and the content as quoted, backslash-escaped text */
+	c.statement = (64 + 1) + (64 + 1) + (128 + 1) + (20 + 1) + (5 + 1) + (json + pg + 2 + 1) +
+		      (ev->content.len + quotes + 2 + 1);
+	return c;
 }
 
 int sync_batch_add(struct sync_batch *b, const struct nostr_event *ev)
 {
+	if (b->max_event_tags && ev->n_tags > b->max_event_tags)
+		return 1;
 	if (b->n >= b->cap || nostr_event_copy(&b->ev[b->n], ev) < 0)
 		return -1;
-	size_t bytes = ev->content.len + 200;
-	for (size_t i = 0; i < ev->n_tags; i++)
-		for (size_t j = 0; j < ev->tags[i].n; j++)
-			bytes += ev->tags[i].items[j].len + 3;
-	b->bytes += bytes;
+	struct sync_cost c = sync_event_cost(ev);
+	b->bytes += c.bytes;
+	b->statement += c.statement;
+	b->n_tags += ev->n_tags;
 	b->n++;
 	return 0;
 }

@@ -13,11 +13,19 @@
 #include "nostr/event.h"
 #include "nostr/verify.h"
 
-/* A batch is flushed when it holds this many bytes of event content and tags, whatever its count:
- * relays may send events up to the message cap, and memory must stay bounded. */
-#define SYNC_BATCH_MAX_BYTES ((size_t)4 << 20)
-/* An event slot whose storage grew past this is released after use rather than kept. */
-#define SYNC_SLOT_KEEP_BYTES ((size_t)64 << 10)
+/*
+ * A batch is flushed when what it holds reaches any of these, whatever its count. Memory is what
+ * the events really occupy (their structures, strings and allocator overhead, counted when they are
+ * added, before their signatures are checked) plus the tags JSON of their rows; the statement is a
+ * bound of the array parameters insert_event_batch is sent; tags bound the rows the statement
+ * derives from them. Peak memory of the batches is batches in flight (max_relays + 4) times
+ * SYNC_BATCH_MAX_BYTES; one statement's encoding is at most SYNC_BATCH_MAX_STATEMENT.
+ */
+#define SYNC_BATCH_MAX_BYTES ((size_t)8 << 20)
+#define SYNC_BATCH_MAX_STATEMENT ((size_t)16 << 20)
+#define SYNC_BATCH_MAX_TAGS ((size_t)1 << 17)
+/* An emptied batch keeps at most this much of its tags buffer for the next use. */
+#define SYNC_BATCH_KEEP_BYTES ((size_t)256 << 10)
 
 struct sync_relay; /* the engine's per-relay state (sync_engine.c) */
 
@@ -32,7 +40,10 @@ struct sync_batch {
 	enum nostr_errc *errc;
 	size_t n, cap;
 	size_t verified;        /* ev[0..verified) have been checked (valid and errc are set) */
-	size_t bytes;
+	size_t bytes;           /* memory the events and their rows occupy (sync_event_cost) */
+	size_t statement;       /* bound of the encoded statement (sync_event_cost) */
+	size_t n_tags;          /* tags of the events held */
+	size_t max_event_tags;  /* an event with more tags is refused by sync_batch_add; 0: no cap */
 	struct sync_relay *relay;
 	int64_t seen_at;
 	struct db_relay db_relay; /* url points into the relay's state, which outlives the batch */
@@ -50,18 +61,29 @@ struct sync_batch {
 	struct jobq_job job;     /* the writer's queue */
 };
 
-/* A batch of cap slots. Returns NULL when out of memory. */
-struct sync_batch *sync_batch_new(size_t cap);
+/* A batch of cap slots refusing events of more than max_event_tags tags (0: no cap). Returns NULL
+ * when out of memory. */
+struct sync_batch *sync_batch_new(size_t cap, size_t max_event_tags);
 void sync_batch_free(struct sync_batch *b);
 
-/* Empties b for reuse (slots that grew large release their storage). */
+/* Empties b for reuse: every event's storage is released (a copy never reuses it), and the tags
+ * buffer when it grew past SYNC_BATCH_KEEP_BYTES. */
 void sync_batch_reset(struct sync_batch *b);
 
 /* Whether b must be flushed before another event is added. */
 int sync_batch_full(const struct sync_batch *b);
 
-/* Copies ev into the next slot. Returns 0, or -1 when out of memory. */
-int sync_batch_add(struct sync_batch *b, const struct nostr_event *ev);
+/* What ev costs a batch: the memory it occupies there (slot, copied strings, tag and item arrays,
+ * allocator overhead, its row's tags JSON), and at most what it adds to the array parameters of
+ * insert_event_batch (pgc's array literals). */
+struct sync_cost {
+	size_t bytes, statement;
+};
+struct sync_cost sync_event_cost(const struct nostr_event *ev);
+
+/* Copies ev into the next slot. Returns 0; 1 when ev has more than max_event_tags tags (not added);
+ * -1 when out of memory or b has no free slot. */
+int sync_batch_add(struct sync_batch *b, const struct nostr_event *ev) __attribute__((warn_unused_result));
 
 /*
  * Signatures already verified in this process: the same event reaches the archive from many

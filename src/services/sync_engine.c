@@ -201,7 +201,7 @@ struct sync_batch *sync_engine_batch(struct sync_engine *e, struct sync_relay *r
 	if (!e->free_batches)
 		collect(e, 0);
 	if (!e->free_batches && e->batches < e->max_batches) {
-		struct sync_batch *b = sync_batch_new(e->batch_size);
+		struct sync_batch *b = sync_batch_new(e->batch_size, (size_t)e->cfg->max_event_tags);
 		if (b) {
 			e->batches++;
 			b->next = e->free_batches;

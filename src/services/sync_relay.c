@@ -275,7 +275,12 @@ static void take_event(struct sync_relay *r, int parsed, const struct nostr_err 
 		sync_relay_end(r, SYNC_R_FAILED, "the database failed");
 		return;
 	}
-	if (sync_batch_add(r->batch, &e->ev) < 0) {
+	int added = sync_batch_add(r->batch, &e->ev);
+	if (added > 0) {
+		sync_engine_reject(e, r, "too many tags");
+		return;
+	}
+	if (added < 0) {
 		sync_relay_end(r, SYNC_R_FAILED, "out of memory");
 		return;
 	}

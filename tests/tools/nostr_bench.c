@@ -1,4 +1,4 @@
-/* nostr_bench.c — benchmark helper: writes signed events (gen) and measures the raw BIP-340 verify rate (raw). */
+/* nostr_bench.c — benchmark helper: writes signed events (gen), measures the raw BIP-340 verify rate (raw) and JSON parsing of hostile shapes against a linear scan (json). */
 #include <openssl/sha.h>
 #include <secp256k1_schnorrsig.h>
 #include <stdio.h>
@@ -8,6 +8,7 @@
 
 #include "core/util.h"
 #include "core/workpool.h"
+#include "nostr/json.h"
 #include "nostr/keys.h"
 #include "nostr/verify.h"
 
@@ -16,7 +17,8 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: nostr_bench gen N [AUTHORS]   write N signed kind-1 events (JSONL) to stdout\n"
-			"       nostr_bench raw N [THREADS]   print secp256k1_schnorrsig_verify calls per second\n");
+			"       nostr_bench raw N [THREADS]   print secp256k1_schnorrsig_verify calls per second\n"
+			"       nostr_bench json BYTES        time json_parse of hostile shapes of BYTES next to a linear scan\n");
 	exit(2);
 }
 
@@ -152,6 +154,81 @@ static int raw(size_t n, unsigned threads)
 	return bad;
 }
 
+/* One hostile shape of about n bytes: deep nesting, ':' chains, wide arrays, long strings, object
+ * members, and nesting at the limit repeated (the worst case jsmn still walks). */
+static const char *const shape_name[] = { "deep [[[...]]]", "[1:1:1...]", "wide [[],[],...]", "long string",
+					  "object members", "deepest, repeated" };
+static void shape(struct buf *b, int sh, size_t n)
+{
+	buf_reset(b);
+	if (sh == 0) {
+		for (size_t i = 0; i < n; i++)
+			buf_putc(b, i < n / 2 ? '[' : ']');
+	} else if (sh == 1) {
+		buf_puts(b, "[1");
+		while (b->len + 3 < n)
+			buf_puts(b, ":1");
+		buf_putc(b, ']');
+	} else if (sh == 2) {
+		buf_puts(b, "[[]");
+		while (b->len + 4 < n)
+			buf_puts(b, ",[]");
+		buf_putc(b, ']');
+	} else if (sh == 3) {
+		buf_puts(b, "[\"");
+		while (b->len + 2 < n)
+			buf_putc(b, 'x');
+		buf_puts(b, "\"]");
+	} else if (sh == 4) {
+		buf_puts(b, "{\"a\":[1]");
+		while (b->len + 9 < n)
+			buf_puts(b, ",\"a\":[1]");
+		buf_putc(b, '}');
+	} else {
+		buf_putc(b, '[');
+		while (b->len + 2 * JSON_MAX_DEPTH < n) {
+			if (b->len > 1)
+				buf_putc(b, ',');
+			for (int i = 0; i < 2 * (JSON_MAX_DEPTH - 1); i++)
+				buf_putc(b, i < JSON_MAX_DEPTH - 1 ? '[' : ']');
+		}
+		buf_putc(b, ']');
+	}
+}
+
+/* Best of 5: json_parse of each shape, and one plain pass over the same bytes (counting '['). */
+static int json_shapes(size_t n)
+{
+	struct buf b;
+	struct json_doc d;
+	buf_init(&b);
+	json_doc_init(&d);
+	for (int sh = 0; sh < 6; sh++) {
+		shape(&b, sh, n);
+		double parse = 1e9, scan = 1e9;
+		int rc = 0;
+		volatile size_t sink = 0;
+		for (int r = 0; r < 5; r++) {
+			struct nostr_err err = { 0 };
+			double t0 = now();
+			rc = json_parse(&d, b.data, b.len, &err);
+			double t1 = now();
+			size_t k = 0;
+			for (size_t i = 0; i < b.len; i++)
+				k += b.data[i] == '[';
+			sink += k;
+			double t2 = now();
+			parse = t1 - t0 < parse ? t1 - t0 : parse;
+			scan = t2 - t1 < scan ? t2 - t1 : scan;
+		}
+		printf("%-18s %8zu bytes  json_parse %8.2f ms (%s)  linear scan %6.2f ms  ratio %6.1f\n", shape_name[sh],
+		       b.len, parse * 1e3, rc == 0 ? "parsed" : "refused", scan * 1e3, parse / scan);
+	}
+	json_doc_free(&d);
+	buf_free(&b);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	long long n, m = 0;
@@ -161,5 +238,7 @@ int main(int argc, char **argv)
 		return gen((size_t)n, (size_t)(m ? m : n));
 	if (strcmp(argv[1], "raw") == 0)
 		return raw((size_t)n, (unsigned)m);
+	if (strcmp(argv[1], "json") == 0)
+		return json_shapes((size_t)n);
 	usage();
 }

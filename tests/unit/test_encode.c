@@ -295,12 +295,34 @@ START_TEST(test_script_real_init_dirs)
 }
 END_TEST
 
+/* A literal is never built past PGARR_MAX_BYTES: the element is refused before anything is read
+ * or allocated, and the literal reports it. */
+START_TEST(test_array_bounded)
+{
+	struct pgarr a;
+	unsigned char small[32] = { 0 };
+	pgarr_init(&a);
+	pgarr_begin(&a);
+	pgarr_hex(&a, small, sizeof(small));
+	pgarr_hex(&a, small, PGARR_MAX_BYTES / 2); /* would be 256 MiB of hex: refused unread */
+	ck_assert_ptr_null(pgarr_end(&a));
+	ck_assert_int_eq(a.too_long, 1);
+	ck_assert_uint_lt(a.buf.cap, 4096);
+	pgarr_begin(&a); /* usable again */
+	pgarr_int(&a, 5);
+	ck_assert_str_eq(pgarr_end(&a), "{5}");
+	ck_assert_int_eq(a.too_long, 0);
+	pgarr_free(&a);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("encode");
 	TCase *tc = tcase_create("arrays");
 	tcase_set_timeout(tc, 0);
 	tcase_add_test(tc, test_array_plain_and_empty);
+	tcase_add_test(tc, test_array_bounded);
 	tcase_add_test(tc, test_array_quotes_backslashes);
 	tcase_add_test(tc, test_array_braces_commas_null_word);
 	tcase_add_test(tc, test_array_utf8_and_controls);

@@ -1,5 +1,6 @@
 /* test_nostr_event.c — events: the nostr-tools fixtures, truncated prefixes, canonical serialisation, API. */
 #include <check.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,46 @@ START_TEST(test_size_cap)
 }
 END_TEST
 
+/*
+ * What parsing costs in memory is a small multiple of the input, whatever the shape: a 1 MiB event
+ * of empty tags (16 bytes of tag structure per 3 bytes of JSON) and one of empty tag strings; and
+ * a small event parsed next into the same scratch gives most of it back.
+ */
+START_TEST(test_parse_memory)
+{
+	static const char *const unit[] = { "[]", "[\"\"]", "[\"a\",\"\",\"\",\"\"]" };
+	for (size_t u = 0; u < sizeof(unit) / sizeof(unit[0]); u++) {
+		struct buf b;
+		buf_init(&b);
+		buf_printf(&b, "{\"id\":\"%064d\",\"pubkey\":\"%064d\",\"sig\":\"%0128d\",\"created_at\":1,"
+			       "\"kind\":1,\"content\":\"\",\"tags\":[", 0, 0, 0);
+		for (size_t k = 0; b.len + 40 < NOSTR_EVENT_MAX_JSON; k++)
+			buf_printf(&b, "%s%s", k ? "," : "", unit[u]);
+		buf_puts(&b, "]}");
+		struct nostr_event ev;
+		struct json_doc d;
+		struct nostr_err err = { 0 };
+		nostr_event_init(&ev);
+		json_doc_init(&d);
+		size_t before = mallinfo2().uordblks, peak;
+		ck_assert_int_eq(nostr_event_parse(&ev, &d, b.data, b.len, &err), 0);
+		peak = mallinfo2().uordblks - before;
+		ck_assert_uint_gt(ev.n_tags, 50000);
+		ck_assert_uint_le(peak, 24 * b.len); /* measured 8 to 17 times */
+		ck_assert_int_eq(nostr_event_parse(&ev, &d, "{}", 2, &err), -1);
+		const char *small = strstr(b.data, "[[") + 2;
+		size_t small_len = (size_t)(small - b.data);
+		memcpy(b.data + small_len, "]]}", 4); /* the same event with one tag */
+		ck_assert_int_eq(nostr_event_parse(&ev, &d, b.data, small_len + 3, &err), 0);
+		ck_assert_uint_eq(ev.n_tags, 1);
+		ck_assert_uint_le(mallinfo2().uordblks - before, b.len / 4);
+		nostr_event_free(&ev);
+		json_doc_free(&d);
+		buf_free(&b);
+	}
+}
+END_TEST
+
 /* Reasons are the same whatever the key order: fields are checked in a fixed order. */
 START_TEST(test_reason_order)
 {
@@ -289,6 +330,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_canonical_serialisation);
 	tcase_add_test(tc, test_roundtrip_and_copy);
 	tcase_add_test(tc, test_size_cap);
+	tcase_add_test(tc, test_parse_memory);
 	tcase_add_test(tc, test_reason_order);
 	tcase_add_test(tc, test_event_set);
 	suite_add_tcase(s, tc);

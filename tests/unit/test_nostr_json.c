@@ -153,6 +153,99 @@ START_TEST(test_wide)
 }
 END_TEST
 
+/* The work of a parse (bytes and tokens it went through, json_doc.work_), or 0 when it failed. */
+static size_t work_of(const char *s, size_t n, int *ok)
+{
+	struct json_doc d;
+	struct nostr_err err = { 0 };
+	json_doc_init(&d);
+	*ok = json_parse(&d, s, n, &err) == 0;
+	size_t w = d.work_;
+	json_doc_free(&d);
+	return w;
+}
+
+/* Fills b with one of the shapes below, about n bytes long. */
+enum shape { DEEP, DEEP_COLON, WIDE_ARRAY, WIDE_OBJECT, LONG_STRING, MAX_DEPTH_REPEATED, SHAPES };
+static void make_shape(struct buf *b, enum shape sh, size_t n)
+{
+	buf_reset(b);
+	switch (sh) {
+	case DEEP: /* [[[...]]] far deeper than the limit */
+		for (size_t i = 0; i < n / 2; i++)
+			buf_putc(b, '[');
+		for (size_t i = 0; i < n / 2; i++)
+			buf_putc(b, ']');
+		break;
+	case DEEP_COLON: /* [1:1:1:...]: jsmn chains every token to the one before */
+		buf_puts(b, "[1");
+		for (size_t i = 0; i < n / 2; i++)
+			buf_puts(b, ":1");
+		buf_putc(b, ']');
+		break;
+	case WIDE_ARRAY:
+		buf_putc(b, '[');
+		for (size_t i = 0; i < n / 3; i++)
+			buf_puts(b, i ? ",[]" : "[]");
+		buf_putc(b, ']');
+		break;
+	case WIDE_OBJECT:
+		buf_putc(b, '{');
+		for (size_t i = 0; i < n / 8; i++)
+			buf_puts(b, i ? ",\"a\":[1]" : "\"a\":[1]");
+		buf_putc(b, '}');
+		break;
+	case LONG_STRING:
+		buf_puts(b, "[\"");
+		for (size_t i = 0; i < n; i++)
+			buf_putc(b, i % 7 ? 'x' : ' ');
+		buf_puts(b, "\"]");
+		break;
+	default: /* arrays JSON_MAX_DEPTH - 1 deep, one after another: every ']' walks the whole depth */
+		buf_putc(b, '[');
+		for (size_t k = 0; k * 2 * JSON_MAX_DEPTH < n; k++) {
+			if (k)
+				buf_putc(b, ',');
+			for (int i = 0; i < JSON_MAX_DEPTH - 1; i++)
+				buf_putc(b, '[');
+			for (int i = 0; i < JSON_MAX_DEPTH - 1; i++)
+				buf_putc(b, ']');
+		}
+		buf_putc(b, ']');
+	}
+}
+
+/*
+ * Parsing costs work linear in the input for every shape: 8 times the bytes cost at most 8 times
+ * (plus a little) the work. Deep nesting and ':' chains are refused within the first JSON_MAX_DEPTH
+ * bytes, before the tokeniser runs (it used to tokenise all of it, then walk back over every open
+ * container at each ']': 1 MiB of "[[[...]]]" took minutes). No clock is read.
+ */
+START_TEST(test_linear)
+{
+	struct buf b;
+	buf_init(&b);
+	for (int sh = 0; sh < SHAPES; sh++) {
+		int ok1, ok8;
+		make_shape(&b, (enum shape)sh, 64 << 10);
+		size_t w1 = work_of(b.data, b.len, &ok1), n1 = b.len;
+		make_shape(&b, (enum shape)sh, 512 << 10);
+		size_t w8 = work_of(b.data, b.len, &ok8), n8 = b.len;
+		ck_assert_int_eq(ok1, ok8);
+		ck_assert_int_eq(ok1, sh != DEEP && sh != DEEP_COLON);
+		if (!ok1) {
+			ck_assert_uint_le(w8, 2 * JSON_MAX_DEPTH);
+			ck_assert_uint_eq(w1, w8);
+			continue;
+		}
+		ck_assert_uint_ge(w1, n1);
+		ck_assert_uint_le(w8, w1 * (n8 / n1 + 1));
+		ck_assert_uint_le(w8, 3 * n8);
+	}
+	buf_free(&b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("nostr_json");
@@ -164,6 +257,7 @@ int main(void)
 	tcase_add_test(tc, test_tokens);
 	tcase_add_test(tc, test_write_str);
 	tcase_add_test(tc, test_wide);
+	tcase_add_test(tc, test_linear);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

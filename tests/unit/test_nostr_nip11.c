@@ -203,6 +203,34 @@ START_TEST(test_rejected_documents)
 }
 END_TEST
 
+/* What a relay controls can always be stored as jsonb: numbers PostgreSQL cannot hold (or would
+ * print a thousand times longer) become strings of their text, lone surrogate escapes U+FFFD,
+ * members holding U+0000 are dropped; each noted. (The integration test test_nip11_jsonb casts
+ * these outputs to jsonb in a real PostgreSQL.) */
+START_TEST(test_storable)
+{
+	static const char doc[] =
+		"{\"name\":\"a\\ud800b\\udc00c\\ud83c\\udf89\",\"x_num\":[1e200000,1e-16383,123,1.5,-0.0,"
+		"12345678901234567890123,1e63,1e64,0.5e-62,1E+3,0e999999999,-1e-63],\"x_nul\":\"\\u0000\","
+		"\"supported_nips\":[1,1e400],\"limitation\":{\"max_limit\":1e300,\"x\":2e-999}}";
+	struct nip11_doc d;
+	struct nostr_err err = { 0 };
+	nip11_init(&d);
+	ck_assert_int_eq(nip11_parse(&d, doc, strlen(doc), &err), 0);
+	ck_assert_str_eq(d.name.s, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xf0\x9f\x8e\x89");
+	ck_assert(has_note(&d, "2 lone UTF-16 surrogate escapes replaced by U+FFFD"));
+	ck_assert(has_note(&d, "7 numbers kept as strings: more than 64 digits, e.g. 1e200000"));
+	ck_assert(has_note(&d, "x_nul dropped: contains U+0000"));
+	ck_assert(has_note(&d, "supported_nips dropped: expected an array of integers"));
+	ck_assert(has_note(&d, "limitation.max_limit dropped: expected an integer"));
+	ck_assert_str_eq(d.canonical,
+			 "{\"limitation\":{\"x\":\"2e-999\"},\"name\":\"a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xf0\x9f\x8e\x89\","
+			 "\"x_num\":[\"1e200000\",\"1e-16383\",123,1.5,-0.0,12345678901234567890123,1e63,\"1e64\",0.5e-62,"
+			 "1E+3,\"0e999999999\",-1e-63]}");
+	nip11_free(&d);
+}
+END_TEST
+
 START_TEST(test_nip66)
 {
 	struct nip66_result r, back;
@@ -255,6 +283,7 @@ int main(void)
 	tcase_add_test(tc, test_hash_stable);
 	tcase_add_test(tc, test_wrong_types);
 	tcase_add_test(tc, test_rejected_documents);
+	tcase_add_test(tc, test_storable);
 	tcase_add_test(tc, test_nip66);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

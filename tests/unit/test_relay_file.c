@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "services/relay_file.h"
 
 static char path[64];
@@ -61,12 +62,43 @@ START_TEST(missing_file_is_named)
 }
 END_TEST
 
+/* A long list costs about one comparison per line, however many relays it names (finding a
+ * duplicate used to compare with every relay before it: quadratic). No clock is read. */
+START_TEST(long_list_is_linear)
+{
+	size_t compares[2];
+	for (int round = 0; round < 2; round++) {
+		size_t n = round ? 80000 : 10000;
+		struct buf b;
+		buf_init(&b);
+		for (size_t i = 0; i < n; i++)
+			buf_printf(&b, "wss://relay%zu.example.com\nwss://RELAY%zu.example.com/\n", i, i / 2);
+		write_list(b.data);
+		buf_free(&b);
+		struct relay_file f;
+		char err[128];
+		ck_assert_int_eq(relay_file_read(path, 0, &f, err, sizeof(err)), 0);
+		unlink(path);
+		ck_assert_uint_eq(f.n, n);
+		ck_assert_uint_eq(f.duplicates, n);
+		char last[64];
+		snprintf(last, sizeof(last), "wss://relay%zu.example.com", n - 1);
+		ck_assert_str_eq(f.relays[n - 1].url, last);
+		compares[round] = f.compares;
+		ck_assert_uint_le(f.compares, 4 * 2 * n);
+		relay_file_free(&f);
+	}
+	ck_assert_uint_le(compares[1], 9 * compares[0]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("relay_file");
 	TCase *tc = tcase_create("relay_file");
 	tcase_add_test(tc, reads_normalises_and_reports);
 	tcase_add_test(tc, missing_file_is_named);
+	tcase_add_test(tc, long_list_is_linear);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
