@@ -2,9 +2,18 @@
 # Source it from a test script; tests/run counts the lines.
 
 T_FAILED=0
+T_COUNT=0
+T_PLAN=""
 
-t_pass() { echo "ok - $1"; }
+# t_plan N: declares N assertions ("1..N"); t_done fails when a different number ran.
+t_plan() {
+	T_PLAN=$1
+	echo "1..$1"
+}
+
+t_pass() { T_COUNT=$((T_COUNT + 1)); echo "ok - $1"; }
 t_fail() {
+	T_COUNT=$((T_COUNT + 1))
 	echo "not ok - $1"
 	shift
 	[ $# -gt 0 ] && printf '#   %s\n' "$@"
@@ -53,5 +62,9 @@ t_status() {
 }
 
 t_done() {
+	if [ -n "$T_PLAN" ] && [ "$T_COUNT" -ne "$T_PLAN" ]; then
+		echo "not ok - the plan: $T_COUNT assertions ran, $T_PLAN declared"
+		return 1
+	fi
 	[ "$T_FAILED" -eq 0 ]
 }

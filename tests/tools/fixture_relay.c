@@ -608,9 +608,10 @@ static void make_hostile_nip11(void)
 			"{\"name\":\"huge numbers\",\"supported_nips\":[1,11,1e200000,-1e200000],"
 			"\"limitation\":{\"max_message_length\":1e200000,\"max_subscriptions\":-1e200000,"
 			"\"max_limit\":18446744073709551617,\"min_pow_difficulty\":1e-200000,\"created_at_lower_limit\":"
-			"-99999999999999999999999,\"auth_required\":false},"
+			"-99999999999999999999999,\"auth_required\":false,\"x_limit\":1e200000},"
 			"\"retention\":[{\"kinds\":[1e200000],\"time\":1e200000}],"
-			"\"fees\":{\"admission\":[{\"amount\":1e200000,\"unit\":\"msats\"}]}}";
+			"\"fees\":{\"admission\":[{\"amount\":1e200000,\"unit\":\"msats\"}]},"
+			"\"x_unknown\":{\"big\":1e200000,\"small\":-1e-200000}}";
 		nip11_doc = strdup(doc);
 		nip11_len = sizeof(doc) - 1;
 	} else {
