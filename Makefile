@@ -179,3 +179,16 @@ fuzz-check: $(FUZZ_BIN)
 		echo "fuzz-check: $$n ok ($(FUZZ_RUNS) runs)"; done
 
 check: fuzz-check
+
+# ---- valgrind: one monitor pass and one synchronizer pass under memcheck (tests/valgrind.sh) -------------
+# Memory errors and definite or indirect leaks fail it; tests/valgrind.supp holds library noise. It costs
+# about 30 s on 2 vCPUs, so make check runs it (not in a sanitizer build: ASan and valgrind exclude each other).
+.PHONY: valgrind
+
+valgrind: $(BUILD)/brotr $(TOOLS)
+	@sh contrib/debian-deps valgrind
+	@BUILD=$(BUILD) bash tests/valgrind.sh
+
+ifeq ($(SANITIZE),)
+check: valgrind
+endif
