@@ -6,7 +6,7 @@
 # on its own (not by its budget), SIGTERM ends a pass before its budget, and the synchronizer's peak RSS
 # stays within the bound the README documents, computed here from `brotr config show`.
 #
-# env: HOSTILE_MESSAGE_SIZE  [network] max_message_size under test; the hostile messages are this size
+# env: HOSTILE_MESSAGE_SIZE  [network] max_message_size under test, in bytes; the hostile messages are this size
 #                            (default 1M, brotr's default cap)
 set -u
 cd "$(dirname "$0")/../.."
@@ -45,15 +45,19 @@ tool_start fixture_relay --events "$T/badsig.jsonl" --mode bad-sigs
 BADSIG=ws://127.0.0.1:$TOOL_PORT
 tool_start fixture_relay --mode deep --hostile-size "$MSG" --nip11-hostile deep
 DEEP=ws://127.0.0.1:$TOOL_PORT
-tool_start fixture_relay --mode tag-bomb --hostile-size "$MSG" --hostile-count 300
-BOMB=ws://127.0.0.1:$TOOL_PORT
+# three at once, each with more bombs than a batch holds: batches they fill at the same time
+BOMBS=""
+for i in 1 2 3; do
+	tool_start fixture_relay --mode tag-bomb --hostile-size "$MSG" --hostile-count 150
+	BOMBS="$BOMBS ws://127.0.0.1:$TOOL_PORT"
+done
 tool_start fixture_relay --mode huge-numbers --hostile-size "$MSG" --nip11-hostile number
 HUGE=ws://127.0.0.1:$TOOL_PORT
 tool_start fixture_relay --mode flood --hostile-count 20000
 FLOOD=ws://127.0.0.1:$TOOL_PORT
 tool_start fixture_relay --mode endless
 ENDLESS=ws://127.0.0.1:$TOOL_PORT
-HOSTILE="$NOTICES $BADSIG $DEEP $BOMB $HUGE $FLOOD $ENDLESS"
+HOSTILE="$NOTICES $BADSIG $DEEP$BOMBS $HUGE $FLOOD $ENDLESS"
 # A relay that dribbles its answers byte by byte, where the fixture has that mode.
 if grep -q '"dribble"' tests/tools/fixture_relay.c; then
 	tool_start fixture_relay --mode dribble
@@ -149,8 +153,8 @@ KEEP=$(c_define src/services/sync_batch.h SYNC_SLOT_KEEP_BYTES)
 K=$(( R + $(c_define src/services/sync_engine.c WRITER_QUEUE) + 2 ))
 W=$(nproc)
 MiB=1048576
-BATCH=$(( BMAX + 8 * M + N * (KEEP + 512) ))
-BOUND=$(( 64 * MiB + C * (3 * M + 96 * 1024) + 48 * M + W * M + K * BATCH + 7 * (BMAX + 8 * M) ))
+BATCH=$(( BMAX + 16 * M + N * (KEEP + 512) ))
+BOUND=$(( 64 * MiB + C * (3 * M + 96 * 1024) + 56 * M + W * M + K * BATCH + 7 * (BMAX + M) ))
 peak=$(( $(peak_of "$T/sync.log") * 1024 ))
 echo "# synchronizer: $(ms_of 'pass ended' "$T/sync.log") ms; peak RSS $((peak / MiB)) MiB, bound $((BOUND / MiB)) MiB" \
 	"(M=$M N=$N connections=$C batches=$K workers=$W)"
