@@ -182,7 +182,7 @@ check: fuzz-check
 
 # ---- valgrind: one monitor pass and one synchronizer pass under memcheck (tests/valgrind.sh) -------------
 # Memory errors and definite or indirect leaks fail it; tests/valgrind.supp holds library noise. It costs
-# about 30 s on 2 vCPUs, so make check runs it (not in a sanitizer build: ASan and valgrind exclude each other).
+# 30-60 s on 2 vCPUs, so make check runs it (not in a sanitizer build: ASan and valgrind exclude each other).
 .PHONY: valgrind
 
 valgrind: $(BUILD)/brotr $(TOOLS)
