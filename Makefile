@@ -180,7 +180,7 @@ fuzz-check: $(FUZZ_BIN)
 
 check: fuzz-check
 
-# ---- valgrind: one monitor pass and one synchronizer pass under memcheck (tests/valgrind.sh) -------------
+# ---- valgrind: monitor and synchronizer passes, one stopped by SIGTERM, under memcheck (tests/valgrind.sh) ---
 # Memory errors and definite or indirect leaks fail it; tests/valgrind.supp holds library noise. It costs
 # 30-60 s on 2 vCPUs, so make check runs it (not in a sanitizer build: ASan and valgrind exclude each other).
 .PHONY: valgrind

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# valgrind.sh — one full monitor pass and one full synchronizer pass under valgrind (memcheck), against
-# fixture relays (good, capped, garbage, invalid signatures, oversized and megabyte messages, a hostile
-# NIP-11 document) and the harness's PostgreSQL. Fails on any memory error and on definite or indirect
-# leaks; tests/valgrind.supp holds the libraries' one-time allocations, each with its reason.
+# valgrind.sh — a full monitor pass, a full synchronizer pass and a priority-synchronizer pass stopped by
+# SIGTERM, under valgrind (memcheck), against fixture relays (good, capped, garbage, invalid signatures,
+# oversized and megabyte messages, tag bombs, a hostile NIP-11 document, an endless stream) and the
+# harness's PostgreSQL. Fails on any memory error and on definite or indirect leaks; tests/valgrind.supp
+# is for the libraries' noise, each entry with its reason.
 #
 # usage: BUILD=build bash tests/valgrind.sh        (make valgrind)
 # env: VALGRIND_KEEP=1 keeps the temporary directory (valgrind's logs: $TEST_TMP/vg-*.log)
@@ -48,26 +49,43 @@ run() {
 run -- db init >"$T/init.log" 2>&1 || { cat "$T/init.log"; exit 1; }
 run -- initializer >"$T/init.log" 2>&1 || { cat "$T/init.log"; exit 1; }
 
-VG=(valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99
+VG=(--quiet --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99
 	--show-leak-kinds=definite,indirect --num-callers=30 --suppressions=tests/valgrind.supp
 	--gen-suppressions=all)
 failed=0
+# report NAME RC WANT SECONDS: one line per pass; valgrind's report when it found something.
+report() {
+	local summary
+	summary=$(grep -E 'msg="(monitor )?pass summary"' "$T/$1.log" | sed 's/.*msg=/msg=/' | cut -c1-160)
+	if [ "$2" -eq "$3" ]; then
+		echo "valgrind: $1 clean ($4 s): $summary"
+		return
+	fi
+	failed=1
+	echo "valgrind: $1 FAILED (exit $2, want $3; $4 s): $summary"
+	if [ "$2" -eq 99 ]; then sed 's/^==[0-9]*== //' "$T/vg-$1.log" | head -n 120; else tail -n 20 "$T/$1.log"; fi
+}
 for svc in monitor synchronizer; do
 	t0=$(date +%s)
-	BROTR=valgrind run -- "${VG[@]:1}" --log-file="$T/vg-$svc.log" "$BROTR" "$svc" 2>"$T/$svc.log"
-	rc=$?
-	secs=$(( $(date +%s) - t0 ))
-	summary=$(grep -E 'msg="(monitor )?pass summary"' "$T/$svc.log" | sed 's/.*msg=/msg=/' | cut -c1-160)
-	if [ "$rc" -eq 0 ]; then
-		echo "valgrind: $svc clean ($secs s): $summary"
-	else
-		failed=1
-		echo "valgrind: $svc FAILED (exit $rc, $secs s): $summary"
-		[ "$rc" -eq 99 ] && sed 's/^==[0-9]*== //' "$T/vg-$svc.log" | head -n 120
-		[ "$rc" -ne 99 ] && tail -n 20 "$T/$svc.log"
-	fi
+	BROTR=valgrind run -- "${VG[@]}" --log-file="$T/vg-$svc.log" "$BROTR" "$svc" 2>"$T/$svc.log"
+	report "$svc" $? 0 $(($(date +%s) - t0))
 done
 stored=$(db_q vg "SELECT count(*) FROM events WHERE kind <> 20166") # not the write tests
 echo "valgrind: $stored events archived"
 [ "$stored" -eq 1430 ] || { echo "valgrind: expected 1430 events (the good and garbage relays' valid ones)"; failed=1; }
+
+# A pass stopped by SIGTERM in the middle (the stop path closes connections without callbacks): the
+# priority synchronizer on a relay that streams forever, beside a good one.
+tool_start fixture_relay --mode endless
+printf '%s\n' "ws://127.0.0.1:$TOOL_PORT" "${relays[0]}" >"$T/priority.txt"
+t0=$(date +%s)
+BROTR=valgrind SVC_EXEC=1 run BROTR_BROTR_SYNC_SERVICE=priority_synchronizer \
+	BROTR_PRIORITY_SYNCHRONIZER_RELAY_FILE="$T/priority.txt" -- "${VG[@]}" --log-file="$T/vg-interrupted.log" \
+	"$BROTR" priority-synchronizer 2>"$T/interrupted.log" &
+pid=$!
+# the good relay done, the endless one still streaming
+while kill -0 "$pid" 2>/dev/null && ! grep -q 'msg="relay synchronized"' "$T/interrupted.log"; do sleep 0.2; done
+kill -TERM "$pid"
+wait "$pid"
+report interrupted $? 1 $(($(date +%s) - t0))
 exit "$failed"
