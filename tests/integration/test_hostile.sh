@@ -134,8 +134,10 @@ t_is "nothing from the hostile relays but the good events of the NOTICE relay" \
 	"$(q "SELECT count(*) FROM events_relays WHERE relay_url IN ($(printf "'%s'," $HOSTILE | sed 's/,$//')) AND relay_url <> '$NOTICES'")" "0"
 
 # The bound (README, "Memory bound"), from the effective configuration and the code's constants.
-c_define() { # FILE NAME: the value of a '#define NAME ((size_t)A << B)' or '#define NAME N'
-	sed -n "s/^#define $2 *\(.*\)/\1/p" "$1" | sed 's|/\*.*||; s/(size_t)//g' | { read -r e; echo $((e)); }
+c_define() { # FILE NAME: the value of '#define NAME EXPR' (integers, casts, shifts), empty when absent
+	local e
+	e=$(sed -n "s/^#define $2 *\(.*\)/\1/p" "$1" | sed -E 's|/\*.*||; s/\((size_t|unsigned|uint64_t)\)//g; s/([0-9])[uUlL]+/\1/g')
+	[ -n "$e" ] && echo $((e))
 }
 M=$(setting network max_message_size)
 N=$(setting database batch_size)
@@ -145,7 +147,8 @@ TUN=$(setting network max_tunnels)
 C=$R; [ "$CN" -lt "$C" ] && C=$CN; [ "$TUN" -lt "$C" ] && C=$TUN
 BMAX=$(c_define src/services/sync_batch.h SYNC_BATCH_MAX_BYTES)
 KEEP=$(c_define src/services/sync_batch.h SYNC_SLOT_KEEP_BYTES)
-K=$(( R + $(c_define src/services/sync_engine.c WRITER_QUEUE) + 2 ))
+WQ=$(c_define src/services/sync_engine.c WRITER_QUEUE)
+K=$(( R + ${WQ:+$WQ + 2} ))
 W=$(nproc)
 MiB=1048576
 BATCH=$(( BMAX + 16 * M + N * (KEEP + 512) ))
@@ -153,7 +156,9 @@ BOUND=$(( 64 * MiB + C * (3 * M + 96 * 1024) + 56 * M + W * M + K * BATCH + 7 * 
 peak=$(( $(peak_of "$T/sync.log") * 1024 ))
 echo "# synchronizer: $(ms_of 'pass ended' "$T/sync.log") ms; peak RSS $((peak / MiB)) MiB, bound $((BOUND / MiB)) MiB" \
 	"(M=$M N=$N connections=$C batches=$K workers=$W)"
-if [[ $REAL_BROTR == */san-* ]]; then
+if [ -z "$BMAX" ] || [ -z "$KEEP" ] || [ "$K" -eq "$R" ]; then
+	t_fail "peak RSS within the bound" "SYNC_BATCH_MAX_BYTES, SYNC_SLOT_KEEP_BYTES or WRITER_QUEUE not found: update the bound"
+elif [[ $REAL_BROTR == */san-* ]]; then
 	t_pass "peak RSS within the bound # SKIP sanitizer build (shadow memory and quarantine)"
 else
 	t_like "the synchronizer's peak RSS ($((peak / MiB)) MiB) is within the bound ($((BOUND / MiB)) MiB)" \
