@@ -217,3 +217,16 @@ fuzz-check-%: $(FUZZ_DIR)/%
 	@echo "fuzz-check: $* ok (regressions, seeds, caps, $(or $(FUZZ_RUNS_$*),$(FUZZ_RUNS)) runs)"
 
 check: fuzz-check
+
+# ---- valgrind: monitor and synchronizer passes, one stopped by SIGTERM, under memcheck (tests/valgrind.sh) ---
+# Memory errors and definite or indirect leaks fail it; tests/valgrind.supp holds library noise. It costs
+# 30-60 s on 2 vCPUs, so make check runs it (not in a sanitizer build: ASan and valgrind exclude each other).
+.PHONY: valgrind
+
+valgrind: $(BUILD)/brotr $(TOOLS)
+	@sh contrib/debian-deps valgrind
+	@BUILD=$(BUILD) bash tests/valgrind.sh
+
+ifeq ($(SANITIZE),)
+check: valgrind
+endif

@@ -31,6 +31,21 @@
  *                         trickle (every message whole, one per --dribble-ms) |
  *                         escapes (a NOTICE full of terminal escape sequences to REQ, then a
  *                         close frame whose reason holds raw ESC bytes and invalid UTF-8)
+ *                         hostile modes, each before (or instead of) a REQ's results:
+ *                         deep (an EVENT whose tags nest [[[...]]] to --hostile-size bytes) |
+ *                         tag-bomb (--hostile-count EVENTs of --hostile-size bytes of empty
+ *                         tags [],[],..., forged, dated inside the window) | huge-numbers
+ *                         (EVENTs with created_at and kind beyond int64, one of
+ *                         --hostile-size digits) | flood (--hostile-count forged EVENTs dated
+ *                         outside the window, since/until ignored, instead of the results) |
+ *                         notices (--hostile-count NOTICEs of --hostile-size bytes) | endless
+ *                         (forged EVENTs inside the window forever, never EOSE) | bad-sigs
+ *                         (the stored events, each with its signature spoilt)
+ *   --hostile-size BYTES  size of one hostile message (default 1048576: brotr's default cap)
+ *   --hostile-count N     hostile messages per REQ (default 200)
+ *   --nip11-hostile KIND  serve a generated NIP-11 document instead of --nip11: deep (nested
+ *                         arrays to --nip11-size bytes) | number (1e200000 and friends)
+ *   --nip11-size BYTES    default 65536 (brotr's default nip11_max_size)
  *   --oversize BYTES      default 2097152;   --fragment BYTES  default 64
  *   --dribble-ms N        default 100
  *   --close-after N       drop the connection after sending N events on it
@@ -43,7 +58,7 @@
 
 enum mode {
 	M_NORMAL, M_SILENT, M_OVERSIZED, M_FRAGMENTED, M_GARBAGE, M_AUTH, M_BINARY, M_AUTH_SILENT, M_DRIBBLE, M_ESCAPES,
-	M_TRICKLE
+	M_TRICKLE, M_DEEP, M_TAG_BOMB, M_HUGE_NUMBERS, M_FLOOD, M_NOTICES, M_ENDLESS, M_BAD_SIGS
 };
 
 struct opts {
@@ -53,6 +68,9 @@ struct opts {
 	enum mode mode;
 	size_t oversize, fragment;
 	int dribble_ms;
+	size_t hostile_size, nip11_size;
+	long hostile_count;
+	const char *nip11_hostile;
 };
 
 struct tag {
@@ -91,10 +109,12 @@ struct pss {
 	int events_sent;
 	int http_sent;
 	int hang_up; /* close (escapes mode) once everything queued is sent */
+	char endless_sub[72]; /* endless mode: the subscription being fed, "" when none */
+	long long endless_at;
 };
 
 static struct opts O = { .max_limit = 500, .nip11_status = 200, .oversize = 2097152, .fragment = 64,
-			 .dribble_ms = 100 };
+			 .dribble_ms = 100, .hostile_size = 1048576, .hostile_count = 200, .nip11_size = 65536 };
 static struct store S;
 static FILE *logf;
 static volatile sig_atomic_t stopping;
@@ -417,6 +437,197 @@ static size_t first_until(const struct filter *f)
 	return lo;
 }
 
+/* ---- hostile modes: each one function, called from send_hostile ---- */
+
+/* The first filter's window, for events dated inside (or outside) what was asked. */
+static void req_window(const char *js, const jsmntok_t *t, long long *since, long long *until)
+{
+	*since = 0;
+	*until = 1700000000;
+	for (int i = skip(t, 2); i < skip(t, 0); i = skip(t, i)) {
+		if (t[i].type != JSMN_OBJECT)
+			continue;
+		struct filter f;
+		filter_parse(&f, js, t, i);
+		if (f.has_since)
+			*since = f.since;
+		if (f.has_until)
+			*until = f.until;
+		return;
+	}
+}
+
+/* A forged EVENT (made-up id, pubkey and signature) whose tags array holds unit n times (a trailing
+ * comma dropped), then close; padded with spaces to `size` bytes when shorter. created_at and kind
+ * are written as given (any JSON number). */
+static void send_forged(struct pss *p, const char *sub, int sublen, const char *created_at, const char *kind,
+			const char *unit, size_t n, const char *close, size_t size)
+{
+	static unsigned long long serial;
+	char id[65], head[512];
+	serial++;
+	snprintf(id, sizeof(id), "%016llx%016llx%016llx%016llx", serial, serial * 7919, serial * 104729, ~serial);
+	int hn = snprintf(head, sizeof(head), "[\"EVENT\",\"%.*s\",{\"id\":\"%s\",\"pubkey\":\"%.64s\",\"created_at\":",
+			  sublen, sub, id, "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798");
+	char mid[256];
+	int mn = snprintf(mid, sizeof(mid), ",\"kind\":%s,\"content\":\"\",\"sig\":\"%s%s\",\"tags\":[", kind, id, id);
+	static const char tail[] = "]}]";
+	size_t cal = strlen(created_at), ul = strlen(unit), cl = strlen(close);
+	size_t len = (size_t)hn + cal + (size_t)mn + n * ul + cl + sizeof(tail) - 1;
+	if (len < size)
+		len = size;
+	char *buf = malloc(LWS_PRE + len + 1), *m = buf + LWS_PRE, *q = m;
+	memcpy(q, head, (size_t)hn), q += hn;
+	memcpy(q, created_at, cal), q += cal;
+	memcpy(q, mid, (size_t)mn), q += mn;
+	for (size_t i = 0; i < n; i++, q += ul)
+		memcpy(q, unit, ul);
+	if (n > 0 && unit[ul - 1] == ',')
+		q--;
+	memcpy(q, close, cl), q += cl;
+	memcpy(q, tail, sizeof(tail) - 1), q += sizeof(tail) - 1;
+	memset(q, ' ', (size_t)(m + len - q));
+	m[len] = '\0';
+	enqueue(p, buf, len, 1);
+}
+
+#define FORGED_OVERHEAD 400 /* bytes of a forged EVENT besides its tags, with room to spare */
+
+/* [[[[...]]]] inside the tags, as deep as --hostile-size allows. */
+static void send_deep(struct pss *p, const char *sub, int sublen, long long until)
+{
+	char ca[24];
+	snprintf(ca, sizeof(ca), "%lld", until);
+	size_t depth = (O.hostile_size - FORGED_OVERHEAD) / 2;
+	char *close = malloc(depth + 1);
+	memset(close, ']', depth);
+	close[depth] = '\0';
+	send_forged(p, sub, sublen, ca, "1", "[", depth, close, O.hostile_size);
+	free(close);
+}
+
+static void send_tag_bombs(struct pss *p, const char *sub, int sublen, long long until)
+{
+	char ca[24];
+	snprintf(ca, sizeof(ca), "%lld", until);
+	for (long i = 0; i < O.hostile_count; i++)
+		send_forged(p, sub, sublen, ca, "1", "[],", (O.hostile_size - FORGED_OVERHEAD) / 3, "", O.hostile_size);
+}
+
+static void send_huge_numbers(struct pss *p, const char *sub, int sublen, long long until)
+{
+	char ca[24];
+	snprintf(ca, sizeof(ca), "%lld", until);
+	size_t digits = O.hostile_size - FORGED_OVERHEAD;
+	char *big = malloc(digits + 1);
+	memset(big, '9', digits);
+	big[digits] = '\0';
+	send_forged(p, sub, sublen, big, "1", "[\"t\",\"x\"]", 1, "", 0);
+	free(big);
+	send_forged(p, sub, sublen, "1e200000", "1", "[\"t\",\"x\"]", 1, "", 0);
+	send_forged(p, sub, sublen, "9223372036854775808", "1", "[\"t\",\"x\"]", 1, "", 0);
+	send_forged(p, sub, sublen, "-1e200000", "1", "[\"t\",\"x\"]", 1, "", 0);
+	send_forged(p, sub, sublen, ca, "1e200000", "[\"t\",\"x\"]", 1, "", 0);
+	send_forged(p, sub, sublen, ca, "18446744073709551617", "[\"t\",\"x\"]", 1, "", 0);
+}
+
+/* Events dated after the window asked for (or before it, when it has no end): since/until ignored. */
+static void send_flood(struct pss *p, const char *sub, int sublen, long long until)
+{
+	char ca[24];
+	for (long i = 0; i < O.hostile_count; i++) {
+		snprintf(ca, sizeof(ca), "%lld", until + 1 + i);
+		send_forged(p, sub, sublen, ca, "1", "[\"t\",\"flood\"]", 1, "", 0);
+	}
+}
+
+static void send_notices(struct pss *p)
+{
+	static const char head[] = "[\"NOTICE\",\"\\u001b[2J\\u001b]0;owned\\u0007 ";
+	size_t len = O.hostile_size > sizeof(head) + 2 ? O.hostile_size : sizeof(head) + 2;
+	for (long i = 0; i < O.hostile_count; i++) {
+		char *buf = malloc(LWS_PRE + len + 1), *m = buf + LWS_PRE;
+		memset(m, 'n', len);
+		memcpy(m, head, sizeof(head) - 1);
+		memcpy(m + len - 2, "\"]", 2);
+		m[len] = '\0';
+		enqueue(p, buf, len, 0);
+	}
+}
+
+/* Endless mode: the next events of the stream (the writable callback asks for more). */
+static void endless_more(struct pss *p)
+{
+	char ca[24];
+	snprintf(ca, sizeof(ca), "%lld", p->endless_at);
+	for (int i = 0; i < 64; i++)
+		send_forged(p, p->endless_sub, (int)strlen(p->endless_sub), ca, "1", "[\"t\",\"endless\"]", 1, "", 0);
+}
+
+/* The stored event with the last hex digit of its signature changed: the id stays right. */
+static void send_bad_sig(struct pss *p, const char *sub, int sublen, const struct ev *e)
+{
+	send_text(p, 1, "[\"EVENT\",\"%.*s\",%s]", sublen, sub, e->json);
+	char *m = p->tail->msg + LWS_PRE, *sig = strstr(m, "\"sig\":\"");
+	if (sig && strlen(sig) > 7 + 128)
+		sig[7 + 127] = sig[7 + 127] == '0' ? '1' : '0';
+}
+
+/* What a hostile mode sends for a REQ. Returns 1 when it replaces the results and the EOSE. */
+static int send_hostile(struct pss *p, const char *js, const jsmntok_t *t)
+{
+	int sublen = t[2].end - t[2].start;
+	const char *sub = js + t[2].start;
+	long long since, until;
+	req_window(js, t, &since, &until);
+	switch (O.mode) {
+	case M_DEEP: send_deep(p, sub, sublen, until); return 0;
+	case M_TAG_BOMB: send_tag_bombs(p, sub, sublen, until); return 0;
+	case M_HUGE_NUMBERS: send_huge_numbers(p, sub, sublen, until); return 0;
+	case M_NOTICES: send_notices(p); return 0;
+	case M_FLOOD:
+		send_flood(p, sub, sublen, until);
+		send_text(p, 0, "[\"EOSE\",\"%.*s\"]", sublen, sub);
+		return 1;
+	case M_ENDLESS:
+		snprintf(p->endless_sub, sizeof(p->endless_sub), "%.*s", sublen > 64 ? 64 : sublen, sub);
+		p->endless_at = until;
+		endless_more(p);
+		return 1;
+	default: return 0;
+	}
+}
+
+/* --nip11-hostile: the generated document. */
+static void make_hostile_nip11(void)
+{
+	size_t n = O.nip11_size;
+	if (strcmp(O.nip11_hostile, "deep") == 0) {
+		static const char head[] = "{\"name\":\"deep\",\"limitation\":";
+		size_t depth = (n - sizeof(head) - 1) / 2;
+		nip11_doc = malloc(n + 1);
+		char *q = nip11_doc;
+		memcpy(q, head, sizeof(head) - 1), q += sizeof(head) - 1;
+		memset(q, '[', depth), q += depth;
+		memset(q, ']', depth), q += depth;
+		*q++ = '}';
+		nip11_len = (size_t)(q - nip11_doc);
+	} else if (strcmp(O.nip11_hostile, "number") == 0) {
+		static const char doc[] =
+			"{\"name\":\"huge numbers\",\"supported_nips\":[1,11,1e200000,-1e200000],"
+			"\"limitation\":{\"max_message_length\":1e200000,\"max_subscriptions\":-1e200000,"
+			"\"max_limit\":18446744073709551617,\"min_pow_difficulty\":1e-200000,\"created_at_lower_limit\":"
+			"-99999999999999999999999,\"auth_required\":false,\"x_limit\":1e200000},"
+			"\"retention\":[{\"kinds\":[1e200000],\"time\":1e200000}],"
+			"\"fees\":{\"admission\":[{\"amount\":1e200000,\"unit\":\"msats\"}]},"
+			"\"x_unknown\":{\"big\":1e200000,\"small\":-1e-200000}}";
+		nip11_doc = strdup(doc);
+		nip11_len = sizeof(doc) - 1;
+	} else {
+		die("unknown --nip11-hostile %s", O.nip11_hostile);
+	}
+}
+
 static void on_req(struct pss *p, const char *js, size_t len, const jsmntok_t *t)
 {
 	int sublen = t[2].end - t[2].start;
@@ -441,6 +652,8 @@ static void on_req(struct pss *p, const char *js, size_t len, const jsmntok_t *t
 	}
 	if (O.mode == M_OVERSIZED)
 		send_oversized(p);
+	if (send_hostile(p, js, t))
+		return;
 	char *sent = calloc(S.n ? S.n : 1, 1);
 	for (int i = skip(t, 2); i < skip(t, 0); i = skip(t, i)) {
 		if (t[i].type != JSMN_OBJECT)
@@ -457,7 +670,10 @@ static void on_req(struct pss *p, const char *js, size_t len, const jsmntok_t *t
 			sent[k] = 1;
 			if (O.mode == M_GARBAGE)
 				send_text(p, 0, "[\"EVENT\",\"%.*s\",{\"id\":", sublen, sub);
-			send_text(p, 1, "[\"EVENT\",\"%.*s\",%s]", sublen, sub, S.ev[k]->json);
+			if (O.mode == M_BAD_SIGS)
+				send_bad_sig(p, sub, sublen, S.ev[k]);
+			else
+				send_text(p, 1, "[\"EVENT\",\"%.*s\",%s]", sublen, sub, S.ev[k]->json);
 		}
 	}
 	free(sent);
@@ -667,10 +883,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (O.mode == M_DRIBBLE || O.mode == M_TRICKLE)
 			return dribble_next(wsi, p);
 		do {
+			if (!p->head && !p->cur && p->endless_sub[0])
+				endless_more(p);
 			if (write_next(wsi, p) < 0)
 				return -1;
 		} while ((p->head || p->cur) && !lws_send_pipe_choked(wsi));
-		if (p->head || p->cur)
+		if (p->head || p->cur || p->endless_sub[0])
 			lws_callback_on_writable(wsi);
 		else if (p->hang_up)
 			return escapes_close(wsi);
@@ -711,7 +929,8 @@ static enum mode parse_mode(const char *s)
 {
 	static const char *const names[] = { "normal",	"silent",	 "oversized", "fragmented",
 					     "garbage", "auth-required", "binary", "auth-silent",
-					     "dribble", "escapes", "trickle" };
+					     "dribble", "escapes", "trickle", "deep", "tag-bomb", "huge-numbers", "flood",
+					     "notices", "endless", "bad-sigs" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(s, names[i]) == 0)
 			return (enum mode)i;
@@ -727,6 +946,8 @@ static void parse_args(int argc, char **argv)
 		{ "nip11-location", 1, 0, 'L' }, { "mode", 1, 0, 'M' }, { "oversize", 1, 0, 'o' },
 		{ "fragment", 1, 0, 'f' }, { "close-after", 1, 0, 'a' }, { "reject-writes", 1, 0, 'r' },
 		{ "count", 0, 0, 'C' }, { "dribble-ms", 1, 0, 'D' },
+		{ "hostile-size", 1, 0, 'H' }, { "hostile-count", 1, 0, 'N' },
+		{ "nip11-hostile", 1, 0, 'Y' }, { "nip11-size", 1, 0, 'Z' },
 		{ "log", 1, 0, 'l' }, { 0, 0, 0, 0 },
 	};
 	int c;
@@ -753,6 +974,10 @@ static void parse_args(int argc, char **argv)
 		case 'r': O.reject = optarg; break;
 		case 'C': O.count = 1; break;
 		case 'D': O.dribble_ms = atoi(optarg); break;
+		case 'H': O.hostile_size = (size_t)atol(optarg); break;
+		case 'N': O.hostile_count = atol(optarg); break;
+		case 'Y': O.nip11_hostile = optarg; break;
+		case 'Z': O.nip11_size = (size_t)atol(optarg); break;
 		case 'l': O.log = optarg; break;
 		default: die("bad arguments (see the comment at the top of fixture_relay.c)");
 		}
@@ -761,6 +986,8 @@ static void parse_args(int argc, char **argv)
 		O.default_limit = O.max_limit;
 	if (O.oversize < 16 || O.fragment < 1 || O.fragment > 65536)
 		die("--oversize must be >= 16, --fragment 1..65536");
+	if (O.hostile_size < 512 || O.hostile_count < 0 || O.nip11_size < 256)
+		die("--hostile-size must be >= 512, --hostile-count >= 0, --nip11-size >= 256");
 	if (O.tls_port >= 0 && (!O.cert || !O.key))
 		die("--tls-port needs --cert and --key");
 }
@@ -799,6 +1026,8 @@ int main(int argc, char **argv)
 		nip11_len = fread(nip11_doc, 1, 1 << 20, f);
 		fclose(f);
 	}
+	if (O.nip11_hostile)
+		make_hostile_nip11();
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
