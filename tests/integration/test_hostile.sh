@@ -146,18 +146,18 @@ CN=$(( $(setting network clearnet_max_connections) + $(setting network tor_max_c
 TUN=$(setting network max_tunnels)
 C=$R; [ "$CN" -lt "$C" ] && C=$CN; [ "$TUN" -lt "$C" ] && C=$TUN
 BMAX=$(c_define src/services/sync_batch.h SYNC_BATCH_MAX_BYTES)
-KEEP=$(c_define src/services/sync_batch.h SYNC_SLOT_KEEP_BYTES)
+KEEP=$(c_define src/services/sync_batch.h SYNC_BATCH_KEEP_BYTES)
 WQ=$(c_define src/services/sync_engine.c WRITER_QUEUE)
 K=$(( R + ${WQ:+$WQ + 2} ))
 W=$(nproc)
 MiB=1048576
-BATCH=$(( BMAX + 16 * M + N * (KEEP + 512) ))
+BATCH=$(( BMAX + 16 * M + N * 512 + KEEP ))
 BOUND=$(( 64 * MiB + C * (3 * M + 96 * 1024) + 56 * M + W * M + K * BATCH + 7 * (BMAX + M) ))
 peak=$(( $(peak_of "$T/sync.log") * 1024 ))
 echo "# synchronizer: $(ms_of 'pass ended' "$T/sync.log") ms; peak RSS $((peak / MiB)) MiB, bound $((BOUND / MiB)) MiB" \
 	"(M=$M N=$N connections=$C batches=$K workers=$W)"
 if [ -z "$BMAX" ] || [ -z "$KEEP" ] || [ "$K" -eq "$R" ]; then
-	t_fail "peak RSS within the bound" "SYNC_BATCH_MAX_BYTES, SYNC_SLOT_KEEP_BYTES or WRITER_QUEUE not found: update the bound"
+	t_fail "peak RSS within the bound" "SYNC_BATCH_MAX_BYTES, SYNC_BATCH_KEEP_BYTES or WRITER_QUEUE not found: update the bound"
 elif [[ $REAL_BROTR == */san-* ]]; then
 	t_pass "peak RSS within the bound # SKIP sanitizer build (shadow memory and quarantine)"
 else
