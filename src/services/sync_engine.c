@@ -190,8 +190,11 @@ static void account(struct sync_engine *e, struct sync_batch *b)
 	if (b->rc != DB_OK) {
 		e->db_failed = 1;
 	} else if (r) {
+		/* Batches come back after their relay may be done: the pass total is counted here. */
 		r->c.stored += b->res.inserted;
 		r->c.duplicates += b->res.duplicates;
+		e->total.stored += b->res.inserted;
+		e->total.duplicates += b->res.duplicates;
 		metric_add(e->m_stored, (double)b->res.inserted);
 		metric_add(e->m_duplicates, (double)b->res.duplicates);
 		for (int k = 1; k < DB_REJECT__COUNT; k++)
@@ -320,19 +323,19 @@ void sync_engine_reject(struct sync_engine *e, struct sync_relay *r, const char 
 {
 	char l[96];
 	r->c.rejected++;
+	e->total.rejected++;
 	metric_add(metrics_get(e->ctx->metrics, METRIC_COUNTER, "sync_events_rejected_total",
 			       "Events and messages dropped, by reason.", metrics_labels(l, sizeof(l), "reason", reason, NULL)),
 		   1);
 	log_debug(&e->log, "dropped", LOG_S("relay", r->t->url), LOG_S("reason", reason));
 }
 
+/* A done relay's counters into the pass total (stored, duplicates and rejected are counted there
+ * as they happen: the writer's results can come back after the relay is done). */
 static void add_counts(struct sync_counts *to, const struct sync_counts *c)
 {
 	to->received += c->received;
 	to->accepted += c->accepted;
-	to->stored += c->stored;
-	to->duplicates += c->duplicates;
-	to->rejected += c->rejected;
 	to->pages += c->pages;
 	to->at_cap += c->at_cap;
 	to->truncated += c->truncated;
