@@ -93,7 +93,9 @@ CREATE TABLE IF NOT EXISTS nip66 (
 );
 -- nip66_pkey: insert_relay_metadata_batch ON CONFLICT; relay_metadata_latest (join).
 
--- One snapshot per relay per monitor pass, failures included.
+-- One snapshot per relay per monitor pass, failures included. nip11_ok with no nip11_id: the
+-- relay served a document PostgreSQL could not hold (insert_relay_metadata_batch refused it);
+-- the snapshot is kept without it.
 CREATE TABLE IF NOT EXISTS relay_metadata (
 	relay_url     text NOT NULL REFERENCES relays (url),
 	generated_at  bigint NOT NULL,
