@@ -1175,6 +1175,56 @@ START_TEST(test_db_init_idempotent_and_check)
 }
 END_TEST
 
+/* A database of schema version 1 (progress without coverage, the old procedures, the writer
+ * allowed to delete events) is upgraded in place by db init; its old progress is never reused. */
+START_TEST(test_db_init_upgrades_version_1)
+{
+	struct ctx c;
+	setup(&c, _i * 2);
+	struct db_relay r = { "wss://old.example", DB_CLEARNET };
+	struct db_sync_progress old = { 100, -1, -1 };
+	ck_assert_int_eq(db_sync_progress_set(c.db, &r, COV, &old, NULL), DB_OK);
+	/* Several statements: PQexec (the simple protocol) runs them as one transaction. */
+	PGresult *pr = PQexec(c.pq,
+		  "BEGIN; SET LOCAL ROLE brotr_owner;"
+		  " ALTER TABLE relay_sync_progress DROP COLUMN coverage;"
+		  " DROP FUNCTION set_relay_sync_progress(text, text, text, bigint, bigint, bigint);"
+		  " CREATE FUNCTION set_relay_sync_progress(p_relay_url text, p_network text, p_synced_until bigint,"
+		  "  p_walk_top bigint, p_walk_from bigint, OUT synced_until bigint, OUT walk_top bigint,"
+		  "  OUT walk_from bigint) LANGUAGE sql AS $f$SELECT 1::bigint, 2::bigint, 3::bigint$f$;"
+		  " GRANT EXECUTE ON FUNCTION delete_orphan_events(integer) TO brotr_writer;"
+		  " UPDATE brotr_schema SET version = 1, checksum = 'v1';"
+		  " RESET ROLE;"
+		  " CREATE FUNCTION brotr_ensure_login(text, text) RETURNS text LANGUAGE sql AS $f$SELECT ''::text$f$;"
+		  " ALTER FUNCTION brotr_ensure_login(text, text) OWNER TO brotr_owner; COMMIT");
+	ck_assert_msg(PQresultStatus(pr) == PGRES_COMMAND_OK, "%s", PQerrorMessage(c.pq));
+	PQclear(pr);
+	struct buf report;
+	buf_init(&report);
+	ck_assert_msg(db_check(c.db, NULL, &report) == DB_ERR, "%s", report.data);
+	ck_assert_msg(strstr(report.data, "schema version 1, this brotr needs 2") &&
+			      strstr(report.data, "missing: function set_relay_sync_progress(text,text,text,") &&
+			      strstr(report.data, "can EXECUTE delete_orphan_events"),
+		      "%s", report.data);
+	struct db_admin_options o;
+	char dir[256];
+	init_options(&o, c.variant, c.dbname, dir, sizeof(dir));
+	buf_reset(&report);
+	ck_assert_msg(db_init(&o, &report) == DB_OK, "%s", report.data);
+	buf_reset(&report);
+	ck_assert_msg(db_check(c.db, dir, &report) == DB_OK, "%s", report.data);
+	ck_assert_int_eq(q_int(c.pq, "SELECT count(*) FROM pg_proc WHERE proname IN ('brotr_ensure_login', "
+				     "'set_relay_sync_progress')", 0, NULL), 1);
+	/* The old row stays, but proves nothing for any coverage. */
+	ck_assert_int_eq(q_int(c.pq, "SELECT count(*) FROM relay_sync_progress WHERE coverage IS NULL", 0, NULL), 1);
+	struct db_sync_progress p;
+	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, COV, &p), DB_OK);
+	ck_assert_int_eq(p.synced_until, -1);
+	buf_free(&report);
+	teardown(&c);
+}
+END_TEST
+
 /* db init runs as the administrator: nothing a member of brotr_owner can define runs with its rights. */
 START_TEST(test_db_init_runs_no_owner_code)
 {
@@ -1453,6 +1503,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_db_init_idempotent_and_check, 0, 2);
 	tcase_add_loop_test(tc, test_db_init_from_scratch, 0, 2);
 	tcase_add_test(tc, test_db_init_runs_no_owner_code);
+	tcase_add_loop_test(tc, test_db_init_upgrades_version_1, 0, 2);
 	tcase_add_test(tc, test_db_init_bad_sql_rolls_back);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("connections");

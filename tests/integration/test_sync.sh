@@ -149,7 +149,14 @@ tool_start fixture_relay --events "$tmp/dup.jsonl"
 DUP2=ws://127.0.0.1:$TOOL_PORT
 mark "$DUP1" clearnet
 mark "$DUP2" clearnet
+# A readable relay whose URL the database holds (up to 2048 bytes) but a relay connection cannot
+# (over 255): refused by name, never cut into another URL.
+LONG_URL=ws://127.0.0.1:1/$(printf 'p%.0s' $(seq 1 300))
+mark "$LONG_URL" clearnet
 t_status "two relays with the same events, one after the other" 0 brotr_run BROTR_SYNCHRONIZER_MAX_RELAYS=1 -- synchronizer
+t_like "a relay URL over 255 bytes is refused by name" "$T_ERR" \
+	"relay URL too long to synchronize: skipped\" relay=$LONG_URL bytes=317 max=255"
+t_unlike "and no cut form of it is tried" "$T_ERR" "relay=ws://127.0.0.1:1/p+ [^b]"
 t_set "the first relay has every event" "$(archived "$DUP1")" "$(ids_of "$tmp/dup.jsonl")"
 t_set "the second relay has every event" "$(archived "$DUP2")" "$(ids_of "$tmp/dup.jsonl")"
 t_is "each event associated with both" \
