@@ -1387,6 +1387,15 @@ START_TEST(test_connect_failures)
 	/* An unknown database too. */
 	writer_options(&o, &c, "no_such_database");
 	ck_assert_int_eq(db_open(&db, &o, err, sizeof(err)), DB_ERR);
+	/* PgBouncer 1.18 refuses everything with 08P01, a connection exception: retried for
+	 * connect_wait, its reason kept. */
+	struct ctx viab = c;
+	viab.bouncer = 1;
+	writer_options(&o, &viab, c.dbname);
+	o.password = "wrong";
+	o.connect_wait_ms = 600;
+	ck_assert_int_eq(db_open(&db, &o, err, sizeof(err)), DB_ERR_CONN);
+	ck_assert_msg(strstr(err, "08P01") && strstr(err, "authentication failed"), "%s", err);
 	/* A stop request ends the wait. */
 	static volatile sig_atomic_t stop = 1;
 	writer_options(&o, &c, c.dbname);
