@@ -233,4 +233,14 @@ for via in direct pgbouncer; do
 done
 q "DROP TRIGGER test_slow ON relay_metadata" >/dev/null
 
+# ---- a NIP-11 document PostgreSQL cannot hold (a number beyond numeric) never costs the snapshot
+printf '{"name":"huge","limitation":{"max_message_length":1e200000}}' >"$T/huge.json"
+relay --nip11 "$T/huge.json"
+U_HUGE=ws://127.0.0.1:$TOOL_PORT
+q "SELECT inserted FROM insert_relay('$U_HUGE', 'clearnet', 1)" >/dev/null
+t_status "a monitor pass over a relay whose NIP-11 document the database refuses" 0 svc_run "$T/impl" "$DB" -- monitor
+t_like "checks it" "$T_ERR" "checked=1 "
+t_is "its snapshot is stored, readable" "$(latest "$U_HUGE" "readable::text")" "true"
+t_unlike "none lost" "$T_ERR" "lost=[1-9]"
+
 t_done
