@@ -22,7 +22,7 @@
 #include "core/util.h"
 
 /* The schema this binary speaks; sql/20_functions.sql brotr_record_schema() records the same. */
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 /* Longest relay URL stored, in bytes (longer ones are rejected and counted). */
 #define DB_URL_MAX 2048
 /* Longest tag value kept in events.tagvalues, in bytes (longer ones stay in tags only). */
@@ -45,9 +45,10 @@ enum db_reject {
 	DB_REJECT_UTF8,     /* not valid UTF-8 */
 	DB_REJECT_URL,      /* relay URL empty or longer than DB_URL_MAX */
 	DB_REJECT_INVALID,  /* refused by the server on its own (e.g. malformed JSON) */
+	DB_REJECT_DOC,      /* snapshots only: stored, but without a document the server refused */
 	DB_REJECT__COUNT
 };
-const char *db_reject_name(enum db_reject r); /* "nul", "utf8", "url", "invalid" */
+const char *db_reject_name(enum db_reject r); /* "nul", "utf8", "url", "invalid", "doc" */
 
 struct db_options {
 	const char *host;     /* host name, IPv4 address, or a Unix socket directory (starts with '/') */
@@ -114,6 +115,11 @@ struct db_event {
  * A relay's synchronizer progress. Every event with created_at <= synced_until is archived;
  * while a walk paging backwards from walk_top is under way, so is every event in
  * [walk_from, walk_top]. -1 means none.
+ *
+ * Progress is bound to what it covers: a coverage string (the synchronizer's fingerprint of
+ * its effective filter and since, at most 64 bytes in practice). It is read back only under
+ * the same coverage, and a write under another coverage replaces it instead of merging: a
+ * widened filter or an earlier since walks the relay again from since.
  */
 struct db_sync_progress {
 	int64_t synced_until;
@@ -132,8 +138,9 @@ struct db_event_result {
 /*
  * Stores events seen on one relay at seen_at (Unix seconds): the relay if unknown, the events
  * not yet stored, the (event, relay) associations not yet known (seen_at keeps the first
- * sighting). When progress is not NULL, the relay's progress is recorded as by
- * db_sync_progress_set in the SAME statement, so it is committed exactly when the events are.
+ * sighting). When progress is not NULL, the relay's progress under coverage (required then) is
+ * recorded as by db_sync_progress_set in the SAME statement, so it is committed exactly when
+ * the events are.
  * Rows that cannot be stored are rejected and counted, never failing the others: U+0000 and
  * invalid UTF-8 are caught before sending; if the server refuses the batch for a row's data,
  * the rows are retried one by one and only the refused ones are rejected (DB_REJECT_INVALID).
@@ -142,8 +149,8 @@ struct db_event_result {
 int db_insert_event(struct db *db, const struct db_relay *relay, const struct db_event *ev, int64_t seen_at,
 		    struct db_event_result *res);
 int db_insert_event_batch(struct db *db, const struct db_relay *relay, const struct db_event *evs, size_t n,
-			  int64_t seen_at, const struct db_sync_progress *progress, struct db_event_result *res,
-			  unsigned char *status);
+			  int64_t seen_at, const char *coverage, const struct db_sync_progress *progress,
+			  struct db_event_result *res, unsigned char *status);
 
 /* ---- monitor snapshots ---- */
 
@@ -171,16 +178,25 @@ struct db_relay_metadata {
 struct db_metadata_result {
 	size_t inserted, duplicates; /* snapshots (duplicate: same relay and generated_at) */
 	size_t nip11_inserted, nip66_inserted; /* new documents; the rest were shared */
-	size_t rejected[DB_REJECT__COUNT];
+	size_t rejected[DB_REJECT__COUNT]; /* [DB_REJECT_DOC] stays 0: see docs_refused */
+	size_t docs_refused; /* snapshots stored without a document the server refused */
 };
 
+/*
+ * Stores snapshots like db_insert_event_batch stores events. A snapshot the server refuses
+ * for its data is stored without its NIP-11 document (nip11_ok as given, no nip11_id: the
+ * relay served a document the database cannot hold), else without both documents; status
+ * then says DB_REJECT_DOC and docs_refused counts it. A relay's document never costs its
+ * snapshot.
+ */
 int db_insert_relay_metadata(struct db *db, const struct db_relay_metadata *m, struct db_metadata_result *res);
 int db_insert_relay_metadata_batch(struct db *db, const struct db_relay_metadata *ms, size_t n,
 				   struct db_metadata_result *res, unsigned char *status);
 
 /* ---- maintenance ---- */
 
-/* Deletes up to limit events no relay refers to; *deleted gets how many. */
+/* Deletes up to limit events no relay refers to; *deleted gets how many. For the administrator:
+ * the services' role (brotr_writer) may not call it. */
 int db_delete_orphan_events(struct db *db, size_t limit, size_t *deleted);
 
 /* ---- reads ---- */
@@ -204,18 +220,20 @@ void db_relay_list_free(struct db_relay_list *l);
 int db_relays_due(struct db *db, int64_t checked_before, const char *after_url, size_t limit,
 		  struct db_relay_list *out);
 
-/* The synchronizer's work list: readable relays, fastest rtt_read first, with their progress. */
-int db_readable_relays(struct db *db, size_t limit, struct db_relay_list *out);
+/* The synchronizer's work list: readable relays, fastest rtt_read first, with their progress
+ * under coverage (all -1 where there is none, or only progress earned for another coverage). */
+int db_readable_relays(struct db *db, const char *coverage, size_t limit, struct db_relay_list *out);
 
-/* A relay's progress (all -1 when it has none). */
-int db_sync_progress_get(struct db *db, const char *url, struct db_sync_progress *out);
+/* A relay's progress under coverage (all -1 when it has none under it). */
+int db_sync_progress_get(struct db *db, const char *url, const char *coverage, struct db_sync_progress *out);
 /*
- * Records a relay's progress (the relay is created if unknown): synced_until moves forward
- * only (-1 leaves it); a walk with the stored walk_top only moves walk_from down; a walk with
- * another top replaces it; walk_top -1 ends the walk. *now (optional) gets what is recorded.
+ * Records a relay's progress under coverage (the relay is created if unknown): synced_until
+ * moves forward only (-1 leaves it); a walk with the stored walk_top only moves walk_from down;
+ * a walk with another top replaces it; walk_top -1 ends the walk. Progress stored under another
+ * coverage is replaced by p as given. *now (optional) gets what is recorded.
  */
-int db_sync_progress_set(struct db *db, const struct db_relay *relay, const struct db_sync_progress *p,
-			 struct db_sync_progress *now);
+int db_sync_progress_set(struct db *db, const struct db_relay *relay, const char *coverage,
+			 const struct db_sync_progress *p, struct db_sync_progress *now);
 
 /* ---- brotr db init / db check ---- */
 

@@ -93,7 +93,9 @@ CREATE TABLE IF NOT EXISTS nip66 (
 );
 -- nip66_pkey: insert_relay_metadata_batch ON CONFLICT; relay_metadata_latest (join).
 
--- One snapshot per relay per monitor pass, failures included.
+-- One snapshot per relay per monitor pass, failures included. nip11_ok with no nip11_id: the
+-- relay served a document PostgreSQL could not hold (insert_relay_metadata_batch refused it);
+-- the snapshot is kept without it.
 CREATE TABLE IF NOT EXISTS relay_metadata (
 	relay_url     text NOT NULL REFERENCES relays (url),
 	generated_at  bigint NOT NULL,
@@ -107,18 +109,26 @@ CREATE TABLE IF NOT EXISTS relay_metadata (
 -- relay) in relay_metadata_latest, readable_relays and relays_due_for_monitoring.
 
 -- Durable synchronizer progress. Every event of the relay with created_at <= synced_until that
--- matches the synchronizer's filter is committed in events/events_relays (NULL: nothing yet).
+-- matches the filter it was earned for is committed in events/events_relays (NULL: nothing yet).
 -- The synchronizer pages backwards from a top time; while such a walk is under way, every event
 -- in [walk_from, walk_top] is committed too. Progress moves in the same statement (so the same
 -- transaction) as the events that justify it (insert_event_batch), so an interrupted pass
 -- redoes at most the page it had not committed.
+-- coverage: what the progress was earned for, the hex sha256 the synchronizer computes over its
+-- effective filter and since (sync_engine.c, "coverage"). Progress is read only under the same
+-- coverage; a write under another coverage replaces it (the walk starts again from since), so
+-- widening the filter or lowering since fetches the older events it now asks for. NULL (rows
+-- from before the column existed): earned for an unknown filter, so never reused.
 CREATE TABLE IF NOT EXISTS relay_sync_progress (
 	relay_url    text PRIMARY KEY REFERENCES relays (url),
 	synced_until bigint,
 	walk_top     bigint,
 	walk_from    bigint,
 	updated_at   bigint NOT NULL,
+	coverage     text,
 	CHECK ((walk_top IS NULL) = (walk_from IS NULL) AND walk_from <= walk_top)
 );
+-- Databases made before coverage existed (`brotr db init` applies this file again).
+ALTER TABLE relay_sync_progress ADD COLUMN IF NOT EXISTS coverage text;
 -- relay_sync_progress_pkey: the upsert in insert_event_batch/set_relay_sync_progress and the
 -- synchronizer's read of one relay's progress.

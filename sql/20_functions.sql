@@ -56,28 +56,39 @@ AS $$
 $$;
 
 -- Records a relay's synchronizer progress (creating the relay if unknown) and returns it.
+--   p_coverage: what the progress covers (see relay_sync_progress.coverage). Progress stored
+--   under another coverage (or none) is replaced, not merged: it proves nothing about this one.
 --   p_synced_until: everything up to it is archived; it never moves back; NULL leaves it.
 --   p_walk_top, p_walk_from: a walk paging backwards from p_walk_top has archived everything
 --   down to p_walk_from. The same walk only moves down; another top starts a new walk; a NULL
 --   top ends the walk (the caller moves synced_until to the top it completed).
-CREATE OR REPLACE FUNCTION set_relay_sync_progress(p_relay_url text, p_network text, p_synced_until bigint,
-	p_walk_top bigint, p_walk_from bigint,
+-- Replaced by the form with p_coverage.
+DROP FUNCTION IF EXISTS set_relay_sync_progress(text, text, bigint, bigint, bigint);
+CREATE OR REPLACE FUNCTION set_relay_sync_progress(p_relay_url text, p_network text, p_coverage text,
+	p_synced_until bigint, p_walk_top bigint, p_walk_from bigint,
 	OUT synced_until bigint, OUT walk_top bigint, OUT walk_from bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
+	IF p_coverage IS NULL THEN
+		RAISE EXCEPTION 'set_relay_sync_progress: p_coverage is required' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
 	INSERT INTO relays AS r (url, network, inserted_at)
 	VALUES (p_relay_url, p_network, extract(epoch FROM now())::bigint)
 	ON CONFLICT (url) DO NOTHING;
-	INSERT INTO relay_sync_progress AS p (relay_url, synced_until, walk_top, walk_from, updated_at)
+	INSERT INTO relay_sync_progress AS p (relay_url, synced_until, walk_top, walk_from, updated_at, coverage)
 	VALUES (p_relay_url, p_synced_until, p_walk_top, CASE WHEN p_walk_top IS NOT NULL THEN p_walk_from END,
-		extract(epoch FROM now())::bigint)
+		extract(epoch FROM now())::bigint, p_coverage)
 	ON CONFLICT (relay_url) DO UPDATE
-		SET synced_until = greatest(p.synced_until, excluded.synced_until),
+		SET synced_until = CASE WHEN p.coverage = excluded.coverage
+		                        THEN greatest(p.synced_until, excluded.synced_until)
+		                        ELSE excluded.synced_until END,
 		    walk_top = excluded.walk_top,
-		    walk_from = CASE WHEN p.walk_top = excluded.walk_top THEN least(p.walk_from, excluded.walk_from)
+		    walk_from = CASE WHEN p.coverage = excluded.coverage AND p.walk_top = excluded.walk_top
+		                     THEN least(p.walk_from, excluded.walk_from)
 		                     ELSE excluded.walk_from END,
-		    updated_at = excluded.updated_at
+		    updated_at = excluded.updated_at,
+		    coverage = excluded.coverage
 	RETURNING p.synced_until, p.walk_top, p.walk_from INTO synced_until, walk_top, walk_from;
 END
 $$;
@@ -89,11 +100,15 @@ $$;
 -- (how many it inserted; rows from event_batch_rows, in id order, ON CONFLICT DO NOTHING); the
 -- others count as duplicates (already stored, or twice in the batch). Then the relay if unknown,
 -- each (event, relay) association not yet known with seen_at (so the first sighting is kept),
--- and, when a progress argument is given, the progress (see set_relay_sync_progress).
+-- and, when a progress argument is given, the progress under p_coverage (see
+-- set_relay_sync_progress).
+-- Replaced by the form with p_coverage.
+DROP FUNCTION IF EXISTS insert_event_batch(text, text, bigint, text[], text[], bigint[], integer[], jsonb[], text[],
+	text[], bigint, bigint, bigint);
 CREATE OR REPLACE FUNCTION insert_event_batch(p_relay_url text, p_network text, p_seen_at bigint,
 	p_ids text[], p_pubkeys text[], p_created_at bigint[], p_kinds integer[],
 	p_tags jsonb[], p_contents text[], p_sigs text[],
-	p_synced_until bigint, p_walk_top bigint, p_walk_from bigint,
+	p_coverage text, p_synced_until bigint, p_walk_top bigint, p_walk_from bigint,
 	OUT inserted integer, OUT duplicates integer, OUT associated integer,
 	OUT synced_until bigint, OUT walk_top bigint, OUT walk_from bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
@@ -112,7 +127,9 @@ BEGIN
 	GET DIAGNOSTICS associated = ROW_COUNT;
 	IF p_synced_until IS NOT NULL OR p_walk_top IS NOT NULL THEN
 		SELECT p.synced_until, p.walk_top, p.walk_from INTO synced_until, walk_top, walk_from
-		FROM set_relay_sync_progress(p_relay_url, p_network, p_synced_until, p_walk_top, p_walk_from) AS p;
+		FROM set_relay_sync_progress(p_relay_url => p_relay_url, p_network => p_network,
+			p_coverage => p_coverage, p_synced_until => p_synced_until, p_walk_top => p_walk_top,
+			p_walk_from => p_walk_from) AS p;
 	END IF;
 END
 $$;
@@ -161,9 +178,11 @@ AS $$
 BEGIN
 	SELECT b.inserted, b.duplicates, b.associated
 	INTO inserted, duplicates, associated
-	FROM insert_event_batch(p_relay_url, p_network, p_seen_at, ARRAY[p_id], ARRAY[p_pubkey],
-		ARRAY[p_created_at], ARRAY[p_kind], ARRAY[p_tags], ARRAY[p_content], ARRAY[p_sig],
-		NULL, NULL, NULL) AS b;
+	FROM insert_event_batch(p_relay_url => p_relay_url, p_network => p_network, p_seen_at => p_seen_at,
+		p_ids => ARRAY[p_id], p_pubkeys => ARRAY[p_pubkey], p_created_at => ARRAY[p_created_at],
+		p_kinds => ARRAY[p_kind], p_tags => ARRAY[p_tags], p_contents => ARRAY[p_content],
+		p_sigs => ARRAY[p_sig], p_coverage => NULL, p_synced_until => NULL, p_walk_top => NULL,
+		p_walk_from => NULL) AS b;
 END
 $$;
 
@@ -312,38 +331,14 @@ BEGIN
 		RAISE EXCEPTION 'database % holds a % schema; it cannot become %', current_database(), v_old, p_variant;
 	END IF;
 	INSERT INTO brotr_schema AS s (version, variant, checksum)
-	VALUES (1, p_variant, coalesce(current_setting('brotr.checksum', true), ''))
+	VALUES (2, p_variant, coalesce(current_setting('brotr.checksum', true), ''))
 	ON CONFLICT (singleton) DO UPDATE
 		SET version = excluded.version, variant = excluded.variant, checksum = excluded.checksum,
 		    applied_at = now();
 END
 $$;
 
--- Administration, used by `brotr db init` as the administrator (SECURITY INVOKER: it needs
--- CREATEROLE, which brotr_owner and brotr_writer do not have). Makes p_role a login role that
--- belongs to brotr_writer; sets its password to p_secret (a SCRAM verifier) unless NULL.
--- Returns what it changed, or '' when nothing.
-CREATE OR REPLACE FUNCTION brotr_ensure_login(p_role text, p_secret text) RETURNS text
-LANGUAGE plpgsql
-AS $$
-DECLARE
-	v_done text[] := '{}';
-BEGIN
-	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = p_role) THEN
-		EXECUTE format('CREATE ROLE %I LOGIN', p_role);
-		v_done := array_append(v_done, 'role created');
-	ELSIF NOT (SELECT rolcanlogin FROM pg_roles WHERE rolname = p_role) THEN
-		EXECUTE format('ALTER ROLE %I LOGIN', p_role);
-		v_done := array_append(v_done, 'login enabled');
-	END IF;
-	IF p_secret IS NOT NULL THEN
-		EXECUTE format('ALTER ROLE %I PASSWORD %L', p_role, p_secret);
-		v_done := array_append(v_done, 'password set');
-	END IF;
-	IF p_role <> 'brotr_writer' AND NOT pg_has_role(p_role, 'brotr_writer', 'MEMBER') THEN
-		EXECUTE format('GRANT brotr_writer TO %I', p_role);
-		v_done := array_append(v_done, 'granted brotr_writer');
-	END IF;
-	RETURN array_to_string(v_done, ', ');
-END
-$$;
+-- brotr_ensure_login was a function owned by brotr_owner that `brotr db init` ran as the
+-- administrator: a member of brotr_owner could redefine it and so act as a superuser. db init now
+-- sends those statements itself (pgc/dbinit.pgc); the function is gone.
+DROP FUNCTION IF EXISTS brotr_ensure_login(text, text);

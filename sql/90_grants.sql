@@ -18,15 +18,19 @@ GRANT SELECT ON brotr_schema, relays, events, events_relays, nip11, nip66, relay
 
 GRANT EXECUTE ON FUNCTION
 	insert_event(text, text, bigint, text, text, bigint, integer, jsonb, text, text),
-	insert_event_batch(text, text, bigint, text[], text[], bigint[], integer[], jsonb[], text[], text[], bigint,
-		bigint, bigint),
+	insert_event_batch(text, text, bigint, text[], text[], bigint[], integer[], jsonb[], text[], text[], text,
+		bigint, bigint, bigint),
 	insert_relay(text, text, bigint),
 	insert_relay_batch(text[], text[], bigint),
 	insert_relay_metadata(text, text, bigint, boolean, boolean, text, jsonb, text, jsonb),
 	insert_relay_metadata_batch(text[], text[], bigint[], boolean[], boolean[], text[], jsonb[], text[], jsonb[]),
-	delete_orphan_events(integer),
-	set_relay_sync_progress(text, text, bigint, bigint, bigint)
+	set_relay_sync_progress(text, text, text, bigint, bigint, bigint)
 	TO brotr_writer;
+
+-- Maintenance, for the administrator only: no service deletes events, so the services' role may
+-- not (a role that can only add to the archive cannot be made to empty it). Databases made
+-- before this rule granted it: take it back.
+REVOKE EXECUTE ON FUNCTION delete_orphan_events(integer) FROM PUBLIC, brotr_writer, brotr_reader;
 
 GRANT EXECUTE ON FUNCTION
 	relays_due_for_monitoring(bigint, text, integer),

@@ -100,8 +100,9 @@ static const struct command commands[] = {
 	  "Connects as the services do ([database] host, port, user, password; PgBouncer is fine) and\n"
 	  "checks the schema version against this brotr, the schema checksum against the\n"
 	  "implementation's init SQL, that every table, view and procedure the services use exists\n"
-	  "with the privileges they need, and that the role cannot write tables directly or create\n"
-	  "objects. Names every problem.\n"
+	  "with the privileges they need, and that the role cannot write tables directly, call\n"
+	  "delete_orphan_events (maintenance, for the administrator) or create objects. Names every\n"
+	  "problem.\n"
 	  "Exit status: 0 all present, 1 something missing or the database unreachable, 2 configuration\n"
 	  "error.\n",
 	  1, cmd_db_check, NULL },

@@ -643,22 +643,6 @@ static void apply_override(struct loader *ld, const char *where, const char *nam
 	o->line = line;
 }
 
-static void add_warning(struct config *cfg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_warning(struct config *cfg, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	char **w = realloc(cfg->warnings, (cfg->n_warnings + 1) * sizeof(*w));
-	if (!w)
-		return;
-	cfg->warnings = w;
-	if ((w[cfg->n_warnings] = strdup(msg)) != NULL)
-		cfg->n_warnings++;
-}
-
 /* .env: KEY=VALUE lines, optional "export ", # comments, values optionally in '' or "" (no expansion). */
 static void parse_dotenv(struct loader *ld)
 {
@@ -670,9 +654,20 @@ static void parse_dotenv(struct loader *ld)
 			add_error(ld, "%s: cannot read: %s", path, strerror(errno));
 		return;
 	}
+	/* It holds secrets: one that others could read is refused, not merely warned about (the
+	 * secret may already be out; better the service stops than keeps using it unnoticed). */
 	struct stat st;
-	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 077))
-		add_warning(ld->cfg, "%s holds secrets but is readable by group or others (chmod 600 it)", path);
+	if (fstat(fileno(fp), &st) < 0) {
+		add_error(ld, "%s: cannot stat: %s", path, strerror(errno));
+		fclose(fp);
+		return;
+	}
+	if (st.st_mode & 077) {
+		add_error(ld, "%s: mode %04o lets group or others read its secrets; refused (chmod 600 %s)", path,
+			  (unsigned)(st.st_mode & 07777), path);
+		fclose(fp);
+		return;
+	}
 	const char *file = own(ld, path);
 	char line[4096];
 	for (int lineno = 1; fgets(line, sizeof(line), fp); lineno++) {

@@ -67,6 +67,12 @@ static void account(struct monitor_store *s, const struct db_metadata_result *r,
 	count(s, "monitor_documents_total", docs, "doc", "nip11", "result", "shared", n11 - r->nip11_inserted);
 	count(s, "monitor_documents_total", docs, "doc", "nip66", "result", "new", r->nip66_inserted);
 	count(s, "monitor_documents_total", docs, "doc", "nip66", "result", "shared", n66 - r->nip66_inserted);
+	count(s, "monitor_documents_refused_total",
+	      "Snapshots stored without a document the database refused (the document is not kept).", NULL, NULL,
+	      NULL, NULL, r->docs_refused);
+	if (r->docs_refused)
+		log_warn(&s->log, "snapshots stored without a document the database refused",
+			 LOG_U("snapshots", r->docs_refused));
 	s->stats.stored += r->inserted;
 	s->stats.duplicates += r->duplicates;
 	s->stats.rejected += rejected;

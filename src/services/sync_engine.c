@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/sha.h>
+
 #include "services/sync_internal.h"
 
 #define WRITER_QUEUE 2          /* verified batches waiting for the database */
@@ -42,6 +44,37 @@ int sync_check_filter(const char *section, const struct config_sync *scfg, char 
 		rc = 0;
 	nostr_filter_free(&f);
 	return rc;
+}
+
+/*
+ * What the progress this engine earns covers: the hex sha256 of its effective filter (as parsed
+ * and written back, so spacing and key order do not matter) and since. A pass reads only the
+ * progress earned under the same coverage; progress under another one is replaced (see
+ * relay_sync_progress.coverage in sql/10_tables.sql). The synchronizer and the priority
+ * synchronizer share progress exactly when their filter and since are the same.
+ */
+static int make_coverage(struct sync_engine *e)
+{
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b, "brotr sync coverage 1; since %lld; filter ", e->cfg->since);
+	size_t at = b.len;
+	nostr_filter_json(&e->filter, &b);
+	int rc = b.failed ? -1 : 0;
+	if (rc == 0) {
+		unsigned char md[SHA256_DIGEST_LENGTH];
+		SHA256((const unsigned char *)b.data, b.len, md);
+		hex_encode(md, sizeof(md), e->coverage);
+		log_info(&e->log, "progress coverage", LOG_S("coverage", e->coverage), LOG_I("since", e->cfg->since),
+			 LOG_S("filter", b.data + at));
+	}
+	buf_free(&b);
+	return rc;
+}
+
+const char *sync_engine_coverage(const struct sync_engine *e)
+{
+	return e->coverage;
 }
 
 static struct metric *counter(struct sync_engine *e, const char *name, const char *help, const char *labels)
@@ -88,7 +121,8 @@ struct sync_engine *sync_engine_open(struct service_ctx *ctx, const struct confi
 	buf_init(&e->out);
 	struct nostr_err ferr = { 0 };
 	/* sync_check_filter already accepted the filter; parse it once for the engine */
-	if (read_filter(scfg->filter, &e->filter, &ferr) < 0 || !(e->nctx = nostr_ctx_new()) || !(e->pool = workpool_new(0)))
+	if (read_filter(scfg->filter, &e->filter, &ferr) < 0 || make_coverage(e) < 0 || !(e->nctx = nostr_ctx_new()) ||
+	    !(e->pool = workpool_new(0)))
 		goto oom;
 	unsigned workers = workpool_size(e->pool);
 	if (!(e->ver = calloc(workers, sizeof(*e->ver))) || !(e->scratch = calloc(workers, sizeof(*e->scratch))) ||
@@ -172,8 +206,11 @@ static void account(struct sync_engine *e, struct sync_batch *b)
 	if (b->rc != DB_OK) {
 		e->db_failed = 1;
 	} else if (r) {
+		/* Batches come back after their relay may be done: the pass total is counted here. */
 		r->c.stored += b->res.inserted;
 		r->c.duplicates += b->res.duplicates;
+		e->total.stored += b->res.inserted;
+		e->total.duplicates += b->res.duplicates;
 		metric_add(e->m_stored, (double)b->res.inserted);
 		metric_add(e->m_duplicates, (double)b->res.duplicates);
 		for (int k = 1; k < DB_REJECT__COUNT; k++)
@@ -187,19 +224,26 @@ static void account(struct sync_engine *e, struct sync_batch *b)
 	e->free_batches = b;
 }
 
-static void collect(struct sync_engine *e, int wait)
+enum collect_mode {
+	COLLECT_DONE, /* the batches already written */
+	COLLECT_ONE,  /* at least one (waiting for it), unless none is queued */
+	COLLECT_ALL,  /* every batch queued: nothing is left with the writer */
+};
+
+static void collect(struct sync_engine *e, enum collect_mode mode)
 {
 	struct sync_batch *b;
-	while ((b = sync_writer_take(e->writer, wait)) != NULL) {
+	while ((b = sync_writer_take(e->writer, mode != COLLECT_DONE)) != NULL) {
 		account(e, b);
-		wait = 0;
+		if (mode == COLLECT_ONE)
+			mode = COLLECT_DONE;
 	}
 }
 
 struct sync_batch *sync_engine_batch(struct sync_engine *e, struct sync_relay *r)
 {
 	if (!e->free_batches)
-		collect(e, 0);
+		collect(e, COLLECT_DONE);
 	if (!e->free_batches && e->batches < e->max_batches) {
 		struct sync_batch *b = sync_batch_new(e->batch_size, (size_t)e->cfg->max_event_tags);
 		if (b) {
@@ -209,7 +253,7 @@ struct sync_batch *sync_engine_batch(struct sync_engine *e, struct sync_relay *r
 		}
 	}
 	if (!e->free_batches)
-		collect(e, 1);
+		collect(e, COLLECT_ONE);
 	struct sync_batch *b = e->free_batches;
 	if (!b || e->db_failed)
 		return NULL;
@@ -297,19 +341,19 @@ void sync_engine_reject(struct sync_engine *e, struct sync_relay *r, const char 
 {
 	char l[96];
 	r->c.rejected++;
+	e->total.rejected++;
 	metric_add(metrics_get(e->ctx->metrics, METRIC_COUNTER, "sync_events_rejected_total",
 			       "Events and messages dropped, by reason.", metrics_labels(l, sizeof(l), "reason", reason, NULL)),
 		   1);
 	log_debug(&e->log, "dropped", LOG_S("relay", r->t->url), LOG_S("reason", reason));
 }
 
+/* A done relay's counters into the pass total (stored, duplicates and rejected are counted there
+ * as they happen: the writer's results can come back after the relay is done). */
 static void add_counts(struct sync_counts *to, const struct sync_counts *c)
 {
 	to->received += c->received;
 	to->accepted += c->accepted;
-	to->stored += c->stored;
-	to->duplicates += c->duplicates;
-	to->rejected += c->rejected;
 	to->pages += c->pages;
 	to->at_cap += c->at_cap;
 	to->truncated += c->truncated;
@@ -387,7 +431,7 @@ static void run_loop(struct sync_engine *e, struct sync_relay *rs, struct sync_t
 		if (drain_until && mono_ms() > drain_until)
 			break;
 		net_run(e->net, e->stopping ? NULL : e->ctx->stop, 200);
-		collect(e, 0);
+		collect(e, COLLECT_DONE);
 		check_limits(e, rs, n, started);
 	}
 }
@@ -430,7 +474,7 @@ int sync_engine_run(struct sync_engine *e, struct sync_target *targets, size_t n
 	dbo.application_name = "brotr-sync-writer";
 	struct sync_relay *rs = calloc(n ? n : 1, sizeof(*rs));
 	if (!rs || !(e->net = net_new(&no, &e->log, e->ctx->metrics, err, sizeof(err))) ||
-	    !(e->writer = sync_writer_start(&dbo, WRITER_QUEUE, err, sizeof(err)))) {
+	    !(e->writer = sync_writer_start(&dbo, WRITER_QUEUE, e->coverage, err, sizeof(err)))) {
 		log_error(&e->log, "cannot start the pass", LOG_S("error", rs ? err : "out of memory"));
 		net_free(e->net);
 		e->net = NULL;
@@ -450,7 +494,9 @@ int sync_engine_run(struct sync_engine *e, struct sync_target *targets, size_t n
 			sync_engine_relay_done(e, &rs[i]);
 		}
 	}
-	collect(e, 1); /* everything queued is committed (or refused) before the pass ends */
+	/* Every batch queued is committed (or refused) and counted before the pass ends: one that
+	 * fails after others were written must fail the pass, and the summary counts them all. */
+	collect(e, COLLECT_ALL);
 	if (sync_writer_failed(e->writer, err, sizeof(err))) {
 		log_error(&e->log, "the database failed; progress stays at the last committed batch", LOG_S("error", err));
 		e->db_failed = 1;

@@ -37,6 +37,10 @@ void sync_engine_close(struct sync_engine *e);
 /* The service's database connection, for reading the targets. */
 struct db *sync_engine_db(struct sync_engine *e);
 
+/* What the progress this engine reads and records covers (its filter and since, as a hex
+ * fingerprint): read the targets' progress under it (db_readable_relays, db_sync_progress_get). */
+const char *sync_engine_coverage(const struct sync_engine *e);
+
 /*
  * Runs one pass over targets[0..n): connects to at most max_relays at once, pages backwards from
  * the pass's start time to each relay's progress (less the overlap) with sync_walk, verifies every

@@ -89,6 +89,7 @@ struct sync_engine {
 	struct buf *scratch;        /* one per worker */
 	struct sync_seen seen;      /* signatures verified in this process */
 	struct nostr_filter filter; /* the configured filter; since/until/limit set per use */
+	char coverage[65];          /* what the progress earned covers (make_coverage) */
 	struct sync_verify run;     /* the verification in flight on the pool, if run_relay */
 	struct sync_relay *run_relay;
 	size_t batch_size;

@@ -12,6 +12,7 @@ struct sync_writer {
 	struct jobq *q;
 	size_t max_queued;
 	struct db *db;
+	const char *coverage; /* the engine's; outlives the writer */
 	char error[512]; /* written by the writer thread before its batch fails */
 };
 
@@ -39,7 +40,7 @@ static int write_batch(void *ctx, struct jobq_job *job, int skip)
 		b->rc = DB_OK;
 		return 0;
 	}
-	b->rc = db_insert_event_batch(w->db, &b->db_relay, b->rows, b->n_rows, b->seen_at,
+	b->rc = db_insert_event_batch(w->db, &b->db_relay, b->rows, b->n_rows, b->seen_at, w->coverage,
 				      b->has_progress ? &b->progress : NULL, &b->res, b->row_status);
 	if (b->rc != DB_OK) {
 		snprintf(w->error, sizeof(w->error), "%s", db_error(w->db));
@@ -48,7 +49,8 @@ static int write_batch(void *ctx, struct jobq_job *job, int skip)
 	return 0;
 }
 
-struct sync_writer *sync_writer_start(const struct db_options *opt, size_t max_queued, char *err, size_t errlen)
+struct sync_writer *sync_writer_start(const struct db_options *opt, size_t max_queued, const char *coverage, char *err,
+				      size_t errlen)
 {
 	struct sync_writer *w = calloc(1, sizeof(*w));
 	if (!w) {
@@ -56,6 +58,7 @@ struct sync_writer *sync_writer_start(const struct db_options *opt, size_t max_q
 		return NULL;
 	}
 	w->max_queued = max_queued ? max_queued : 1;
+	w->coverage = coverage;
 	if (db_open(&w->db, opt, err, errlen) != DB_OK)
 		goto fail;
 	if (!(w->q = jobq_start(write_batch, w, 1))) {

@@ -17,8 +17,10 @@
 struct sync_writer;
 
 /* Connects with opt (retrying while the server is unreachable) and starts the thread. At most
- * max_queued batches wait. Returns NULL with a reason in err. */
-struct sync_writer *sync_writer_start(const struct db_options *opt, size_t max_queued, char *err, size_t errlen);
+ * max_queued batches wait. Progress is recorded under coverage (borrowed: it must outlive the
+ * writer). Returns NULL with a reason in err. */
+struct sync_writer *sync_writer_start(const struct db_options *opt, size_t max_queued, const char *coverage, char *err,
+				      size_t errlen);
 
 /* Queues b (taking it), blocking while max_queued batches wait. */
 void sync_writer_put(struct sync_writer *w, struct sync_batch *b);

@@ -37,7 +37,7 @@ static int pass(struct service_ctx *ctx)
 {
 	struct sync_engine *e = ctx->state;
 	struct db_relay_list l;
-	if (db_readable_relays(sync_engine_db(e), 0, &l) != DB_OK) {
+	if (db_readable_relays(sync_engine_db(e), sync_engine_coverage(e), 0, &l) != DB_OK) {
 		log_error(&ctx->log, "cannot read the readable relays", LOG_S("error", db_error(sync_engine_db(e))));
 		return -1;
 	}
@@ -47,13 +47,23 @@ static int pass(struct service_ctx *ctx)
 		log_error(&ctx->log, "out of memory");
 		return -1;
 	}
+	size_t n = 0, skipped = 0;
 	for (size_t i = 0; i < l.n; i++) {
-		snprintf(t[i].url, sizeof(t[i].url), "%s", l.rows[i].url);
-		t[i].network = l.rows[i].network == DB_TOR ? RELAY_NET_TOR : RELAY_NET_CLEARNET;
-		t[i].progress = l.rows[i].progress;
+		/* The database holds URLs up to DB_URL_MAX; a relay connection takes RELAY_URL_MAX.
+		 * Refuse a longer one by name rather than cut it into another relay's URL. */
+		if (strlen(l.rows[i].url) > RELAY_URL_MAX) {
+			log_error(&ctx->log, "relay URL too long to synchronize: skipped", LOG_S("relay", l.rows[i].url),
+				  LOG_U("bytes", strlen(l.rows[i].url)), LOG_U("max", RELAY_URL_MAX));
+			skipped++;
+			continue;
+		}
+		memcpy(t[n].url, l.rows[i].url, strlen(l.rows[i].url) + 1);
+		t[n].network = l.rows[i].network == DB_TOR ? RELAY_NET_TOR : RELAY_NET_CLEARNET;
+		t[n].progress = l.rows[i].progress;
+		n++;
 	}
-	log_info(&ctx->log, "relays to synchronize", LOG_U("readable", l.n));
-	int rc = sync_engine_run(e, t, l.n);
+	log_info(&ctx->log, "relays to synchronize", LOG_U("readable", l.n), LOG_U("skipped", skipped));
+	int rc = sync_engine_run(e, t, n);
 	db_relay_list_free(&l);
 	free(t);
 	return rc;

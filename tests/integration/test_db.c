@@ -21,6 +21,8 @@
 #include "db.h"
 
 static const char *variants[] = { "bigbrotr", "lilbrotr" };
+/* The coverage the tests record progress under (the synchronizer passes its filter's fingerprint). */
+#define COV "test-coverage"
 static int db_counter;
 
 struct setup {
@@ -335,7 +337,7 @@ START_TEST(test_url_at_cap_everywhere)
 	make_event(&ev, 1, 1, "[]", "at the cap");
 	struct db_event_result res = { 0 };
 	struct db_sync_progress until = { 5, -1, -1 };
-	ck_assert_msg(db_insert_event_batch(c.db, &r, &ev, 1, 1, &until, &res, NULL) == DB_OK, "%s", db_error(c.db));
+	ck_assert_msg(db_insert_event_batch(c.db, &r, &ev, 1, 1, COV, &until, &res, NULL) == DB_OK, "%s", db_error(c.db));
 	ck_assert_uint_eq(res.associated, 1);
 	ck_assert_int_eq(res.progress.synced_until, 5);
 	struct db_doc n66;
@@ -347,7 +349,7 @@ START_TEST(test_url_at_cap_everywhere)
 	ck_assert_int_eq(db_insert_relay_metadata(c.db, &m, &mr), DB_OK);
 	ck_assert_uint_eq(mr.inserted, 1);
 	struct db_relay_list l;
-	ck_assert_int_eq(db_readable_relays(c.db, 0, &l), DB_OK);
+	ck_assert_int_eq(db_readable_relays(c.db, COV, 0, &l), DB_OK);
 	ck_assert_uint_eq(l.n, 1);
 	ck_assert_str_eq(l.rows[0].url, url);
 	ck_assert_int_eq(l.rows[0].progress.synced_until, 5);
@@ -356,7 +358,7 @@ START_TEST(test_url_at_cap_everywhere)
 	char over[DB_URL_MAX + 2];
 	snprintf(over, sizeof(over), "%sx", url);
 	struct db_relay o = { over, DB_CLEARNET };
-	ck_assert_int_eq(db_insert_event_batch(c.db, &o, &ev, 1, 1, NULL, &res, NULL), DB_ERR);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &o, &ev, 1, 1, NULL, NULL, &res, NULL), DB_ERR);
 	ck_assert_ptr_nonnull(strstr(db_error(c.db), "rejected (url)"));
 	ck_assert_int_eq(count(&c, "events_relays"), 1);
 	teardown(&c);
@@ -383,7 +385,7 @@ START_TEST(test_events_batch_and_dedup)
 	struct db_relay r1 = { "wss://one.example", DB_CLEARNET }, r2 = { "ws://two.onion", DB_TOR };
 	struct db_event_result res = { 0 };
 	unsigned char status[5];
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r1, ev, 5, 5000, NULL, &res, status), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r1, ev, 5, 5000, NULL, NULL, &res, status), DB_OK);
 	ck_assert_uint_eq(res.inserted, 4);
 	ck_assert_uint_eq(res.duplicates, 1);
 	ck_assert_uint_eq(res.associated, 4);
@@ -425,7 +427,7 @@ START_TEST(test_events_batch_and_dedup)
 
 	/* The same batch again: nothing new. */
 	struct db_event_result again = { 0 };
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r1, ev, 5, 6000, NULL, &again, NULL), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r1, ev, 5, 6000, NULL, NULL, &again, NULL), DB_OK);
 	ck_assert_uint_eq(again.inserted, 0);
 	ck_assert_uint_eq(again.duplicates, 5);
 	ck_assert_uint_eq(again.associated, 0);
@@ -434,7 +436,7 @@ START_TEST(test_events_batch_and_dedup)
 
 	/* One event on several relays: a new association each, the event stored once. */
 	struct db_event_result other = { 0 };
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r2, ev, 3, 7000, NULL, &other, NULL), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r2, ev, 3, 7000, NULL, NULL, &other, NULL), DB_OK);
 	ck_assert_uint_eq(other.inserted, 0);
 	ck_assert_uint_eq(other.duplicates, 3);
 	ck_assert_uint_eq(other.associated, 3);
@@ -455,7 +457,7 @@ START_TEST(test_events_batch_and_dedup)
 
 	/* An empty batch without progress does nothing. */
 	struct db_event_result none = { 0 };
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r1, ev, 0, 9000, NULL, &none, NULL), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r1, ev, 0, 9000, NULL, NULL, &none, NULL), DB_OK);
 	ck_assert_uint_eq(none.inserted + none.duplicates + none.associated, 0);
 	teardown(&c);
 }
@@ -475,7 +477,7 @@ START_TEST(test_events_large_batch)
 	struct db_relay r = { "wss://big.example", DB_CLEARNET };
 	struct db_event_result res = { 0 };
 	struct db_sync_progress until = { 1000 + (int64_t)n, -1, -1 };
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, n, 1, &until, &res, NULL), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, n, 1, COV, &until, &res, NULL), DB_OK);
 	ck_assert_uint_eq(res.inserted, n);
 	ck_assert_uint_eq(res.associated, n);
 	ck_assert_int_eq(res.progress.synced_until, until.synced_until);
@@ -506,7 +508,7 @@ START_TEST(test_events_nul_and_utf8)
 	struct db_event_result res = { 0 };
 	unsigned char status[6];
 	struct db_sync_progress until = { 6, -1, -1 };
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 6, 10, &until, &res, status), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 6, 10, COV, &until, &res, status), DB_OK);
 	ck_assert_uint_eq(res.inserted, 3);
 	ck_assert_uint_eq(res.rejected[DB_REJECT_NUL], 2);
 	ck_assert_uint_eq(res.rejected[DB_REJECT_UTF8], 1);
@@ -544,7 +546,7 @@ START_TEST(test_events_long_tag_values)
 	make_event(&ev[1], 2, 2, "[[\"t\",\"short\"]]", "neighbour");
 	struct db_relay r = { "wss://r.example", DB_CLEARNET };
 	struct db_event_result res = { 0 };
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 2, 10, NULL, &res, NULL), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 2, 10, NULL, NULL, &res, NULL), DB_OK);
 	ck_assert_uint_eq(res.inserted, 2);
 	char id[65];
 	id_hex(&ev[0], id);
@@ -579,7 +581,7 @@ START_TEST(test_events_server_refused_row)
 	struct db_event_result res = { 0 };
 	unsigned char status[4];
 	struct db_sync_progress until = { 40, -1, -1 };
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 4, 10, &until, &res, status), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 4, 10, COV, &until, &res, status), DB_OK);
 	ck_assert_uint_eq(res.inserted, 2);
 	ck_assert_uint_eq(res.rejected[DB_REJECT_INVALID], 2);
 	ck_assert_int_eq(status[0], DB_ROW_OK);
@@ -589,12 +591,12 @@ START_TEST(test_events_server_refused_row)
 	ck_assert_int_eq(res.progress.synced_until, 40);
 	ck_assert_str_eq(db_error(c.db), "");
 	struct db_sync_progress p;
-	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, &p), DB_OK);
+	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, COV, &p), DB_OK);
 	ck_assert_int_eq(p.synced_until, 40);
 	ck_assert_int_eq(count(&c, "events"), 2);
 	/* A single refused row. */
 	struct db_event_result one = { 0 };
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev[1], 1, 10, NULL, &one, status), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev[1], 1, 10, NULL, NULL, &one, status), DB_OK);
 	ck_assert_uint_eq(one.rejected[DB_REJECT_INVALID], 1);
 	teardown(&c);
 }
@@ -612,53 +614,53 @@ START_TEST(test_sync_progress)
 	make_event(&ev[1], 2, 95, "[]", "b");
 	make_event(&ev[2], 3, 150, "[]", "c");
 	struct db_sync_progress p;
-	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, &p), DB_OK);
+	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, COV, &p), DB_OK);
 	ck_assert_int_eq(p.synced_until, -1);
 	ck_assert_int_eq(p.walk_top, -1);
 	struct db_event_result res = { 0 };
 	/* A walk from 100 down to 95 and then 90, before anything was complete. */
 	struct db_sync_progress walk = { -1, 100, 95 };
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev[1], 1, 10, &walk, &res, NULL), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev[1], 1, 10, COV, &walk, &res, NULL), DB_OK);
 	ck_assert_int_eq(res.progress.synced_until, -1);
 	ck_assert_int_eq(res.progress.walk_top, 100);
 	ck_assert_int_eq(res.progress.walk_from, 95);
 	walk.walk_from = 90;
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev[0], 1, 10, &walk, &res, NULL), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev[0], 1, 10, COV, &walk, &res, NULL), DB_OK);
 	ck_assert_int_eq(res.progress.walk_from, 90);
 	/* The same walk never moves back up (a retried older call changes nothing). */
 	walk.walk_from = 95;
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 0, 10, &walk, &res, NULL), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 0, 10, COV, &walk, &res, NULL), DB_OK);
 	ck_assert_int_eq(res.progress.walk_from, 90);
 	/* The walk completes: synced_until takes its top and the walk ends. */
 	struct db_sync_progress done = { 100, -1, -1 };
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 0, 10, &done, &res, NULL), DB_OK);
-	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, &p), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 0, 10, COV, &done, &res, NULL), DB_OK);
+	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, COV, &p), DB_OK);
 	ck_assert_int_eq(p.synced_until, 100);
 	ck_assert_int_eq(p.walk_top, -1);
 	ck_assert_int_eq(p.walk_from, -1);
 	/* synced_until never moves backwards. */
 	struct db_sync_progress back = { 50, -1, -1 };
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 1, 10, &back, &res, NULL), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 1, 10, COV, &back, &res, NULL), DB_OK);
 	ck_assert_int_eq(res.progress.synced_until, 100);
 	/* A new walk with another top replaces any earlier one; synced_until stays. */
 	struct db_sync_progress now;
 	struct db_sync_progress w2 = { -1, 300, 250 };
-	ck_assert_int_eq(db_sync_progress_set(c.db, &r, &w2, &now), DB_OK);
+	ck_assert_int_eq(db_sync_progress_set(c.db, &r, COV, &w2, &now), DB_OK);
 	ck_assert_int_eq(now.synced_until, 100);
 	ck_assert_int_eq(now.walk_top, 300);
 	ck_assert_int_eq(now.walk_from, 250);
 	struct db_sync_progress w3 = { -1, 400, 390 };
-	ck_assert_int_eq(db_sync_progress_set(c.db, &r, &w3, &now), DB_OK);
+	ck_assert_int_eq(db_sync_progress_set(c.db, &r, COV, &w3, &now), DB_OK);
 	ck_assert_int_eq(now.walk_top, 400);
 	ck_assert_int_eq(now.walk_from, 390);
 	struct db_sync_progress fin = { 400, -1, -1 };
-	ck_assert_int_eq(db_sync_progress_set(c.db, &r, &fin, &now), DB_OK);
+	ck_assert_int_eq(db_sync_progress_set(c.db, &r, COV, &fin, &now), DB_OK);
 	ck_assert_int_eq(now.synced_until, 400);
 	ck_assert_int_eq(now.walk_top, -1);
 	/* An unknown relay gets created. */
 	struct db_relay fresh = { "ws://fresh.onion", DB_TOR };
 	struct db_sync_progress seven = { 7, -1, -1 };
-	ck_assert_int_eq(db_sync_progress_set(c.db, &fresh, &seven, &now), DB_OK);
+	ck_assert_int_eq(db_sync_progress_set(c.db, &fresh, COV, &seven, &now), DB_OK);
 	ck_assert_int_eq(q_int(c.pq, "SELECT count(*) FROM relays WHERE url = 'ws://fresh.onion' AND network = 'tor'", 0,
 			       NULL), 1);
 
@@ -666,11 +668,11 @@ START_TEST(test_sync_progress)
 	PQclear(q(c.pq, "ALTER TABLE relay_sync_progress RENAME TO relay_sync_progress_away", 0, NULL));
 	struct db_sync_progress until = { 500, -1, -1 };
 	struct db_event_result failed = { 0 };
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev[2], 1, 10, &until, &failed, NULL), DB_ERR);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev[2], 1, 10, COV, &until, &failed, NULL), DB_ERR);
 	ck_assert_ptr_nonnull(strstr(db_error(c.db), "relay_sync_progress"));
 	ck_assert_int_eq(count(&c, "events"), 2); /* the event did not stay without its progress */
 	PQclear(q(c.pq, "ALTER TABLE relay_sync_progress_away RENAME TO relay_sync_progress", 0, NULL));
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev[2], 1, 10, &until, &res, NULL), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev[2], 1, 10, COV, &until, &res, NULL), DB_OK);
 	ck_assert_int_eq(res.progress.synced_until, 500);
 	ck_assert_int_eq(count(&c, "events"), 3);
 	/* The view confirms what is committed. */
@@ -678,8 +680,73 @@ START_TEST(test_sync_progress)
 				     "'wss://r.example'", 0, NULL), 150);
 	/* An invalid relay is refused before anything is sent. */
 	struct db_relay bad = { "", DB_CLEARNET };
-	ck_assert_int_eq(db_insert_event_batch(c.db, &bad, ev, 1, 10, &until, &res, NULL), DB_ERR);
-	ck_assert_int_eq(db_sync_progress_set(c.db, &bad, &seven, NULL), DB_ERR);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &bad, ev, 1, 10, COV, &until, &res, NULL), DB_ERR);
+	ck_assert_int_eq(db_sync_progress_set(c.db, &bad, COV, &seven, NULL), DB_ERR);
+	teardown(&c);
+}
+END_TEST
+
+/* Progress is bound to what it was earned for: another coverage neither reads it nor merges into it. */
+START_TEST(test_sync_progress_coverage)
+{
+	struct ctx c;
+	setup(&c, _i);
+	struct db_relay r = { "wss://r.example", DB_CLEARNET };
+	struct db_sync_progress p, now;
+	struct db_sync_progress done = { 100, -1, -1 };
+	ck_assert_int_eq(db_sync_progress_set(c.db, &r, COV, &done, &now), DB_OK);
+	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, COV, &p), DB_OK);
+	ck_assert_int_eq(p.synced_until, 100);
+	/* A wider filter (another coverage) finds no progress: its walk starts from since. */
+	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, "wider", &p), DB_OK);
+	ck_assert_int_eq(p.synced_until, -1);
+	ck_assert_int_eq(p.walk_top, -1);
+	/* Its first page replaces the old progress instead of merging with it (synced_until would
+	 * otherwise stay 100, and the older events of the wider filter would never be fetched). */
+	struct db_sync_progress walk = { -1, 300, 250 };
+	ck_assert_int_eq(db_sync_progress_set(c.db, &r, "wider", &walk, &now), DB_OK);
+	ck_assert_int_eq(now.synced_until, -1);
+	ck_assert_int_eq(now.walk_top, 300);
+	ck_assert_int_eq(now.walk_from, 250);
+	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, COV, &p), DB_OK);
+	ck_assert_int_eq(p.synced_until, -1);
+	/* The same top under yet another coverage is another walk: walk_from is not merged either. */
+	struct db_sync_progress walk2 = { -1, 300, 280 };
+	ck_assert_int_eq(db_sync_progress_set(c.db, &r, COV, &walk2, &now), DB_OK);
+	ck_assert_int_eq(now.walk_from, 280);
+	/* The same for progress recorded with events, and in the synchronizer's work list. */
+	struct db_event ev;
+	make_event(&ev, 1, 90, "[]", "a");
+	struct db_event_result res = { 0 };
+	struct db_sync_progress fin = { 300, -1, -1 };
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev, 1, 10, "wider", &fin, &res, NULL), DB_OK);
+	ck_assert_int_eq(res.progress.synced_until, 300);
+	struct db_doc d;
+	d.json = "{\"openable\":true,\"readable\":true,\"rtt_read\":5}";
+	d.len = strlen(d.json);
+	sha256(d.json, d.len, d.id);
+	struct db_relay_metadata m = { r, 1000, 1, 0, NULL, &d };
+	struct db_metadata_result mr = { 0 };
+	ck_assert_int_eq(db_insert_relay_metadata_batch(c.db, &m, 1, &mr, NULL), DB_OK);
+	struct db_relay_list l;
+	ck_assert_int_eq(db_readable_relays(c.db, "wider", 0, &l), DB_OK);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_int_eq(l.rows[0].progress.synced_until, 300);
+	db_relay_list_free(&l);
+	ck_assert_int_eq(db_readable_relays(c.db, COV, 0, &l), DB_OK);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_int_eq(l.rows[0].progress.synced_until, -1);
+	db_relay_list_free(&l);
+	/* Progress from before coverage existed (NULL) is never reused. */
+	PQclear(q(c.pq, "UPDATE relay_sync_progress SET coverage = NULL", 0, NULL));
+	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, "wider", &p), DB_OK);
+	ck_assert_int_eq(p.synced_until, -1);
+	struct db_sync_progress low = { 50, -1, -1 };
+	ck_assert_int_eq(db_sync_progress_set(c.db, &r, "wider", &low, &now), DB_OK);
+	ck_assert_int_eq(now.synced_until, 50);
+	/* Progress without a coverage is refused. */
+	ck_assert_int_eq(db_sync_progress_set(c.db, &r, NULL, &low, NULL), DB_ERR);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev, 1, 10, NULL, &low, &res, NULL), DB_ERR);
 	teardown(&c);
 }
 END_TEST
@@ -747,9 +814,9 @@ START_TEST(test_metadata_and_views)
 	ck_assert_str_eq(q_str(c.pq, "SELECT string_agg(relay_url, ',') FROM readable_relays", 0, NULL),
 			 "wss://r2.example,wss://r1.example");
 	struct db_sync_progress set = { 777, -1, -1 };
-	ck_assert_int_eq(db_sync_progress_set(c.db, &r1, &set, NULL), DB_OK);
+	ck_assert_int_eq(db_sync_progress_set(c.db, &r1, COV, &set, NULL), DB_OK);
 	struct db_relay_list l;
-	ck_assert_int_eq(db_readable_relays(c.db, 0, &l), DB_OK);
+	ck_assert_int_eq(db_readable_relays(c.db, COV, 0, &l), DB_OK);
 	ck_assert_uint_eq(l.n, 2);
 	ck_assert_str_eq(l.rows[0].url, "wss://r2.example");
 	ck_assert_int_eq(l.rows[0].rtt_read, 40);
@@ -759,7 +826,7 @@ START_TEST(test_metadata_and_views)
 	ck_assert_int_eq(l.rows[1].rtt_read, 200);
 	ck_assert_int_eq(l.rows[1].progress.synced_until, 777);
 	db_relay_list_free(&l);
-	ck_assert_int_eq(db_readable_relays(c.db, 1, &l), DB_OK);
+	ck_assert_int_eq(db_readable_relays(c.db, COV, 1, &l), DB_OK);
 	ck_assert_uint_eq(l.n, 1);
 	db_relay_list_free(&l);
 
@@ -783,7 +850,8 @@ START_TEST(test_metadata_and_views)
 	ck_assert_uint_eq(res2.nip66_inserted, 0);
 	ck_assert_int_eq(count(&c, "nip66"), 4);
 
-	/* Rejections: U+0000 in a document, a malformed document, an over-long URL; the rest stored. */
+	/* U+0000 in a document and a malformed document cost the document, not the snapshot; an
+	 * over-long URL costs the snapshot (there is no relay to store it for). */
 	struct db_doc nul, bad;
 	doc(&nul, "{\"name\":\"a\\u0000b\"}");
 	doc(&bad, "{\"name\":");
@@ -791,21 +859,24 @@ START_TEST(test_metadata_and_views)
 	memset(long_url, 'u', sizeof(long_url) - 1);
 	long_url[sizeof(long_url) - 1] = '\0';
 	struct db_relay_metadata mixed[] = {
-		{ r1, 4000, 1, 1, &nul, NULL },
-		{ r2, 4000, 1, 1, &bad, NULL },
+		{ r1, 500, 1, 1, &nul, NULL }, /* older than their latest: the views below do not change */
+		{ r2, 500, 1, 1, &bad, NULL },
 		{ { long_url, DB_CLEARNET }, 4000, 1, 0, NULL, NULL },
 		{ r3, 4000, 1, 0, NULL, NULL },
 	};
 	struct db_metadata_result res3 = { 0 };
 	ck_assert_int_eq(db_insert_relay_metadata_batch(c.db, mixed, 4, &res3, status), DB_OK);
-	ck_assert_uint_eq(res3.inserted, 1);
-	ck_assert_uint_eq(res3.rejected[DB_REJECT_NUL], 1);
-	ck_assert_uint_eq(res3.rejected[DB_REJECT_INVALID], 1);
+	ck_assert_uint_eq(res3.inserted, 3);
+	ck_assert_uint_eq(res3.docs_refused, 2);
+	ck_assert_uint_eq(res3.rejected[DB_REJECT_NUL], 0);
+	ck_assert_uint_eq(res3.rejected[DB_REJECT_INVALID], 0);
 	ck_assert_uint_eq(res3.rejected[DB_REJECT_URL], 1);
-	ck_assert_int_eq(status[0], DB_REJECT_NUL);
-	ck_assert_int_eq(status[1], DB_REJECT_INVALID);
+	ck_assert_int_eq(status[0], DB_REJECT_DOC);
+	ck_assert_int_eq(status[1], DB_REJECT_DOC);
 	ck_assert_int_eq(status[2], DB_REJECT_URL);
 	ck_assert_int_eq(status[3], DB_ROW_OK);
+	ck_assert_int_eq(q_int(c.pq, "SELECT count(*) FROM relay_metadata WHERE generated_at = 500 AND nip11_ok "
+				     "AND nip11_id IS NULL", 0, NULL), 2);
 	ck_assert_str_eq(q_str(c.pq, "SELECT connection_ok || ':' || nip11_ok || ':' || coalesce(nip11_id::text, '-') "
 				     "FROM relay_metadata_latest WHERE relay_url = 'ws://r3.onion'", 0, NULL), "true:false:-");
 
@@ -821,6 +892,50 @@ START_TEST(test_metadata_and_views)
 }
 END_TEST
 
+/* A NIP-11 document PostgreSQL refuses (a number beyond numeric's range) never costs its snapshot. */
+START_TEST(test_metadata_refused_document)
+{
+	struct ctx c;
+	setup(&c, _i);
+	struct db_doc good, huge, n66;
+	doc(&good, "{\"name\":\"fine\"}");
+	doc(&huge, "{\"name\":\"huge\",\"limitation\":{\"max_message_length\":1e200000}}");
+	doc(&n66, "{\"openable\":true,\"readable\":true,\"rtt_read\":9}");
+	struct db_relay r1 = { "wss://r1.example", DB_CLEARNET }, r2 = { "wss://r2.example", DB_CLEARNET },
+			r3 = { "wss://r3.example", DB_CLEARNET };
+	struct db_relay_metadata ms[] = {
+		{ r1, 1000, 1, 1, &good, &n66 },
+		{ r2, 1000, 1, 1, &huge, &n66 },
+		{ r3, 1000, 1, 1, &good, &n66 },
+	};
+	struct db_metadata_result res = { 0 };
+	unsigned char status[3];
+	ck_assert_msg(db_insert_relay_metadata_batch(c.db, ms, 3, &res, status) == DB_OK, "%s", db_error(c.db));
+	ck_assert_uint_eq(res.inserted, 3);
+	ck_assert_uint_eq(res.docs_refused, 1);
+	ck_assert_uint_eq(res.rejected[DB_REJECT_INVALID], 0);
+	ck_assert_int_eq(status[0], DB_ROW_OK);
+	ck_assert_int_eq(status[1], DB_REJECT_DOC);
+	ck_assert_int_eq(status[2], DB_ROW_OK);
+	ck_assert_str_eq(db_error(c.db), "");
+	/* Stored without the document: nip11_ok says it was served, no nip11_id says it was not kept. */
+	ck_assert_str_eq(q_str(c.pq, "SELECT nip11_ok || ':' || (nip11_id IS NULL) || ':' || coalesce(rtt_read::text, '-') "
+				     "FROM relay_metadata_latest WHERE relay_url = 'wss://r2.example'", 0, NULL),
+			 "true:true:9");
+	/* So the relay is readable, and the synchronizer will archive it. */
+	ck_assert_int_eq(q_int(c.pq, "SELECT count(*) FROM readable_relays", 0, NULL), 3);
+	/* Alone in its batch, the same. */
+	struct db_relay_metadata again = { r2, 2000, 1, 1, &huge, &n66 };
+	struct db_metadata_result one = { 0 };
+	ck_assert_int_eq(db_insert_relay_metadata_batch(c.db, &again, 1, &one, status), DB_OK);
+	ck_assert_uint_eq(one.inserted, 1);
+	ck_assert_uint_eq(one.docs_refused, 1);
+	ck_assert_int_eq(status[0], DB_REJECT_DOC);
+	ck_assert_int_eq(count(&c, "relay_metadata"), 4);
+	teardown(&c);
+}
+END_TEST
+
 START_TEST(test_relay_last_event_timestamp)
 {
 	struct ctx c;
@@ -831,9 +946,9 @@ START_TEST(test_relay_last_event_timestamp)
 	make_event(&ev[2], 3, 15, "[]", "c");
 	struct db_relay r1 = { "wss://r1.example", DB_CLEARNET }, r2 = { "wss://r2.example", DB_CLEARNET };
 	struct db_event_result res = { 0 };
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r1, ev, 2, 1, NULL, &res, NULL), DB_OK);
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r2, &ev[0], 1, 1, NULL, &res, NULL), DB_OK);
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r2, &ev[2], 1, 1, NULL, &res, NULL), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r1, ev, 2, 1, NULL, NULL, &res, NULL), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r2, &ev[0], 1, 1, NULL, NULL, &res, NULL), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r2, &ev[2], 1, 1, NULL, NULL, &res, NULL), DB_OK);
 	struct db_relay_result rr = { 0 };
 	struct db_relay r3 = { "wss://r3.example", DB_CLEARNET };
 	ck_assert_int_eq(db_insert_relay(c.db, &r3, 1, &rr), DB_OK); /* no events: not in the view */
@@ -853,19 +968,30 @@ START_TEST(test_delete_orphan_events)
 		make_event(&ev[i], i, i, "[]", "x");
 	struct db_relay r1 = { "wss://r1.example", DB_CLEARNET }, r2 = { "wss://r2.example", DB_CLEARNET };
 	struct db_event_result res = { 0 };
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r1, ev, 4, 1, NULL, &res, NULL), DB_OK);
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r2, ev, 1, 1, NULL, &res, NULL), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r1, ev, 4, 1, NULL, NULL, &res, NULL), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r2, ev, 1, 1, NULL, NULL, &res, NULL), DB_OK);
 	size_t deleted = 99;
-	ck_assert_int_eq(db_delete_orphan_events(c.db, 100, &deleted), DB_OK);
+	/* Maintenance is the administrator's: the services' role may not delete events. */
+	ck_assert_int_eq(db_delete_orphan_events(c.db, 100, &deleted), DB_ERR);
+	ck_assert_ptr_nonnull(strstr(db_error(c.db), "permission denied"));
+	struct db_options ao;
+	writer_options(&ao, &c, c.dbname);
+	ao.user = "postgres";
+	ao.password = env("TEST_PGPASSWORD");
+	struct db *adm;
+	char err[512];
+	ck_assert_msg(db_open(&adm, &ao, err, sizeof(err)) == DB_OK, "%s", err);
+	ck_assert_int_eq(db_delete_orphan_events(adm, 100, &deleted), DB_OK);
 	ck_assert_uint_eq(deleted, 0);
 	/* An operator drops relay r1's associations: events 1-3 become orphans, event 0 is on r2. */
 	PQclear(q(c.pq, "DELETE FROM events_relays WHERE relay_url = 'wss://r1.example'", 0, NULL));
-	ck_assert_int_eq(db_delete_orphan_events(c.db, 2, &deleted), DB_OK);
+	ck_assert_int_eq(db_delete_orphan_events(adm, 2, &deleted), DB_OK);
 	ck_assert_uint_eq(deleted, 2);
-	ck_assert_int_eq(db_delete_orphan_events(c.db, 100, &deleted), DB_OK);
+	ck_assert_int_eq(db_delete_orphan_events(adm, 100, &deleted), DB_OK);
 	ck_assert_uint_eq(deleted, 1);
-	ck_assert_int_eq(db_delete_orphan_events(c.db, 100, &deleted), DB_OK);
+	ck_assert_int_eq(db_delete_orphan_events(adm, 100, &deleted), DB_OK);
 	ck_assert_uint_eq(deleted, 0);
+	db_close(adm);
 	ck_assert_int_eq(count(&c, "events"), 1);
 	char id[65];
 	id_hex(&ev[0], id);
@@ -885,7 +1011,7 @@ START_TEST(test_role_limits)
 	make_event(&ev, 1, 1, "[]", "x");
 	struct db_relay r = { "wss://r.example", DB_CLEARNET };
 	struct db_event_result res = { 0 };
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev, 1, 1, NULL, &res, NULL), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev, 1, 1, NULL, NULL, &res, NULL), DB_OK);
 
 	PGconn *w = pq_connect(c.dbname, env("TEST_WRITER_USER"), env("TEST_WRITER_PASSWORD"));
 	const char *denied[] = {
@@ -901,6 +1027,7 @@ START_TEST(test_role_limits)
 		"CREATE OR REPLACE FUNCTION insert_relay_batch(text[], text[], bigint) RETURNS void LANGUAGE sql AS ''",
 		"SELECT * FROM events",
 		"UPDATE relay_sync_progress SET synced_until = 0",
+		"SELECT * FROM delete_orphan_events(10)",
 	};
 	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
 		ck_assert_msg(strcmp(q_fails(w, denied[i]), "42501") == 0, "writer: %s: %s", denied[i], q_fails(w, denied[i]));
@@ -1048,6 +1175,94 @@ START_TEST(test_db_init_idempotent_and_check)
 }
 END_TEST
 
+/* A database of schema version 1 (progress without coverage, the old procedures, the writer
+ * allowed to delete events) is upgraded in place by db init; its old progress is never reused. */
+START_TEST(test_db_init_upgrades_version_1)
+{
+	struct ctx c;
+	setup(&c, _i * 2);
+	struct db_relay r = { "wss://old.example", DB_CLEARNET };
+	struct db_sync_progress old = { 100, -1, -1 };
+	ck_assert_int_eq(db_sync_progress_set(c.db, &r, COV, &old, NULL), DB_OK);
+	/* Several statements: PQexec (the simple protocol) runs them as one transaction. */
+	PGresult *pr = PQexec(c.pq,
+		  "BEGIN; SET LOCAL ROLE brotr_owner;"
+		  " ALTER TABLE relay_sync_progress DROP COLUMN coverage;"
+		  " DROP FUNCTION set_relay_sync_progress(text, text, text, bigint, bigint, bigint);"
+		  " CREATE FUNCTION set_relay_sync_progress(p_relay_url text, p_network text, p_synced_until bigint,"
+		  "  p_walk_top bigint, p_walk_from bigint, OUT synced_until bigint, OUT walk_top bigint,"
+		  "  OUT walk_from bigint) LANGUAGE sql AS $f$SELECT 1::bigint, 2::bigint, 3::bigint$f$;"
+		  " GRANT EXECUTE ON FUNCTION delete_orphan_events(integer) TO brotr_writer;"
+		  " UPDATE brotr_schema SET version = 1, checksum = 'v1';"
+		  " RESET ROLE;"
+		  " CREATE FUNCTION brotr_ensure_login(text, text) RETURNS text LANGUAGE sql AS $f$SELECT ''::text$f$;"
+		  " ALTER FUNCTION brotr_ensure_login(text, text) OWNER TO brotr_owner; COMMIT");
+	ck_assert_msg(PQresultStatus(pr) == PGRES_COMMAND_OK, "%s", PQerrorMessage(c.pq));
+	PQclear(pr);
+	struct buf report;
+	buf_init(&report);
+	ck_assert_msg(db_check(c.db, NULL, &report) == DB_ERR, "%s", report.data);
+	ck_assert_msg(strstr(report.data, "schema version 1, this brotr needs 2") &&
+			      strstr(report.data, "missing: function set_relay_sync_progress(text,text,text,") &&
+			      strstr(report.data, "can EXECUTE delete_orphan_events"),
+		      "%s", report.data);
+	struct db_admin_options o;
+	char dir[256];
+	init_options(&o, c.variant, c.dbname, dir, sizeof(dir));
+	buf_reset(&report);
+	ck_assert_msg(db_init(&o, &report) == DB_OK, "%s", report.data);
+	buf_reset(&report);
+	ck_assert_msg(db_check(c.db, dir, &report) == DB_OK, "%s", report.data);
+	ck_assert_int_eq(q_int(c.pq, "SELECT count(*) FROM pg_proc WHERE proname IN ('brotr_ensure_login', "
+				     "'set_relay_sync_progress')", 0, NULL), 1);
+	/* The old row stays, but proves nothing for any coverage. */
+	ck_assert_int_eq(q_int(c.pq, "SELECT count(*) FROM relay_sync_progress WHERE coverage IS NULL", 0, NULL), 1);
+	struct db_sync_progress p;
+	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, COV, &p), DB_OK);
+	ck_assert_int_eq(p.synced_until, -1);
+	buf_free(&report);
+	teardown(&c);
+}
+END_TEST
+
+/* db init runs as the administrator: nothing a member of brotr_owner can define runs with its rights. */
+START_TEST(test_db_init_runs_no_owner_code)
+{
+	struct ctx c;
+	setup(&c, 0);
+	ck_assert_int_eq(q_int(c.pq, "SELECT count(*) FROM pg_proc WHERE proname = 'brotr_ensure_login'", 0, NULL), 0);
+	PQclear(q(c.pq, "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'test_mallory') THEN "
+			"CREATE ROLE test_mallory NOLOGIN IN ROLE brotr_owner; END IF; END $$", 0, NULL));
+	/* What a member of brotr_owner could do: (re)define the function db init used to call. */
+	PQclear(q(c.pq, "SET ROLE brotr_owner", 0, NULL));
+	PQclear(q(c.pq, "CREATE FUNCTION brotr_ensure_login(p_role text, p_secret text) RETURNS text LANGUAGE plpgsql "
+			"AS $$ BEGIN ALTER ROLE test_mallory SUPERUSER; RETURN 'owned'; END $$", 0, NULL));
+	PQclear(q(c.pq, "RESET ROLE", 0, NULL));
+	struct db_admin_options o;
+	char dir[256];
+	init_options(&o, c.variant, c.dbname, dir, sizeof(dir));
+	o.writer_user = "test_service_mallory";
+	struct buf report;
+	buf_init(&report);
+	ck_assert_msg(db_init(&o, &report) == DB_OK, "%s", report.data);
+	ck_assert_msg(strstr(report.data, "role test_service_mallory: role created, password set, granted brotr_writer"),
+		      "%s", report.data);
+	ck_assert_int_eq(q_int(c.pq, "SELECT rolsuper::int FROM pg_roles WHERE rolname = 'test_mallory'", 0, NULL), 0);
+	/* Run again with nothing to do: still nothing of the owner's runs. */
+	buf_reset(&report);
+	ck_assert_msg(db_init(&o, &report) == DB_OK, "%s", report.data);
+	ck_assert_msg(strstr(report.data, "nothing to do"), "%s", report.data);
+	ck_assert_int_eq(q_int(c.pq, "SELECT rolsuper::int FROM pg_roles WHERE rolname = 'test_mallory'", 0, NULL), 0);
+	buf_free(&report);
+	PQclear(q(c.pq, "DROP FUNCTION brotr_ensure_login(text, text)", 0, NULL));
+	teardown(&c);
+	PGconn *a = admin("postgres");
+	PQclear(q(a, "DROP ROLE test_mallory", 0, NULL));
+	PQclear(q(a, "DROP ROLE test_service_mallory", 0, NULL));
+	PQfinish(a);
+}
+END_TEST
+
 /* From nothing: roles, database, schema, the writer's password; then nothing more to do. */
 START_TEST(test_db_init_from_scratch)
 {
@@ -1061,7 +1276,7 @@ START_TEST(test_db_init_from_scratch)
 	buf_init(&report);
 	ck_assert_msg(db_init(&o, &report) == DB_OK, "%s", report.data);
 	ck_assert_msg(strstr(report.data, "created database") && strstr(report.data, "created table events") &&
-			      strstr(report.data, "schema version 1") && strstr(report.data, "role test_service"),
+			      strstr(report.data, "schema version 2") && strstr(report.data, "role test_service"),
 		      "%s", report.data);
 	PGconn *s = pq_connect(name, "test_service", "first-password");
 	ck_assert_int_eq(q_int(s, "SELECT count(*) FROM relays", 0, NULL), 0);
@@ -1121,11 +1336,11 @@ START_TEST(test_restart_reconnects)
 	for (int i = 0; i < 4; i++)
 		make_event(&ev[i], i, i, "[]", "x");
 	struct db_event_result res = { 0 };
-	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 1, 1, NULL, &res, NULL), DB_OK);
+	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 1, 1, NULL, NULL, &res, NULL), DB_OK);
 	PQfinish(c.pq);
 	harness("pg_restart");
 	/* The next batch notices the lost connection, reconnects and is stored. */
-	ck_assert_msg(db_insert_event_batch(c.db, &r, &ev[1], 1, 1, NULL, &res, NULL) == DB_OK, "%s", db_error(c.db));
+	ck_assert_msg(db_insert_event_batch(c.db, &r, &ev[1], 1, 1, NULL, NULL, &res, NULL) == DB_OK, "%s", db_error(c.db));
 	ck_assert_int_eq(db_health(c.db), DB_OK);
 
 	/* An outage: the server is down when the batch is sent and comes back later. */
@@ -1138,7 +1353,7 @@ START_TEST(test_restart_reconnects)
 		_exit(127);
 	}
 	struct db_sync_progress until = { 3, -1, -1 };
-	int rc = db_insert_event_batch(c.db, &r, &ev[2], 2, 1, &until, &res, NULL);
+	int rc = db_insert_event_batch(c.db, &r, &ev[2], 2, 1, COV, &until, &res, NULL);
 	int st;
 	waitpid(child, &st, 0);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "pg_up failed");
@@ -1172,6 +1387,15 @@ START_TEST(test_connect_failures)
 	/* An unknown database too. */
 	writer_options(&o, &c, "no_such_database");
 	ck_assert_int_eq(db_open(&db, &o, err, sizeof(err)), DB_ERR);
+	/* PgBouncer 1.18 refuses everything with 08P01, a connection exception: retried for
+	 * connect_wait, its reason kept. */
+	struct ctx viab = c;
+	viab.bouncer = 1;
+	writer_options(&o, &viab, c.dbname);
+	o.password = "wrong";
+	o.connect_wait_ms = 600;
+	ck_assert_int_eq(db_open(&db, &o, err, sizeof(err)), DB_ERR_CONN);
+	ck_assert_msg(strstr(err, "08P01") && strstr(err, "authentication failed"), "%s", err);
 	/* A stop request ends the wait. */
 	static volatile sig_atomic_t stop = 1;
 	writer_options(&o, &c, c.dbname);
@@ -1220,7 +1444,7 @@ static void *writer_thread(void *arg)
 		for (size_t i = 0; i < k; i++)
 			buf[i] = j->reverse ? j->ev[j->n - 1 - start - i] : j->ev[start + i];
 		struct db_event_result res = { 0 };
-		j->rc = db_insert_event_batch(db, &r, buf, k, 1, NULL, &res, NULL);
+		j->rc = db_insert_event_batch(db, &r, buf, k, 1, NULL, NULL, &res, NULL);
 		j->inserted += res.inserted;
 		j->associated += res.associated;
 	}
@@ -1271,7 +1495,9 @@ int main(void)
 	tcase_add_loop_test(tc, test_events_long_tag_values, 0, 4);
 	tcase_add_loop_test(tc, test_events_server_refused_row, 0, 4);
 	tcase_add_loop_test(tc, test_sync_progress, 0, 4);
+	tcase_add_loop_test(tc, test_sync_progress_coverage, 0, 4);
 	tcase_add_loop_test(tc, test_metadata_and_views, 0, 4);
+	tcase_add_loop_test(tc, test_metadata_refused_document, 0, 4);
 	tcase_add_loop_test(tc, test_relay_last_event_timestamp, 0, 4);
 	tcase_add_loop_test(tc, test_delete_orphan_events, 0, 4);
 	tcase_add_loop_test(tc, test_concurrent_writers, 0, 4);
@@ -1285,6 +1511,8 @@ int main(void)
 	tcase_set_timeout(tc, 0);
 	tcase_add_loop_test(tc, test_db_init_idempotent_and_check, 0, 2);
 	tcase_add_loop_test(tc, test_db_init_from_scratch, 0, 2);
+	tcase_add_test(tc, test_db_init_runs_no_owner_code);
+	tcase_add_loop_test(tc, test_db_init_upgrades_version_1, 0, 2);
 	tcase_add_test(tc, test_db_init_bad_sql_rolls_back);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("connections");

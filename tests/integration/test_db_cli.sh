@@ -44,20 +44,20 @@ t_like "it says why" "$T_OUT" "^error: cannot connect to .*/$big as $TEST_WRITER
 t_status "db init bigbrotr" 0 brotr_as bigbrotr "$big" -- db init
 t_like "creates the database" "$T_OUT" "created database $big"
 t_like "creates the tables" "$T_OUT" "created table events"
-t_like "records the version" "$T_OUT" "schema version 1 \\(bigbrotr\\) recorded"
+t_like "records the version" "$T_OUT" "schema version 2 \\(bigbrotr\\) recorded"
 t_like "logs progress" "$T_ERR" "msg=\"applying init SQL\""
 t_status "db init bigbrotr again" 0 brotr_as bigbrotr "$big" -- db init
 t_like "the second run changes nothing" "$T_OUT" "^nothing to do"
 t_is "and prints one line" "$(printf '%s\n' "$T_OUT" | wc -l)" "1"
 
 t_status "db check directly" 0 brotr_as bigbrotr "$big" -- db check
-t_like "all present" "$T_OUT" "db check: ok: schema version 1 \\(bigbrotr\\)"
+t_like "all present" "$T_OUT" "db check: ok: schema version 2 \\(bigbrotr\\)"
 t_status "db check through PgBouncer (transaction mode)" 0 \
 	brotr_as bigbrotr "$big" BROTR_DATABASE_PORT="$TEST_PGBOUNCER_PORT" -- db check
 t_like "all present through PgBouncer" "$T_OUT" "db check: ok"
 
 t_status "db init lilbrotr" 0 brotr_as lilbrotr "$lil" -- db init
-t_like "records lilbrotr" "$T_OUT" "schema version 1 \\(lilbrotr\\)"
+t_like "records lilbrotr" "$T_OUT" "schema version 2 \\(lilbrotr\\)"
 t_status "db check lilbrotr through PgBouncer" 0 \
 	brotr_as lilbrotr "$lil" BROTR_DATABASE_PORT="$TEST_PGBOUNCER_PORT" -- db check
 t_status "bigbrotr's check on lilbrotr's database fails" 1 brotr_as bigbrotr "$lil" -- db check
@@ -76,11 +76,35 @@ t_status "db check after the repair" 0 brotr_as bigbrotr "$big" -- db check
 
 t_status "db init with a wrong administrator password" 1 \
 	brotr_as bigbrotr "$big" BROTR_DATABASE_ADMIN_PASSWORD=wrong -- db init
-t_like "says so" "$T_OUT" "authentication failed"
+t_like "says so" "$T_OUT" "password authentication failed \\(SQLSTATE 28P01\\)"
 t_status "db check with nothing listening" 1 \
 	brotr_as bigbrotr "$big" BROTR_DATABASE_PORT=1 BROTR_DATABASE_CONNECT_WAIT=1s -- db check
 t_like "names the server" "$T_OUT" "cannot connect to 127.0.0.1:1/"
 t_like "after retrying" "$T_ERR" "database unavailable, retrying"
+
+# Under another lc_messages the server's words change, its SQLSTATEs do not: a wrong password
+# still fails at once (decided from English text, it was retried for the whole connect_wait).
+loc=$tmp/locale
+mkdir -p "$loc"
+localedef -i de_DE -f UTF-8 "$loc/de_DE.UTF-8" >/dev/null 2>&1
+if [ -e "$loc/de_DE.UTF-8/LC_MESSAGES" ]; then
+	chmod -R a+rX "$loc"
+	LOCPATH=$loc pg_restart
+	psql_admin -c "ALTER SYSTEM SET lc_messages = 'de_DE.UTF-8'" -c "SELECT pg_reload_conf()" >/dev/null
+	t_like "the server now answers in German" "$(PGPASSWORD=wrong "$PG_BIN/psql" -X -h "$TEST_PGHOST" \
+		-p "$TEST_PGPORT" -U "$TEST_WRITER_USER" -d "$big" -c 'SELECT 1' 2>&1)" "Passwort-Authentifizierung"
+	t_status "a wrong password under lc_messages = de_DE" 1 \
+		brotr_as bigbrotr "$big" BROTR_DATABASE_PASSWORD=wrong BROTR_DATABASE_CONNECT_WAIT=60s -- db check
+	t_like "is named from its SQLSTATE" "$T_OUT" "password authentication failed \\(SQLSTATE 28P01\\)"
+	t_unlike "and not retried" "$T_ERR" "retrying"
+	t_status "an unknown database under lc_messages = de_DE" 1 \
+		brotr_as bigbrotr "no_such_db_$$" BROTR_DATABASE_CONNECT_WAIT=60s -- db check
+	t_like "is named from its SQLSTATE" "$T_OUT" "no such database \\(SQLSTATE 3D000\\)"
+	t_unlike "and not retried" "$T_ERR" "retrying"
+	psql_admin -c "ALTER SYSTEM RESET lc_messages" -c "SELECT pg_reload_conf()" >/dev/null
+else
+	t_fail "a German locale can be made for the lc_messages test (localedef, package locales)"
+fi
 
 # The init directories are plain psql scripts too (docker-entrypoint-initdb.d style).
 for impl in bigbrotr lilbrotr; do
@@ -92,7 +116,7 @@ for impl in bigbrotr lilbrotr; do
 	t_is "psql loads the $impl init directory" "$?" "0"
 	t_unlike "without errors" "$out" "ERROR"
 	t_is "$impl: the psql-loaded schema has its variant" \
-		"$(psql_admin -d "$db" -Atc 'SELECT variant || version FROM brotr_schema')" "${impl}1"
+		"$(psql_admin -d "$db" -Atc 'SELECT variant || version FROM brotr_schema')" "${impl}2"
 	t_status "$impl: db init over the psql-loaded schema" 0 brotr_as "$impl" "$db" -- db init
 	t_like "$impl: only records the checksum" "$T_OUT" "\\(0 objects created\\)"
 	t_status "$impl: db check" 0 brotr_as "$impl" "$db" -- db check

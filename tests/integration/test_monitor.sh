@@ -206,4 +206,41 @@ t_is "the silent relay (in flight) has no snapshot from that pass" \
 	"$(q "SELECT count(*) FROM relay_metadata WHERE relay_url = '$U_SILENT'")" "$silent_before"
 t_like "the summary counts it abandoned" "$(cat "$T/term.err")" "abandoned=1 "
 
+# ---- PostgreSQL restarted in the middle of a pass: the snapshot writer reconnects and finishes
+# (a trigger makes each snapshot take a second, so the pass is under way when the server stops)
+q "CREATE FUNCTION test_slow_snapshot() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN PERFORM pg_sleep(1);
+	RETURN NEW; END \$\$;
+   CREATE TRIGGER test_slow BEFORE INSERT ON relay_metadata FOR EACH ROW EXECUTE FUNCTION test_slow_snapshot()" >/dev/null
+for via in direct pgbouncer; do
+	port=$TEST_PGPORT
+	[ "$via" = pgbouncer ] && port=$TEST_PGBOUNCER_PORT
+	q "UPDATE relay_metadata SET generated_at = generated_at - 7200" >/dev/null
+	before=$(q 'SELECT count(*) FROM relay_metadata')
+	svc_start "$T/impl" "$DB" BROTR_DATABASE_BATCH_SIZE=1 BROTR_DATABASE_CONNECT_WAIT=60s BROTR_DATABASE_PORT="$port" \
+		-- monitor >"$T/outage.out" 2>"$T/outage.err" &
+	child=$!
+	for _ in $(seq 1 1200); do [ "$(q 'SELECT count(*) FROM relay_metadata')" -ge $((before + 2)) ] && break; sleep 0.1; done
+	pg_down
+	sleep 2
+	pg_up
+	wait "$child"
+	t_is "$via: a monitor pass with PostgreSQL restarted in its middle exits 0" "$?" 0
+	child=""
+	t_like "$via: its writer waited for the server" "$(cat "$T/outage.err")" "database unavailable, retrying"
+	t_is "$via: every snapshot of the pass is stored, once" "$(q 'SELECT count(*) FROM relay_metadata')" $((before + ALL))
+	t_like "$via: all checked" "$(cat "$T/outage.err")" "msg=\"monitor pass summary\" checked=$ALL "
+	t_unlike "$via: none lost" "$(cat "$T/outage.err")" "lost=[1-9]"
+done
+q "DROP TRIGGER test_slow ON relay_metadata" >/dev/null
+
+# ---- a NIP-11 document PostgreSQL cannot hold (a number beyond numeric) never costs the snapshot
+printf '{"name":"huge","limitation":{"max_message_length":1e200000}}' >"$T/huge.json"
+relay --nip11 "$T/huge.json"
+U_HUGE=ws://127.0.0.1:$TOOL_PORT
+q "SELECT inserted FROM insert_relay('$U_HUGE', 'clearnet', 1)" >/dev/null
+t_status "a monitor pass over a relay whose NIP-11 document the database refuses" 0 svc_run "$T/impl" "$DB" -- monitor
+t_like "checks it" "$T_ERR" "checked=1 "
+t_is "its snapshot is stored, readable" "$(latest "$U_HUGE" "readable::text")" "true"
+t_unlike "none lost" "$T_ERR" "lost=[1-9]"
+
 t_done

@@ -151,7 +151,14 @@ mark "$DUP1" clearnet
 mark "$DUP2" clearnet
 known() { sed -n 's/^brotr_sync_signatures_known_total{service="synchronizer"} //p' "$tmp/brotr_synchronizer.prom"; }
 known_before=$(known) # counters continue from the previous pass's file
+# A readable relay whose URL the database holds (up to 2048 bytes) but a relay connection cannot
+# (over 255): refused by name, never cut into another URL.
+LONG_URL=ws://127.0.0.1:1/$(printf 'p%.0s' $(seq 1 300))
+mark "$LONG_URL" clearnet
 t_status "two relays with the same events, one after the other" 0 brotr_run BROTR_SYNCHRONIZER_MAX_RELAYS=1 -- synchronizer
+t_like "a relay URL over 255 bytes is refused by name" "$T_ERR" \
+	"relay URL too long to synchronize: skipped\" relay=$LONG_URL bytes=317 max=255"
+t_unlike "and no cut form of it is tried" "$T_ERR" "relay=ws://127.0.0.1:1/p+ [^b]"
 t_set "the first relay has every event" "$(archived "$DUP1")" "$(ids_of "$tmp/dup.jsonl")"
 t_set "the second relay has every event" "$(archived "$DUP2")" "$(ids_of "$tmp/dup.jsonl")"
 t_is "each event associated with both" \
@@ -180,6 +187,100 @@ t_status "priority synchronizer over its list, kind 7 only" 0 brotr_run BROTR_BR
 	-- priority-synchronizer
 t_set "archives the listed relay's matching events, unmonitored" "$(archived "$PRIO")" "$(ids_of "$tmp/prio7.jsonl")"
 t_like "reports the bad line with its number" "$T_ERR" "relay file line rejected.*line=3 reason="
+
+# prio_run FILE [VAR=VALUE...]: one priority synchronizer pass over the relays listed in FILE.
+prio_run() {
+	local file=$1
+	shift
+	brotr_run BROTR_BROTR_SYNC_SERVICE=priority_synchronizer BROTR_PRIORITY_SYNCHRONIZER_RELAY_FILE="$file" "$@" \
+		-- priority-synchronizer
+}
+prio_start() {
+	local file=$1
+	shift
+	brotr_start BROTR_BROTR_SYNC_SERVICE=priority_synchronizer BROTR_PRIORITY_SYNCHRONIZER_RELAY_FILE="$file" "$@" \
+		-- priority-synchronizer
+}
+summary_stored() { printf '%s\n' "$1" | sed -n 's/.*msg="pass summary".* stored=\([0-9]*\) .*/\1/p'; }
+
+# --- progress is bound to the filter and since it was earned for -------------------------------
+"$GEN" --prefix cover --kind 1 '30000..30100:10' >"$tmp/cover1.jsonl"
+"$GEN" --prefix cover --kind 7 '30000..30100:10' >"$tmp/cover7.jsonl"
+"$GEN" --prefix cover --kind 1 '10000..10100:5' >"$tmp/cover1_old.jsonl"
+cat "$tmp/cover1.jsonl" "$tmp/cover7.jsonl" "$tmp/cover1_old.jsonl" >"$tmp/cover.jsonl"
+tool_start fixture_relay --events "$tmp/cover.jsonl"
+COVER=ws://127.0.0.1:$TOOL_PORT
+printf '%s\n' "$COVER" >"$tmp/cover.txt"
+t_status "a pass with kind 1 since 20000" 0 prio_run "$tmp/cover.txt" \
+	BROTR_PRIORITY_SYNCHRONIZER_FILTER='{"kinds":[1]}' BROTR_PRIORITY_SYNCHRONIZER_SINCE=20000
+t_set "archives kind 1 since 20000" "$(archived "$COVER")" "$(ids_of "$tmp/cover1.jsonl")"
+t_status "the filter widened to kinds 1 and 7" 0 prio_run "$tmp/cover.txt" \
+	BROTR_PRIORITY_SYNCHRONIZER_FILTER='{"kinds": [1, 7]}' BROTR_PRIORITY_SYNCHRONIZER_SINCE=20000
+t_set "the older events of the new kind are archived too" "$(archived "$COVER")" \
+	"$(ids_of "$tmp/cover1.jsonl" "$tmp/cover7.jsonl")"
+t_like "the coverage is logged" "$T_ERR" 'msg="progress coverage" coverage=[0-9a-f]{64} since=20000 filter="\{\\"kinds\\":\[1,7\]\}"'
+t_status "since lowered to 0" 0 prio_run "$tmp/cover.txt" BROTR_PRIORITY_SYNCHRONIZER_FILTER='{"kinds":[1,7]}'
+t_set "the events before the old since are archived" "$(archived "$COVER")" "$(ids_of "$tmp/cover.jsonl")"
+t_status "the same filter, spelt differently, again" 0 prio_run "$tmp/cover.txt" \
+	BROTR_PRIORITY_SYNCHRONIZER_FILTER='{ "kinds" : [1,7] }'
+t_like "reuses the progress: one page, nothing new" "$T_ERR" 'msg="pass summary".* stored=0 .* pages=1 '
+
+# --- the end of a pass waits for every batch the writer holds -----------------------------------
+# A slow writer (a trigger sleeping per row of one relay) keeps batches queued when the relay
+# ends; the batch with its oldest event fails (a trigger refuses it, not a data error). The pass
+# must see that failure and count exactly what it committed.
+"$GEN" --prefix slow --authors 5 '40000..42000:200' >"$tmp/slow.jsonl"
+tool_start fixture_relay --events "$tmp/slow.jsonl" --max-limit 25
+SLOW=ws://127.0.0.1:$TOOL_PORT
+printf '%s\n' "$SLOW" >"$tmp/slow.txt"
+oldest=$(grep '"created_at":40000,' "$tmp/slow.jsonl" | ids_of /dev/stdin)
+t_like "the slow relay's oldest event is known" "$oldest" "^[0-9a-f]{64}$"
+q "CREATE FUNCTION test_slow_row() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN PERFORM pg_sleep(0.02);
+	RETURN NEW; END \$\$;
+   CREATE FUNCTION test_refuse_row() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN
+	RAISE EXCEPTION 'test: this batch is refused'; END \$\$;
+   CREATE TRIGGER test_slow BEFORE INSERT ON events_relays FOR EACH ROW
+	WHEN (NEW.relay_url = '$SLOW')
+	EXECUTE FUNCTION test_slow_row();
+   CREATE TRIGGER test_refuse BEFORE INSERT ON events_relays FOR EACH ROW
+	WHEN (NEW.event_id = decode('$oldest', 'hex')) EXECUTE FUNCTION test_refuse_row();" >/dev/null
+t_status "a pass whose last batch fails behind a slow writer exits 1" 1 prio_run "$tmp/slow.txt" BROTR_DATABASE_BATCH_SIZE=10
+first=$(archived "$SLOW" | wc -l)
+t_like "it had committed the batches before" "$first" "^[1-9][0-9]*$"
+t_is "its summary counts exactly what it committed" "$(summary_stored "$T_ERR")" "$first"
+t_like "and names the failure" "$T_ERR" "the database failed.*test: this batch is refused"
+q "DROP TRIGGER test_refuse ON events_relays" >/dev/null
+t_status "the next pass, still behind the slow writer" 0 prio_run "$tmp/slow.txt" BROTR_DATABASE_BATCH_SIZE=10
+t_set "completes the relay" "$(archived "$SLOW")" "$(ids_of "$tmp/slow.jsonl")"
+t_is "and counts every batch it committed" "$(summary_stored "$T_ERR")" "$((200 - first))"
+
+# --- PostgreSQL restarted in the middle of a pass: the writer reconnects and finishes -----------
+# outage_pass LABEL PORT: a pass over a fresh relay of 2000 events, the server stopped for 2 s once
+# a tenth is stored, through PORT (the server, or PgBouncer in front of it).
+outage_pass() {
+	local label=$1 port=$2 pid i url
+	"$GEN" --prefix "outage$label" --authors 10 '50000..90000:2000' >"$tmp/outage_$label.jsonl"
+	tool_start fixture_relay --events "$tmp/outage_$label.jsonl" --max-limit 50
+	url=ws://127.0.0.1:$TOOL_PORT
+	printf '%s\n' "$url" >"$tmp/outage_$label.txt"
+	q "CREATE TRIGGER test_slow_$label BEFORE INSERT ON events_relays FOR EACH ROW
+		WHEN (NEW.relay_url = '$url') EXECUTE FUNCTION test_slow_row()" >/dev/null
+	prio_start "$tmp/outage_$label.txt" BROTR_DATABASE_BATCH_SIZE=20 BROTR_DATABASE_PORT="$port" \
+		BROTR_DATABASE_CONNECT_WAIT=60s 2>"$tmp/outage_$label.log" &
+	pid=$!
+	for i in $(seq 1 600); do [ "$(archived "$url" | wc -l)" -ge 200 ] && break; sleep 0.1; done
+	pg_down
+	sleep 2
+	pg_up
+	wait "$pid"
+	t_is "$label: the pass with PostgreSQL restarted in its middle exits 0" "$?" "0"
+	t_like "$label: the writer waited for the server" "$(cat "$tmp/outage_$label.log")" "database unavailable, retrying"
+	t_set "$label: every event is stored" "$(archived "$url")" "$(ids_of "$tmp/outage_$label.jsonl")"
+	t_is "$label: exactly once" "$(q "SELECT count(*) FROM events_relays WHERE relay_url = '$url'")" "2000"
+	t_like "$label: and counted once" "$(cat "$tmp/outage_$label.log")" 'msg="pass summary".* stored=2000 '
+}
+outage_pass direct "$TEST_PGPORT"
+outage_pass pgbouncer "$TEST_PGBOUNCER_PORT"
 
 # --- a third-party relay from npm (@nostr-relay/core), events signed by nostr-tools -------------
 FIX=tests/fixtures/thirdparty

@@ -235,7 +235,7 @@ static int store_batches(const char *dbname, const struct db_event *evs, size_t 
 	double t0 = now_s();
 	for (size_t start = 0; start < n; start += batch) {
 		size_t k = n - start < batch ? n - start : batch;
-		if (db_insert_event_batch(db, &relay, evs + start, k, SEEN_AT, NULL, &res, NULL) != DB_OK) {
+		if (db_insert_event_batch(db, &relay, evs + start, k, SEEN_AT, NULL, NULL, &res, NULL) != DB_OK) {
 			fprintf(stderr, "db_bench: %s\n", db_error(db));
 			return 1;
 		}

@@ -101,13 +101,23 @@ START_TEST(precedence)
 }
 END_TEST
 
-START_TEST(dotenv_readable_by_others_warns)
+/* A .env others can read is refused, naming the file and its mode; group-readable too. */
+START_TEST(dotenv_readable_by_others_refused)
 {
+	static const unsigned modes[] = { 0644, 0640, 0604 };
 	write_text("config/brotr.ini", "", 0644);
-	write_text(".env", "BROTR_DATABASE_PASSWORD=x\n", 0644);
-	ck_assert_int_eq(load(NULL), 0);
-	ck_assert_uint_eq(cfg.n_warnings, 1);
-	ck_assert_ptr_nonnull(strstr(cfg.warnings[0], "chmod 600"));
+	write_text(".env", "BROTR_DATABASE_PASSWORD=x\n", modes[_i]);
+	ck_assert_int_eq(load(NULL), -1);
+	char want[32];
+	snprintf(want, sizeof(want), "mode %04o", modes[_i]);
+	ck_assert_msg(strstr(errs(), "/.env: ") && strstr(errs(), want) && strstr(errs(), "chmod 600"), "%s", errs());
+	ck_assert(!cfg.database.password || strcmp(cfg.database.password, "x") != 0);
+	/* Made private, it is read. */
+	config_free(&cfg);
+	memset(&cfg, 0, sizeof(cfg));
+	write_text(".env", "BROTR_DATABASE_PASSWORD=x\n", 0600);
+	ck_assert_msg(load(NULL) == 0, "%s", errs());
+	ck_assert_str_eq(cfg.database.password, "x");
 }
 END_TEST
 
@@ -320,7 +330,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, defaults_apply);
 	tcase_add_test(tc, precedence);
-	tcase_add_test(tc, dotenv_readable_by_others_warns);
+	tcase_add_loop_test(tc, dotenv_readable_by_others_refused, 0, 3);
 	tcase_add_test(tc, relative_paths_resolve_from_implementation_dir);
 	tcase_add_test(tc, flat_layout_reads_env_beside_the_ini);
 	tcase_add_test(tc, values_of_every_type);
