@@ -40,8 +40,8 @@ endif
 # of the installed libraries (PG_INC, PKG_CFLAGS, PKG_LIBS, CHECK_CFLAGS, CHECK_LIBS, LIBVERSIONS)
 # into build/config.mk. make includes that file and remakes it first on every run, restarting
 # when it changed, so no flag is read before the packages it comes from are installed.
-deps_of = $(firstword $(if $(filter check fuzz-check $(BUILD)/tests/%,$1),check) \
-	$(if $(filter run bench fuzz install,$1),$1) $(if $(filter build/fuzz/%,$1),fuzz) \
+deps_of = $(firstword $(if $(filter check $(BUILD)/tests/%,$1),check) \
+	$(if $(filter run bench fuzz install,$1),$1) $(if $(filter fuzz-check build/fuzz/%,$1),fuzz) \
 	$(if $(filter check-fresh,$1),fresh) $(if $(filter clean stop uninstall,$1),none) build)
 DEPS := $(filter-out none,$(sort $(foreach g,$(or $(MAKECMDGOALS),all),$(call deps_of,$(g)))))
 ifneq ($(filter-out fresh,$(DEPS)),)
