@@ -19,7 +19,6 @@ SANITIZE ?=
 VERSION  := 0.1.0
 .DEFAULT_GOAL := all
 
-
 comma := ,
 ifeq ($(V),1)
 Q :=
