@@ -7,20 +7,17 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=address,undefined check
 #
-# Every target first runs contrib/debian-deps, which installs missing Debian
-# packages when run as root and otherwise prints the apt-get line.
+#   make check-fresh  make check, make run and make stop on a bare Debian 12 root (debootstrap)
+#
+# Before anything is built, contrib/debian-deps installs the Debian packages the goals need
+# when run as root, and otherwise prints the apt-get line and stops make.
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CC       ?= cc
 SANITIZE ?=
 VERSION  := 0.1.0
-
-PKGS     := libwebsockets libsecp256k1 inih libssl libcrypto
-PG_INC   := $(shell pg_config --includedir 2>/dev/null)
-LIBVERSIONS := $(shell for p in libwebsockets libsecp256k1 inih openssl libecpg; do \
-		printf '%s %s, ' $$p "$$(pkg-config --modversion $$p 2>/dev/null)"; done; \
-		printf 'jsmn %s' "$$(dpkg-query -W -f='$${Version}' libjsmn-dev 2>/dev/null)")
+.DEFAULT_GOAL := all
 
 comma := ,
 ifeq ($(V),1)
@@ -37,15 +34,43 @@ BUILD    := build/san-$(subst $(comma),-,$(SANITIZE))
 SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
+# The dependency step. Each goal names the packages it needs (contrib/debian-deps: build, run,
+# check, bench, fuzz, install, fresh); debian-deps installs or names them, then writes the flags
+# of the installed libraries (PG_INC, PKG_CFLAGS, PKG_LIBS, CHECK_CFLAGS, CHECK_LIBS, LIBVERSIONS)
+# into build/config.mk. make includes that file and remakes it first on every run, restarting
+# when it changed, so no flag is read before the packages it comes from are installed.
+deps_of = $(firstword $(if $(filter check valgrind $(BUILD)/tests/%,$1),check) \
+	$(if $(filter run bench fuzz install,$1),$1) $(if $(filter fuzz-check fuzz-check-% fuzz-run-% build/fuzz/%,$1),fuzz) \
+	$(if $(filter check-fresh,$1),fresh) $(if $(filter clean stop uninstall,$1),none) build)
+DEPS := $(filter-out none,$(sort $(foreach g,$(or $(MAKECMDGOALS),all),$(call deps_of,$(g)))))
+ifneq ($(filter-out fresh,$(DEPS)),)
+include build/config.mk
+endif
+build/config.mk: FORCE
+	@sh contrib/debian-deps -o $@ $(DEPS)
+
+# Hardened as Debian builds its packages (dpkg-buildflags, hardening=+all), plus the stack-clash
+# and control-flow protection of later Debian releases. PIE is gcc's default here; said anyway.
+HARDEN_CPPFLAGS := -D_FORTIFY_SOURCE=2 -Wdate-time
+HARDEN_CFLAGS   := -fstack-protector-strong -fstack-clash-protection -fPIE -Wformat -Werror=format-security \
+                   $(if $(filter x86_64 i%86,$(shell uname -m)),-fcf-protection)
+HARDEN_LDFLAGS  := -pie -Wl,-z,relro,-z,now
+
 CPPFLAGS += -Isrc -Ipgc -I$(PG_INC) -DBROTR_VERSION='"$(VERSION)"' \
-            -D_GNU_SOURCE
+            -D_GNU_SOURCE $(HARDEN_CPPFLAGS)
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -Wall -Wextra -Werror -pthread -MMD -MP $(SANFLAGS) \
-            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDFLAGS  += -pthread $(SANFLAGS)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lecpg -lpq -lm
-CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
-CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+CFLAGS   += -std=c11 -Wall -Wextra -Werror -pthread -MMD -MP $(HARDEN_CFLAGS) $(SANFLAGS) $(PKG_CFLAGS)
+LDFLAGS  += -pthread $(HARDEN_LDFLAGS) $(SANFLAGS)
+LDLIBS   += $(PKG_LIBS) -lecpg -lpq -lm
+
+# Every object depends on the flags it was compiled with: $(BUILD)/flags/<set> changes when they do.
+FLAGS_cc       = $(CC) $(CPPFLAGS) $(CFLAGS)
+FLAGS_ld       = $(LDFLAGS) $(LDLIBS)
+FLAGS_check    = $(CHECK_CFLAGS) $(CHECK_LIBS)
+FLAGS_versions = $(LIBVERSIONS)
+$(BUILD)/flags/%: FORCE
+	@$(shell mkdir -p $(@D))$(file >$@.new,$(FLAGS_$*))cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
+FL       := $(BUILD)/flags
 
 SRC      := $(sort $(wildcard src/*/*.c pgc/*.c))
 PGC      := $(sort $(wildcard pgc/*.pgc))
@@ -56,64 +81,67 @@ UNIT     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(sort $(wildcard tests/u
 INTEG    := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(sort $(wildcard tests/integration/test_*.c)))
 TOOLS    := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(sort $(wildcard tests/tools/*.c)))
 
-.PHONY: all deps check bench run stop readme install uninstall clean
+.PHONY: all deps check check-fresh bench run stop readme install uninstall clean FORCE
 .SUFFIXES:
 .SECONDARY:
 
 all: brotr
 
+# The dependency step ran when make remade build/config.mk.
 deps:
-	@sh contrib/debian-deps build
 
 brotr: $(BUILD)/brotr
 ifeq ($(SANITIZE),)
 	@ln -sf $(BUILD)/brotr brotr
 endif
 
-$(BUILD)/brotr: $(BUILD)/src/main.o $(LIB)
-	$(call say,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/brotr: $(BUILD)/src/main.o $(LIB) $(FL)/ld
+	$(call say,LINK,$@)$(CC) $(LDFLAGS) -o $@ $(BUILD)/src/main.o $(LIB) $(LDLIBS)
 
 $(LIB): $(OBJ)
 	@rm -f $@
 	$(call say,AR,$@)$(AR) rcs $@ $^
 
-$(BUILD)/src/main.o: CPPFLAGS += -DBROTR_LIBVERSIONS='"$(LIBVERSIONS)"'
+$(BUILD)/src/main.o: private CPPFLAGS += -DBROTR_LIBVERSIONS='"$(LIBVERSIONS)"'
+$(BUILD)/src/main.o: $(FL)/versions
 
-$(BUILD)/%.o: %.c | deps
+$(BUILD)/%.o: %.c $(FL)/cc
 	@mkdir -p $(@D)
 	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # ECPG output is generated, never committed; it is compiled with the same flags.
-$(BUILD)/pgc/%.c: pgc/%.pgc | deps
+$(BUILD)/pgc/%.c: pgc/%.pgc
 	@mkdir -p $(@D)
 	$(call say,ECPG,$<)ecpg -I pgc -o $@ $<
 
-$(BUILD)/pgc/%.o: $(BUILD)/pgc/%.c
+$(BUILD)/pgc/%.o: $(BUILD)/pgc/%.c $(FL)/cc
 	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/integration/%: tests/integration/%.c $(LIB)
+$(BUILD)/tests/integration/%: tests/integration/%.c $(LIB) $(FL)/cc $(FL)/ld $(FL)/check
 	@mkdir -p $(@D)
 	$(call say,TEST,$<)$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(FL)/cc $(FL)/ld $(FL)/check
 	@mkdir -p $(@D)
 	$(call say,TEST,$<)$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)
 
-$(BUILD)/tools/%: tests/tools/%.c $(LIB)
+$(BUILD)/tools/%: tests/tools/%.c $(LIB) $(FL)/cc $(FL)/ld
 	@mkdir -p $(@D)
 	$(call say,TOOL,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 check: $(BUILD)/brotr $(UNIT) $(INTEG) $(TOOLS)
-	@sh contrib/debian-deps check
 	@BUILD=$(BUILD) bash tests/run $(UNIT)
 
 bench: $(BUILD)/brotr $(TOOLS)
-	@sh contrib/debian-deps bench
 	@BUILD=$(BUILD) bash tests/bench
 
 run: brotr
-	@sh contrib/debian-deps run
 	@bash contrib/run-local
+
+# The README's two commands on a bare Debian 12 root, as root (.ci/run runs it in CI).
+check-fresh:
+	@sh contrib/debian-deps fresh
+	@bash contrib/check-fresh
 
 stop:
 	@bash contrib/stop-local
@@ -201,7 +229,6 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
 
 fuzz: $(FUZZ_NAMES:%=fuzz-run-%)
 fuzz-run-%: $(FUZZ_DIR)/%
-	@sh contrib/debian-deps fuzz
 	@mkdir -p $(FUZZ_DIR)/corpus/$*
 	@echo "== $*: $(FUZZ_SECONDS) s"
 	@$< -max_total_time=$(FUZZ_SECONDS) $(FUZZ_ARGS) -print_final_stats=1 \
@@ -224,7 +251,6 @@ check: fuzz-check
 .PHONY: valgrind
 
 valgrind: $(BUILD)/brotr $(TOOLS)
-	@sh contrib/debian-deps valgrind
 	@BUILD=$(BUILD) bash tests/valgrind.sh
 
 ifeq ($(SANITIZE),)

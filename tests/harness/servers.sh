@@ -25,13 +25,25 @@ harness_tmp() {
 	fi
 }
 
-# Runs a command as the unprivileged owner of the servers' files.
+# Runs a command as the unprivileged owner of the servers' files. As root the checkout may be
+# where that user cannot go (a clone in /root, mode 700): the command then starts in / instead
+# of the current directory, and reads only files under $TEST_TMP (see server_copy).
 as_server_user() {
 	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u postgres -- "$@"
+		runuser -u postgres -- sh -c 'cd "$1" 2>/dev/null || cd /; shift; exec "$@"' sh "$PWD" "$@"
 	else
 		"$@"
 	fi
+}
+
+# server_copy FILE: copies FILE from the checkout to $TEST_TMP/files/, readable by the servers'
+# user, and prints the copy's path (for configuration a server reads itself).
+server_copy() {
+	harness_tmp
+	local dir
+	dir=$TEST_TMP/files/$(printf '%s' "$1" | sha256sum | cut -c1-12)
+	mkdir -p "$dir" && chmod 755 "$TEST_TMP/files" "$dir" && cp "$1" "$dir/" && chmod 644 "$dir/${1##*/}" || return 1
+	printf '%s\n' "$dir/${1##*/}"
 }
 
 free_port() {

@@ -144,7 +144,7 @@ t_status "db check through it, the writer's SCRAM verifier in its userlist" 0 \
 for impl in bigbrotr lilbrotr; do
 	conf=$tmp/$impl.conf
 	printf "include '%s'\ndata_directory = '%s'\nhba_file = '%s'\nident_file = '%s'\n" \
-		"$PWD/implementations/$impl/config/postgres/postgresql.conf" "$TEST_TMP/pg/data" \
+		"$(server_copy implementations/$impl/config/postgres/postgresql.conf)" "$TEST_TMP/pg/data" \
 		"$TEST_TMP/pg/data/pg_hba.conf" "$TEST_TMP/pg/data/pg_ident.conf" >"$conf"
 	chmod 644 "$conf"
 	t_is "$impl's postgresql.conf is valid (synchronous_commit)" \
