@@ -172,8 +172,8 @@ clean:
 # replies, HTTP CONNECT requests and NIP-11 response headers (the libwebsockets-free parsers of src/net),
 # configuration values (src/core/config.c). They are compiled from source into one archive with clang's
 # coverage instrumentation, ASan and UBSan. Seeds: tests/fuzz/seeds/<harness>; inputs at the size caps
-# (1 MiB of nesting, tag bombs, numbers PostgreSQL cannot hold): tests/fuzz/caps/<harness>; inputs that
-# once failed: tests/fuzz/regress/<harness>. Each harness's -max_len is one byte past the cap of what it
+# (1 MiB of nesting, tag bombs, numbers PostgreSQL cannot hold): made by tests/fuzz/make-caps into
+# build/fuzz/caps/<harness>; inputs that once failed: tests/fuzz/regress/<harness>. Each harness's -max_len is one byte past the cap of what it
 # reads, not libFuzzer's default 4096.
 #   make fuzz          FUZZ_SECONDS per harness (default 60), growing build/fuzz/corpus/<harness>;
 #                      a failing input is written to build/fuzz/<harness>-crash-*: make it a regression
@@ -189,6 +189,7 @@ FUZZ_SRC     := $(sort $(wildcard src/nostr/*.c)) src/core/util.c src/core/confi
                 src/net/http_connect.c src/net/http_reply.c
 FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_LIB     := $(FUZZ_DIR)/libfuzz.a
+FUZZ_CAPS    := $(FUZZ_DIR)/caps
 FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_BIN     := $(FUZZ_NAMES:%=$(FUZZ_DIR)/%)
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -219,6 +220,9 @@ $(FUZZ_DIR)/obj/%.o: %.c | deps
 	@mkdir -p $(@D)
 	$(call say,FUZZCC,$<)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
+$(FUZZ_CAPS)/.made: tests/fuzz/make-caps
+	$(call say,CAPS,$(FUZZ_CAPS))sh tests/fuzz/make-caps $(FUZZ_CAPS) && touch $@
+
 $(FUZZ_LIB): $(FUZZ_OBJ)
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
@@ -228,16 +232,16 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
 -include $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN:=.d)
 
 fuzz: $(FUZZ_NAMES:%=fuzz-run-%)
-fuzz-run-%: $(FUZZ_DIR)/%
+fuzz-run-%: $(FUZZ_DIR)/% $(FUZZ_CAPS)/.made
 	@mkdir -p $(FUZZ_DIR)/corpus/$*
 	@echo "== $*: $(FUZZ_SECONDS) s"
 	@$< -max_total_time=$(FUZZ_SECONDS) $(FUZZ_ARGS) -print_final_stats=1 \
-		$(FUZZ_DIR)/corpus/$* tests/fuzz/seeds/$* tests/fuzz/regress/$* $(wildcard tests/fuzz/caps/$*)
+		$(FUZZ_DIR)/corpus/$* tests/fuzz/seeds/$* tests/fuzz/regress/$* $$(test -d $(FUZZ_CAPS)/$* && echo $(FUZZ_CAPS)/$*)
 
 fuzz-check: $(FUZZ_NAMES:%=fuzz-check-%)
-fuzz-check-%: $(FUZZ_DIR)/%
+fuzz-check-%: $(FUZZ_DIR)/% $(FUZZ_CAPS)/.made
 	@rm -rf $(FUZZ_DIR)/check/$*; mkdir -p $(FUZZ_DIR)/check/$*
-	@{ $< -runs=0 $(FUZZ_ARGS) tests/fuzz/regress/$* tests/fuzz/seeds/$* $(wildcard tests/fuzz/caps/$*) && \
+	@{ $< -runs=0 $(FUZZ_ARGS) tests/fuzz/regress/$* tests/fuzz/seeds/$* $$(test -d $(FUZZ_CAPS)/$* && echo $(FUZZ_CAPS)/$*) && \
 	   $< -runs=$(or $(FUZZ_RUNS_$*),$(FUZZ_RUNS)) -seed=1 $(FUZZ_ARGS) $(FUZZ_DIR)/check/$* tests/fuzz/seeds/$*; } \
 		>$(FUZZ_DIR)/check/$*.log 2>&1 \
 		|| { tail -n 40 $(FUZZ_DIR)/check/$*.log; echo "fuzz-check: $* failed"; exit 1; }
