@@ -20,7 +20,7 @@ cleanup() {
 trap cleanup EXIT
 
 t_status "logrotate -d accepts contrib/logrotate/brotr" 0 logrotate -d contrib/logrotate/brotr
-t_like "it rotates brotr's log directory" "$T_OUT$T_ERR" 'rotating pattern: /var/log/brotr/\*\.log +weekly \(8 rotations\)'
+t_like "it rotates brotr's log directory" "$T_OUT$T_ERR" 'rotating pattern: /var/log/brotr/\*\.log /var/log/brotr/\*/\*\.log +weekly \(8 rotations\)'
 t_unlike "without an error" "$T_OUT$T_ERR" 'error:'
 
 DB=logrotate_$$
