@@ -60,13 +60,21 @@ static void excerpt(const char *text, size_t len, char *out, size_t n)
 	out[k] = '\0';
 }
 
+/* Something that is not a Nostr answer: kept as the reason should no answer follow. */
+static void note(struct validator_probe *p, const char *what)
+{
+	if (!p->noted)
+		snprintf(p->note, sizeof(p->note), "%s", what);
+	p->noted = 1;
+}
+
 static void on_message(struct relay_conn *c, void *user, const char *text, size_t len)
 {
 	struct validator_probe *p = user;
 	struct validator_env *env = p->env;
 	struct nostr_msg *m = &env->msg;
 	struct nostr_err err = { 0 };
-	char ex[64];
+	char ex[64], what[128];
 	(void)c;
 	m->type = NOSTR_MSG_UNKNOWN;
 	int rc = nostr_msg_parse(m, &env->doc, &env->ev, text, len, &err);
@@ -80,15 +88,18 @@ static void on_message(struct relay_conn *c, void *user, const char *text, size_
 		decide(p, VERDICT_NOT_RELAY, "echo", "%s", "a websocket that echoes what it is sent");
 	} else {
 		excerpt(text, len, ex, sizeof(ex));
-		decide(p, VERDICT_NOT_RELAY, "not_nostr", "answered with a message that is not Nostr: %s", ex);
+		snprintf(what, sizeof(what), "only messages that are not Nostr, e.g. %s", ex);
+		note(p, what);
 	}
 }
 
 static void on_dropped(struct relay_conn *c, void *user, const char *reason, size_t len)
 {
 	struct validator_probe *p = user;
+	char what[96];
 	(void)c, (void)len;
-	decide(p, VERDICT_NOT_RELAY, "not_nostr", "answered with a %s message, not Nostr text", reason);
+	snprintf(what, sizeof(what), "only messages that are not Nostr, e.g. a %s one", reason);
+	note(p, what);
 }
 
 static void on_close(struct relay_conn *c, void *user, const struct relay_conn_status *st)
@@ -98,6 +109,8 @@ static void on_close(struct relay_conn *c, void *user, const struct relay_conn_s
 	p->conn = NULL;
 	if (st->err == NET_ERR_LIMIT || st->err == NET_ERR_STOPPED)
 		decide(p, VERDICT_LOCAL, net_error_name(st->err), "%s", st->reason);
+	else if (p->noted)
+		decide(p, VERDICT_NOT_RELAY, "not_nostr", "%s", p->note);
 	else if (p->opened)
 		decide(p, VERDICT_NOT_RELAY, net_error_name(st->err), "closed before answering the REQ: %s", st->reason);
 	else
@@ -130,7 +143,10 @@ void validator_probe_tick(struct validator_probe *p, uint64_t now)
 	if (!p->opened || p->verdict != VERDICT_PENDING || now < p->deadline)
 		return;
 	snprintf(t, sizeof(t), "%lldms", p->env->response_timeout_ms[p->nw]);
-	decide(p, VERDICT_NOT_RELAY, "silent", "no Nostr message within %s of the REQ", t);
+	if (p->noted)
+		decide(p, VERDICT_NOT_RELAY, "not_nostr", "%s", p->note);
+	else
+		decide(p, VERDICT_NOT_RELAY, "silent", "no Nostr message within %s of the REQ", t);
 }
 
 int validator_probe_finished(const struct validator_probe *p)

@@ -34,9 +34,10 @@ enum validator_verdict {
 
 /*
  * One candidate: open (the network's connect, TLS and upgrade timeouts apply), then
- * ["REQ","brotr-validator",{"limit":1}]. The first message decides: EVENT, EOSE, CLOSED (for
- * that subscription), NOTICE or AUTH make it a relay; the REQ echoed back, or any other text,
- * does not. No message within the network's response_timeout: not a relay.
+ * ["REQ","brotr-validator",{"limit":1}]. EVENT, EOSE, CLOSED (for that subscription), NOTICE or
+ * AUTH make it a relay; the REQ echoed back makes it not one at once. Other messages are noted
+ * and waited past: no Nostr message within the network's response_timeout of the REQ (or before
+ * the connection ends) means not a relay, with the first of them, or the silence, as the reason.
  */
 struct validator_probe {
 	char url[RELAY_URL_MAX + 1];
@@ -48,6 +49,8 @@ struct validator_probe {
 	enum validator_verdict verdict;
 	const char *category;       /* "relay", "echo", "not_nostr", "silent", or a net error name */
 	char reason[VALIDATOR_REASON_MAX + 64];
+	int noted;                  /* a message that is not Nostr arrived; note says which */
+	char note[VALIDATOR_REASON_MAX];
 	long long rtt_open_ms;
 };
 

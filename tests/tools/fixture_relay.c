@@ -26,7 +26,8 @@
  *                         (every message in --fragment-byte frames) | garbage (a malformed
  *                         message before every event) | auth-required (AUTH + CLOSED to REQ) |
  *                         auth-silent (AUTH + a NOTICE to REQ, then nothing) |
- *                         binary (events in binary frames, the rest as text)
+ *                         binary (events in binary frames, the rest as text) |
+ *                         echo (a websocket that sends every message back, nothing Nostr)
  *   --oversize BYTES      default 2097152;   --fragment BYTES  default 64
  *   --close-after N       drop the connection after sending N events on it
  *   --reject-writes TEXT  answer EVENT with ["OK",id,false,TEXT] instead of storing it
@@ -36,7 +37,7 @@
  * Prints "ready port=P tls_port=Q" on stdout once listening; stops on SIGTERM or SIGINT.
  */
 
-enum mode { M_NORMAL, M_SILENT, M_OVERSIZED, M_FRAGMENTED, M_GARBAGE, M_AUTH, M_BINARY, M_AUTH_SILENT };
+enum mode { M_NORMAL, M_SILENT, M_OVERSIZED, M_FRAGMENTED, M_GARBAGE, M_AUTH, M_BINARY, M_AUTH_SILENT, M_ECHO };
 
 struct opts {
 	int port, tls_port;
@@ -619,7 +620,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		p->rx_len += len;
 		if (!lws_is_final_fragment(wsi))
 			return 0;
-		on_message(p, p->rx, p->rx_len);
+		if (O.mode == M_ECHO)
+			send_text(p, 0, "%.*s", (int)p->rx_len, p->rx);
+		else
+			on_message(p, p->rx, p->rx_len);
 		p->rx_len = 0;
 		if (p->head)
 			lws_callback_on_writable(wsi);
@@ -667,7 +671,7 @@ static void on_signal(int sig)
 static enum mode parse_mode(const char *s)
 {
 	static const char *const names[] = { "normal",	"silent",	 "oversized", "fragmented",
-					     "garbage", "auth-required", "binary", "auth-silent" };
+					     "garbage", "auth-required", "binary", "auth-silent", "echo" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(s, names[i]) == 0)
 			return (enum mode)i;
