@@ -12,6 +12,7 @@
 #include "services/finder_scan.h"
 
 #define FLUSH_CANDIDATES 4096 /* commit early (after the event under way) once this many are pending */
+#define MEMO_MAX 65536        /* URLs remembered as committed in this pass (exact strings) */
 
 enum drop { DROP_SCHEME, DROP_LOCAL, DROP_ONION, DROP_TOO_LONG, DROP_MALFORMED, DROP__COUNT };
 static const char *const drop_names[DROP__COUNT] = { "scheme", "local", "onion", "too_long", "malformed" };
@@ -33,8 +34,15 @@ struct batch {
 	size_t n_seqs, seq_cap;
 };
 
+/* URLs this pass already committed (as candidates, or found already known): not sent again. At
+ * most MEMO_MAX of them, exact strings, so a popular relay costs the database one probe per pass. */
+struct memo {
+	char **keys; /* MEMO_MAX * 2 slots */
+	size_t n;
+};
+
 struct tally {
-	size_t events, invalid, seen[FINDER__COUNT], dropped[DROP__COUNT], duplicate;
+	size_t events, invalid, seen[FINDER__COUNT], dropped[DROP__COUNT], duplicate, memo;
 	struct db_finder_result db;
 };
 
@@ -43,7 +51,9 @@ struct pass {
 	struct db *db;
 	struct json_doc doc;
 	struct batch b;
+	struct memo memo;
 	struct tally t;
+	struct tally reported; /* what the metrics have of t (they are updated once per commit) */
 	const char *event_id; /* of the event being scanned */
 	unsigned url_flags;
 	int oom;
@@ -105,6 +115,38 @@ static int batch_add(struct batch *b, const struct relay_url *u, enum finder_sou
 	return 1;
 }
 
+/* The slot of url in m: where it is, or the empty slot where it would go. */
+static size_t memo_slot(const struct memo *m, const char *url)
+{
+	size_t h = hash(url) & (MEMO_MAX * 2 - 1);
+	while (m->keys[h] && strcmp(m->keys[h], url) != 0)
+		h = (h + 1) & (MEMO_MAX * 2 - 1);
+	return h;
+}
+
+static int memo_has(const struct memo *m, const char *url)
+{
+	return m->keys && m->keys[memo_slot(m, url)];
+}
+
+/* Remembers url while there is room (out of memory: it is simply not remembered). */
+static void memo_add(struct memo *m, const char *url)
+{
+	if (!m->keys && !(m->keys = calloc(MEMO_MAX * 2, sizeof(*m->keys))))
+		return;
+	size_t h = memo_slot(m, url);
+	if (m->n < MEMO_MAX && !m->keys[h] && (m->keys[h] = strdup(url)))
+		m->n++;
+}
+
+static void memo_free(struct memo *m)
+{
+	for (size_t i = 0; m->keys && i < MEMO_MAX * 2; i++)
+		free(m->keys[i]);
+	free(m->keys);
+	memset(m, 0, sizeof(*m));
+}
+
 static int batch_seq(struct batch *b, int64_t seq)
 {
 	if (b->n_seqs == b->seq_cap) {
@@ -149,8 +191,6 @@ static enum drop drop_reason(const char *why)
 static void dropped(struct pass *ps, enum drop d, const char *why, const char *s, size_t len)
 {
 	ps->t.dropped[d]++;
-	count(ps, "finder_urls_dropped_total", "URLs found that are not usable relay URLs, by reason.", "reason",
-	      drop_names[d], 1);
 	log_debug(&ps->ctx->log, "URL dropped", LOG_S("event", ps->event_id), LOG_S("reason", drop_names[d]),
 		  LOG_S("why", why), LOG_I("length", len), LOG_S("url", s && len <= RELAY_URL_MAX ? s : ""));
 }
@@ -163,8 +203,6 @@ static void on_url(void *user, enum finder_source src, const char *s, size_t len
 	const char *why = "URL longer than 2048 bytes";
 	char text[FINDER_STR_MAX + 1];
 	ps->t.seen[src]++;
-	count(ps, "finder_urls_seen_total", "Relay URL strings read from archived events, by where.", "source",
-	      finder_source_name(src), 1);
 	if (s) {
 		memcpy(text, s, len);
 		text[len] = '\0';
@@ -173,9 +211,31 @@ static void on_url(void *user, enum finder_source src, const char *s, size_t len
 		dropped(ps, drop_reason(why), why, s ? text : NULL, len);
 		return;
 	}
+	if (memo_has(&ps->memo, u.url)) {
+		ps->t.memo++;
+		return;
+	}
 	int rc = batch_add(&ps->b, &u, src, ps->event_id);
 	ps->oom |= rc < 0;
 	ps->t.duplicate += rc == 0;
+}
+
+/* Adds to the metrics what the tally gained since the last call. */
+static void report(struct pass *ps)
+{
+	struct tally *t = &ps->t, *r = &ps->reported;
+	for (size_t i = 0; i < FINDER__COUNT; i++)
+		if (t->seen[i] > r->seen[i])
+			count(ps, "finder_urls_seen_total", "Relay URL strings read from archived events, by where.",
+			      "source", finder_source_name((enum finder_source)i), (double)(t->seen[i] - r->seen[i]));
+	for (size_t i = 0; i < DROP__COUNT; i++)
+		if (t->dropped[i] > r->dropped[i])
+			count(ps, "finder_urls_dropped_total", "URLs found that are not usable relay URLs, by reason.",
+			      "reason", drop_names[i], (double)(t->dropped[i] - r->dropped[i]));
+	if (t->invalid > r->invalid)
+		count(ps, "finder_invalid_events_total", "Archived events whose stored tags are not a JSON array.", NULL,
+		      NULL, (double)(t->invalid - r->invalid));
+	*r = *t;
 }
 
 /* Commits the batch: its candidates and its queue rows together. Returns 0, or -1 (logged). */
@@ -206,6 +266,9 @@ static int commit(struct pass *ps)
 	      (double)r.known);
 	count(ps, "finder_events_scanned_total", "Archived events read by the finder (committed).", NULL, NULL,
 	      (double)r.events_done);
+	report(ps);
+	for (size_t i = 0; i < b->n; i++)
+		memo_add(&ps->memo, b->cands[i].url);
 	batch_reset(b);
 	rc = 0;
 out:
@@ -220,8 +283,6 @@ static void scan_one(struct pass *ps, const struct db_queued_event *q)
 	ps->t.events++;
 	if (q->kind >= 0 && finder_scan_event(&ps->doc, &ev, on_url, ps) < 0) {
 		ps->t.invalid++;
-		count(ps, "finder_invalid_events_total", "Archived events whose stored tags are not a JSON array.", NULL,
-		      NULL, 1);
 		log_warn(&ps->ctx->log, "stored tags are not a JSON array", LOG_S("event", q->event_id));
 	}
 }
@@ -284,7 +345,7 @@ static void summary(struct pass *ps, const char *ended)
 		drop += t->dropped[i];
 	log_info(&ps->ctx->log, "finder pass summary", LOG_S("ended", ended), LOG_U("events", t->db.events_done),
 		 LOG_U("invalid_events", t->invalid), LOG_U("urls", seen), LOG_U("candidates_new", t->db.inserted),
-		 LOG_U("known", t->db.known), LOG_U("repeated", t->duplicate), LOG_U("dropped", drop),
+		 LOG_U("known", t->db.known + t->memo), LOG_U("repeated", t->duplicate), LOG_U("dropped", drop),
 		 LOG_U("dropped_scheme", t->dropped[DROP_SCHEME]), LOG_U("dropped_local", t->dropped[DROP_LOCAL]),
 		 LOG_U("dropped_onion", t->dropped[DROP_ONION]), LOG_U("dropped_too_long", t->dropped[DROP_TOO_LONG]),
 		 LOG_U("dropped_malformed", t->dropped[DROP_MALFORMED]), LOG_U("r_tag", t->seen[FINDER_R_TAG]),
@@ -306,6 +367,7 @@ static int finder_pass(struct service_ctx *ctx)
 			;
 	summary(&ps, rc < 0 ? "failed" : *ctx->stop ? "stopped" : mono_ms() >= deadline ? "budget" : "drained");
 	batch_free(&ps.b);
+	memo_free(&ps.memo);
 	json_doc_free(&ps.doc);
 	db_close(ps.db);
 	return rc < 0 ? -1 : 0;

@@ -30,6 +30,7 @@
  *                         echo (a websocket that sends every message back, nothing Nostr)
  *   --oversize BYTES      default 2097152;   --fragment BYTES  default 64
  *   --close-after N       drop the connection after sending N events on it
+ *   --delay MS            answer each client message MS milliseconds after it arrives (one held at a time)
  *   --reject-writes TEXT  answer EVENT with ["OK",id,false,TEXT] instead of storing it
  *   --count               answer NIP-45 COUNT (without it, COUNT gets a NOTICE, like most relays)
  *   --log FILE            one line per connection and per client message (tests read it):
@@ -42,7 +43,7 @@ enum mode { M_NORMAL, M_SILENT, M_OVERSIZED, M_FRAGMENTED, M_GARBAGE, M_AUTH, M_
 struct opts {
 	int port, tls_port;
 	const char *cert, *key, *events, *nip11, *nip11_type, *nip11_location, *reject, *log;
-	int max_limit, default_limit, nip11_status, close_after, count;
+	int max_limit, default_limit, nip11_status, close_after, count, delay_ms;
 	enum mode mode;
 	size_t oversize, fragment;
 };
@@ -82,6 +83,8 @@ struct pss {
 	size_t cur_off;
 	int events_sent;
 	int http_sent;
+	char *held; /* --delay: the message waiting for its timer */
+	size_t held_len;
 };
 
 static struct opts O = { .max_limit = 500, .nip11_status = 200, .oversize = 2097152, .fragment = 64 };
@@ -620,15 +623,30 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		p->rx_len += len;
 		if (!lws_is_final_fragment(wsi))
 			return 0;
-		if (O.mode == M_ECHO)
+		if (O.delay_ms) {
+			if (p->held) /* one held at a time: the older one goes now */
+				on_message(p, p->held, p->held_len);
+			free(p->held);
+			p->held = p->rx, p->held_len = p->rx_len, p->rx = NULL;
+			lws_set_timer_usecs(wsi, (lws_usec_t)O.delay_ms * 1000);
+		} else if (O.mode == M_ECHO) {
 			send_text(p, 0, "%.*s", (int)p->rx_len, p->rx);
-		else
+		} else {
 			on_message(p, p->rx, p->rx_len);
+		}
 		p->rx_len = 0;
 		if (p->head)
 			lws_callback_on_writable(wsi);
 		return 0;
 	}
+	case LWS_CALLBACK_TIMER:
+		if (p->held)
+			on_message(p, p->held, p->held_len);
+		free(p->held);
+		p->held = NULL;
+		if (p->head)
+			lws_callback_on_writable(wsi);
+		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		/* As many frames as the socket takes now: one poll round per frame would make this
 		 * relay, not its client, the cost the benchmarks measure. */
@@ -641,6 +659,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return 0;
 	case LWS_CALLBACK_CLOSED:
 		logline("CLOSED");
+		free(p->held);
+		p->held = NULL;
 		free(p->rx);
 		p->rx = NULL;
 		if (p->cur)
@@ -686,7 +706,7 @@ static void parse_args(int argc, char **argv)
 		{ "nip11", 1, 0, 'n' }, { "nip11-type", 1, 0, 'T' }, { "nip11-status", 1, 0, 'S' },
 		{ "nip11-location", 1, 0, 'L' }, { "mode", 1, 0, 'M' }, { "oversize", 1, 0, 'o' },
 		{ "fragment", 1, 0, 'f' }, { "close-after", 1, 0, 'a' }, { "reject-writes", 1, 0, 'r' },
-		{ "count", 0, 0, 'C' },
+		{ "count", 0, 0, 'C' }, { "delay", 1, 0, 'D' },
 		{ "log", 1, 0, 'l' }, { 0, 0, 0, 0 },
 	};
 	int c;
@@ -712,6 +732,7 @@ static void parse_args(int argc, char **argv)
 		case 'a': O.close_after = atoi(optarg); break;
 		case 'r': O.reject = optarg; break;
 		case 'C': O.count = 1; break;
+		case 'D': O.delay_ms = atoi(optarg); break;
 		case 'l': O.log = optarg; break;
 		default: die("bad arguments (see the comment at the top of fixture_relay.c)");
 		}
