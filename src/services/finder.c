@@ -9,30 +9,16 @@
 #include "db.h"
 #include "discovery.h"
 #include "nostr/relay_url.h"
+#include "services/finder_batch.h"
 #include "services/finder_scan.h"
+#include "services/finder_writer.h"
+#include "services/service_db.h"
 
 #define FLUSH_CANDIDATES 4096 /* commit early (after the event under way) once this many are pending */
 #define MEMO_MAX 65536        /* URLs remembered as committed in this pass (exact strings) */
 
 enum drop { DROP_SCHEME, DROP_LOCAL, DROP_ONION, DROP_TOO_LONG, DROP_MALFORMED, DROP__COUNT };
 static const char *const drop_names[DROP__COUNT] = { "scheme", "local", "onion", "too_long", "malformed" };
-
-struct cand {
-	char url[RELAY_URL_MAX + 1];
-	enum db_network network;
-	enum finder_source source;
-	char event_id[65];
-};
-
-/* The candidates of the batch under way, each URL once (open addressing over cands). */
-struct batch {
-	struct cand *cands;
-	size_t n, cap;
-	uint32_t *slot;  /* index + 1, 0: empty; hcap slots, a power of two, at least twice cap */
-	size_t hcap;
-	int64_t *seqs;   /* the queue rows the batch consumes */
-	size_t n_seqs, seq_cap;
-};
 
 /* URLs this pass already committed (as candidates, or found already known): not sent again. At
  * most MEMO_MAX of them, exact strings, so a popular relay costs the database one probe per pass. */
@@ -48,9 +34,11 @@ struct tally {
 
 struct pass {
 	struct service_ctx *ctx;
-	struct db *db;
+	struct db *db;           /* reads */
+	struct db *wdb;          /* the writer's */
 	struct json_doc doc;
-	struct batch b;
+	struct finder_batch b;   /* being filled */
+	struct finder_writer *writer;
 	struct memo memo;
 	struct tally t;
 	struct tally reported; /* what the metrics have of t (they are updated once per commit) */
@@ -59,60 +47,12 @@ struct pass {
 	int oom;
 };
 
-static void count(struct pass *ps, const char *name, const char *help, const char *k, const char *v, double n)
-{
-	char labels[96];
-	metric_add(metrics_get(ps->ctx->metrics, METRIC_COUNTER, name, help,
-			       metrics_labels(labels, sizeof(labels), k, v, NULL)),
-		   n);
-}
-
 static uint32_t hash(const char *s)
 {
 	uint32_t h = 2166136261u;
 	while (*s)
 		h = (h ^ (unsigned char)*s++) * 16777619u;
 	return h;
-}
-
-/* Grows the candidate array and rebuilds the table. Returns 0 or -1. */
-static int batch_grow(struct batch *b)
-{
-	size_t cap = b->cap ? b->cap * 2 : 256, hcap = cap * 2;
-	struct cand *c = realloc(b->cands, cap * sizeof(*c));
-	if (!c)
-		return -1;
-	b->cands = c;
-	uint32_t *slot = calloc(hcap, sizeof(*slot));
-	if (!slot)
-		return -1;
-	free(b->slot);
-	b->slot = slot, b->hcap = hcap, b->cap = cap;
-	for (size_t i = 0; i < b->n; i++) {
-		size_t h = hash(b->cands[i].url) & (hcap - 1);
-		while (slot[h])
-			h = (h + 1) & (hcap - 1);
-		slot[h] = (uint32_t)i + 1;
-	}
-	return 0;
-}
-
-/* Adds u unless the batch has it. Returns 1 added, 0 already there, -1 out of memory. */
-static int batch_add(struct batch *b, const struct relay_url *u, enum finder_source src, const char *event_id)
-{
-	if (b->n == b->cap && batch_grow(b) < 0)
-		return -1;
-	size_t h = hash(u->url) & (b->hcap - 1);
-	for (; b->slot[h]; h = (h + 1) & (b->hcap - 1))
-		if (strcmp(b->cands[b->slot[h] - 1].url, u->url) == 0)
-			return 0;
-	struct cand *c = &b->cands[b->n];
-	memcpy(c->url, u->url, sizeof(c->url));
-	c->network = u->network == RELAY_NET_TOR ? DB_TOR : DB_CLEARNET;
-	c->source = src;
-	snprintf(c->event_id, sizeof(c->event_id), "%s", event_id);
-	b->slot[h] = (uint32_t)++b->n;
-	return 1;
 }
 
 /* The slot of url in m: where it is, or the empty slot where it would go. */
@@ -145,34 +85,6 @@ static void memo_free(struct memo *m)
 		free(m->keys[i]);
 	free(m->keys);
 	memset(m, 0, sizeof(*m));
-}
-
-static int batch_seq(struct batch *b, int64_t seq)
-{
-	if (b->n_seqs == b->seq_cap) {
-		size_t cap = b->seq_cap ? b->seq_cap * 2 : 1024;
-		int64_t *s = realloc(b->seqs, cap * sizeof(*s));
-		if (!s)
-			return -1;
-		b->seqs = s, b->seq_cap = cap;
-	}
-	b->seqs[b->n_seqs++] = seq;
-	return 0;
-}
-
-static void batch_reset(struct batch *b)
-{
-	b->n = b->n_seqs = 0;
-	if (b->slot)
-		memset(b->slot, 0, b->hcap * sizeof(*b->slot));
-}
-
-static void batch_free(struct batch *b)
-{
-	free(b->cands);
-	free(b->slot);
-	free(b->seqs);
-	memset(b, 0, sizeof(*b));
 }
 
 static enum drop drop_reason(const char *why)
@@ -215,7 +127,7 @@ static void on_url(void *user, enum finder_source src, const char *s, size_t len
 		ps->t.memo++;
 		return;
 	}
-	int rc = batch_add(&ps->b, &u, src, ps->event_id);
+	int rc = finder_batch_add(&ps->b, &u, src, ps->event_id);
 	ps->oom |= rc < 0;
 	ps->t.duplicate += rc == 0;
 }
@@ -223,57 +135,45 @@ static void on_url(void *user, enum finder_source src, const char *s, size_t len
 /* Adds to the metrics what the tally gained since the last call. */
 static void report(struct pass *ps)
 {
+	struct metrics *m = ps->ctx->metrics;
 	struct tally *t = &ps->t, *r = &ps->reported;
 	for (size_t i = 0; i < FINDER__COUNT; i++)
 		if (t->seen[i] > r->seen[i])
-			count(ps, "finder_urls_seen_total", "Relay URL strings read from archived events, by where.",
-			      "source", finder_source_name((enum finder_source)i), (double)(t->seen[i] - r->seen[i]));
+			metrics_count(m, "finder_urls_seen_total", "Relay URL strings read from archived events, by where.",
+				      "source", finder_source_name((enum finder_source)i), NULL, NULL,
+				      (double)(t->seen[i] - r->seen[i]));
 	for (size_t i = 0; i < DROP__COUNT; i++)
 		if (t->dropped[i] > r->dropped[i])
-			count(ps, "finder_urls_dropped_total", "URLs found that are not usable relay URLs, by reason.",
-			      "reason", drop_names[i], (double)(t->dropped[i] - r->dropped[i]));
+			metrics_count(m, "finder_urls_dropped_total", "URLs found that are not usable relay URLs, by reason.",
+				      "reason", drop_names[i], NULL, NULL, (double)(t->dropped[i] - r->dropped[i]));
 	if (t->invalid > r->invalid)
-		count(ps, "finder_invalid_events_total", "Archived events whose stored tags are not a JSON array.", NULL,
-		      NULL, (double)(t->invalid - r->invalid));
+		metrics_count(m, "finder_invalid_events_total", "Archived events whose stored tags are not a JSON array.",
+			      NULL, NULL, NULL, NULL, (double)(t->invalid - r->invalid));
+	metrics_count(m, "finder_candidates_new_total", "Relay candidates stored for the validator.", NULL, NULL, NULL,
+		      NULL, (double)(t->db.inserted - r->db.inserted));
+	metrics_count(m, "finder_candidates_known_total", "URLs found that were already relays or candidates.", NULL,
+		      NULL, NULL, NULL, (double)(t->db.known + t->memo - r->db.known - r->memo));
+	metrics_count(m, "finder_events_scanned_total", "Archived events read by the finder (committed).", NULL, NULL,
+		      NULL, NULL, (double)(t->db.events_done - r->db.events_done));
 	*r = *t;
 }
 
-/* Commits the batch: its candidates and its queue rows together. Returns 0, or -1 (logged). */
-static int commit(struct pass *ps)
+/* finder_writer's callback: a batch is committed. */
+static void committed(void *user, const struct finder_batch *b, const struct db_finder_result *r)
 {
-	struct batch *b = &ps->b;
-	struct db_candidate *dc = malloc((b->n ? b->n : 1) * sizeof(*dc));
-	struct db_finder_result r = { 0 };
-	int rc = -1;
-	if (!dc) {
-		log_error(&ps->ctx->log, "out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < b->n; i++)
-		dc[i] = (struct db_candidate){ .url = b->cands[i].url, .network = b->cands[i].network,
-					       .source = finder_source_name(b->cands[i].source),
-					       .event_id = b->cands[i].event_id };
-	if (db_finder_commit(ps->db, b->seqs, b->n_seqs, dc, b->n, wall_ms() / 1000, &r) != DB_OK) {
-		log_error(&ps->ctx->log, "cannot store candidates", LOG_S("error", db_error(ps->db)));
-		goto out;
-	}
-	ps->t.db.inserted += r.inserted;
-	ps->t.db.known += r.known;
-	ps->t.db.events_done += r.events_done;
-	count(ps, "finder_candidates_new_total", "Relay candidates stored for the validator.", NULL, NULL,
-	      (double)r.inserted);
-	count(ps, "finder_candidates_known_total", "URLs found that were already relays or candidates.", NULL, NULL,
-	      (double)r.known);
-	count(ps, "finder_events_scanned_total", "Archived events read by the finder (committed).", NULL, NULL,
-	      (double)r.events_done);
+	struct pass *ps = user;
+	ps->t.db.inserted += r->inserted;
+	ps->t.db.known += r->known;
+	ps->t.db.events_done += r->events_done;
 	report(ps);
 	for (size_t i = 0; i < b->n; i++)
 		memo_add(&ps->memo, b->cands[i].url);
-	batch_reset(b);
-	rc = 0;
-out:
-	free(dc);
-	return rc;
+}
+
+/* Hands the batch to the writer. Returns 0, or -1 once a commit failed (logged). */
+static int commit(struct pass *ps)
+{
+	return finder_writer_put(ps->writer, &ps->b);
 }
 
 static void scan_one(struct pass *ps, const struct db_queued_event *q)
@@ -303,7 +203,7 @@ static int scan_page(struct pass *ps, int64_t *after, uint64_t deadline)
 	size_t i = 0;
 	for (; i < pg.n && !*ps->ctx->stop && mono_ms() < deadline; i++) {
 		scan_one(ps, &pg.rows[i]);
-		if (ps->oom || batch_seq(&ps->b, pg.rows[i].seq) < 0) {
+		if (ps->oom || finder_batch_seq(&ps->b, pg.rows[i].seq) < 0) {
 			log_error(&ps->ctx->log, "out of memory");
 			rc = -1;
 			break;
@@ -320,16 +220,13 @@ static int scan_page(struct pass *ps, int64_t *after, uint64_t deadline)
 	return rc;
 }
 
-static int open_db(struct pass *ps)
+static int open_pass(struct pass *ps)
 {
-	struct db_options opt;
-	char err[512];
-	db_options_from_config(&opt, ps->ctx->cfg);
-	opt.application_name = "brotr-finder";
-	opt.stop = ps->ctx->stop;
-	opt.log = &ps->ctx->log;
-	if (db_open(&ps->db, &opt, err, sizeof(err)) != DB_OK) {
-		log_error(&ps->ctx->log, "database unavailable", LOG_S("error", err));
+	struct service_ctx *ctx = ps->ctx;
+	if (service_db_open(ctx, "brotr-finder", &ps->db) < 0 || service_db_open(ctx, "brotr-finder-writer", &ps->wdb) < 0)
+		return -1;
+	if (!(ps->writer = finder_writer_start(ps->wdb, &ctx->log, committed, ps))) {
+		log_error(&ctx->log, "cannot start the writer thread");
 		return -1;
 	}
 	return 0;
@@ -362,14 +259,18 @@ static int finder_pass(struct service_ctx *ctx)
 	int rc;
 	ps.url_flags = ctx->cfg->network.allow_local ? RELAY_URL_ALLOW_LOCAL : 0;
 	json_doc_init(&ps.doc);
-	if ((rc = open_db(&ps)) == 0)
+	if ((rc = open_pass(&ps)) == 0)
 		while ((rc = scan_page(&ps, &after, deadline)) == 1 && !*ctx->stop && mono_ms() < deadline)
 			;
-	summary(&ps, rc < 0 ? "failed" : *ctx->stop ? "stopped" : mono_ms() >= deadline ? "budget" : "drained");
-	batch_free(&ps.b);
+	const char *ended = rc < 0 ? "failed" : *ctx->stop ? "stopped" : mono_ms() >= deadline ? "budget" : "drained";
+	if (finder_writer_finish(ps.writer) < 0)
+		rc = -1, ended = "failed";
+	summary(&ps, ended);
+	finder_batch_free(&ps.b);
 	memo_free(&ps.memo);
 	json_doc_free(&ps.doc);
 	db_close(ps.db);
+	db_close(ps.wdb);
 	return rc < 0 ? -1 : 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "discovery.h"
+#include "services/service_db.h"
 #include "services/validator_probe.h"
 
 #define CHUNK_SIZE 5000 /* candidates read at once */
@@ -43,10 +44,7 @@ struct pass {
 static void count(struct pass *ps, const char *name, const char *help, const char *k1, const char *v1,
 		  const char *k2, const char *v2, double n)
 {
-	char labels[128];
-	metric_add(metrics_get(ps->ctx->metrics, METRIC_COUNTER, name, help,
-			       metrics_labels(labels, sizeof(labels), k1, v1, k2, v2, NULL)),
-		   n);
+	metrics_count(ps->ctx->metrics, name, help, k1, v1, k2, v2, n);
 }
 
 /* Records the pending outcomes in one transaction. Returns 0, or -1 (logged; the pass fails). */
@@ -157,17 +155,10 @@ static void run_chunk(struct pass *ps)
 static int pass_open(struct pass *ps)
 {
 	const struct config *cfg = ps->cfg;
-	struct db_options opt;
 	struct net_options no;
 	char err[512];
-	db_options_from_config(&opt, cfg);
-	opt.application_name = "brotr-validator";
-	opt.stop = ps->ctx->stop;
-	opt.log = &ps->ctx->log;
-	if (db_open(&ps->db, &opt, err, sizeof(err)) != DB_OK) {
-		log_error(&ps->ctx->log, "database unavailable", LOG_S("error", err));
+	if (service_db_open(ps->ctx, "brotr-validator", &ps->db) < 0)
 		return -1;
-	}
 	net_options_from_config(&no, cfg);
 	if (!(ps->env.net = net_new(&no, &ps->ctx->log, ps->ctx->metrics, err, sizeof(err)))) {
 		log_error(&ps->ctx->log, "cannot start the network layer", LOG_S("error", err));

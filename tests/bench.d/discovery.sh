@@ -5,7 +5,8 @@
 #   2. finder: events scanned per second over BENCH_FINDER_EVENTS archived events that all name
 #      relays (60% notes with e-tag hints, 20% kind 10002 with 5 r tags, 10% contact lists, 10%
 #      NIP-66), next to a plain SELECT of the same columns from the same view in the same run
-#      (psql, a cursor of 1000 rows); target at least 0.5; and its peak memory.
+#      (psql, a cursor of 1000 rows); best of BENCH_DISC_ROUNDS each, the order alternating (the
+#      queue is restored between runs); target at least 0.5; and the finder's peak memory.
 #   3. validator: candidates per second against a fixture relay that answers every message after
 #      BENCH_VALIDATOR_DELAY ms, next to the ideal (candidates ÷ concurrency × delay); target 0.8.
 #      Direct connections (no proxy) to loopback, one URL path per candidate.
@@ -92,21 +93,47 @@ for ((lo = 1; lo <= FEVENTS; lo += step)); do
 	FROM (SELECT i, CASE WHEN i % 10 < 6 THEN 1 WHEN i % 10 < 8 THEN 10002 WHEN i % 10 < 9 THEN 3 ELSE 30166 END AS kind
 	      FROM generate_series($lo, $hi) i) s" >/dev/null || exit 1
 done
-psql_admin -d finder -c "VACUUM ANALYZE" >/dev/null
+psql_admin -d finder -c "CREATE TABLE queue_copy AS SELECT * FROM finder_queue" -c "VACUUM ANALYZE" >/dev/null
 n=$(psql_admin -d finder -At -c "SELECT count(*) FROM finder_queue")
-t0=$(now)
-psql_admin -d finder -At -v FETCH_COUNT=1000 -c "SELECT seq, encode(event_id, 'hex'), coalesce(kind, -1), tags::text,
-	content, array_to_json(tagvalues)::text FROM finder_pending_events ORDER BY seq" >/dev/null || exit 1
-t1=$(now)
-out=$(brotr finder BROTR_FINDER_PASS_BUDGET=1d "$BUILD/tools/peak_rss" "$BUILD/brotr" finder 2>&1) || { echo "$out" >&2; exit 1; }
-t2=$(now)
-scanned=$(sed -n 's/.*finder pass summary.* events=\([0-9]*\) .*/\1/p' <<<"$out")
-rss=$(sed -n 's/.*peak_rss_kib=\([0-9]*\).*/\1/p' <<<"$out")
-cands=$(sed -n 's/.* candidates_new=\([0-9]*\) .*/\1/p' <<<"$out")
-awk -v n="$n" -v s="$scanned" -v a="$t0" -v b="$t1" -v c="$t2" -v rss="$rss" -v cands="$cands" 'BEGIN {
-	sel = n / (b - a); fin = s / (c - b)
-	printf "discovery: %-56s %8.0f rows/s\n", "plain SELECT of the queued events (psql, cursor)", sel
-	printf "discovery: %-56s %8.0f events/s (%d events, %d candidates, %.1f s)\n", "finder", fin, s, cands, c - b
+requeue() {
+	psql_admin -d finder -c "DELETE FROM relay_candidates; TRUNCATE finder_queue;
+		INSERT INTO finder_queue (seq, event_id) OVERRIDING SYSTEM VALUE SELECT seq, event_id FROM queue_copy" \
+		-c "VACUUM ANALYZE finder_queue, relay_candidates" >/dev/null
+}
+select_rate() {
+	local a b
+	a=$(now)
+	psql_admin -d finder -At -v FETCH_COUNT=1000 -c "SELECT seq, encode(event_id, 'hex'), coalesce(kind, -1),
+		tags::text, content, array_to_json(tagvalues)::text FROM finder_pending_events ORDER BY seq" >/dev/null || exit 1
+	b=$(now)
+	awk -v n="$n" -v a="$a" -v b="$b" 'BEGIN { printf "%.0f", n / (b - a) }'
+}
+finder_rate() {
+	local a b out s
+	a=$(now)
+	out=$(brotr finder BROTR_FINDER_PASS_BUDGET=1d "$BUILD/tools/peak_rss" "$BUILD/brotr" finder 2>&1) || { echo "$out" >&2; exit 1; }
+	b=$(now)
+	s=$(sed -n 's/.*finder pass summary.* events=\([0-9]*\) .*/\1/p' <<<"$out")
+	rss=$(sed -n 's/.*peak_rss_kib=\([0-9]*\).*/\1/p' <<<"$out")
+	[ "$s" = "$n" ] || { echo "discovery: the finder read $s of $n events" >&2; exit 1; }
+	awk -v n="$s" -v a="$a" -v b="$b" 'BEGIN { printf "%.0f", n / (b - a) }'
+}
+sel=0 fin=0 rss=0
+for r in $(seq 1 "$ROUNDS"); do
+	if [ $((r % 2)) -eq 1 ]; then
+		s1=$(select_rate); f1=$(finder_rate)
+	else
+		f1=$(finder_rate); requeue; s1=$(select_rate)
+	fi
+	echo "discovery: round $r: SELECT $s1 rows/s, finder $f1 events/s"
+	sel=$(best "$s1" "$sel")
+	fin=$(best "$f1" "$fin")
+	requeue
+done
+rss=$(peak=$(brotr finder BROTR_FINDER_PASS_BUDGET=1d "$BUILD/tools/peak_rss" "$BUILD/brotr" --log-level warn finder 2>&1); sed -n 's/.*peak_rss_kib=\([0-9]*\).*/\1/p' <<<"$peak")
+awk -v n="$n" -v sel="$sel" -v fin="$fin" -v rss="$rss" 'BEGIN {
+	printf "discovery: %-56s %8d rows/s\n", "plain SELECT of the queued events (psql, cursor)", sel
+	printf "discovery: %-56s %8d events/s (%d events)\n", "finder (read, scan, commit candidates)", fin, n
 	printf "discovery: ratio finder/SELECT %.2f (%s the target of 0.50); finder peak RSS %.1f MiB\n",
 		fin / sel, (fin / sel >= 0.5 ? "meets" : "MISSES"), rss / 1024 }'
 

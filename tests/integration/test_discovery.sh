@@ -159,7 +159,7 @@ echo "BEGIN; LOCK TABLE relay_candidates IN SHARE ROW EXCLUSIVE MODE; SELECT 'lo
 read -r line <&"${LOCK[0]}"
 svc_start "$T/impl" "$DB2" "${ENV[@]}" BROTR_DATABASE_BATCH_SIZE=100 -- finder 2>"$T/finder.term" &
 child=$!
-until [ "$(db_q "$DB2" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'brotr-finder'
+until [ "$(db_q "$DB2" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'brotr-finder-writer'
 	AND wait_event_type = 'Lock'")" = 1 ]; do sleep 0.05; done
 kill -TERM "$child"
 echo "COMMIT;" >&"${LOCK[1]}"
@@ -167,10 +167,12 @@ wait "$child"
 t_is "interrupted: exit 1" "$?" "1"
 child=""
 eval "exec ${LOCK[1]}>&-"
-t_like "it committed the page under way, then stopped" "$(cat "$T/finder.term")" 'ended=stopped events=100 '
-t_is "the rest stays queued" "$(db_q "$DB2" "SELECT count(*) FROM finder_queue")" "2900"
+# what was read before the signal (the page whose commit waited, and those read meanwhile) is committed
+first=$(sed -n 's/.*finder pass summary" ended=stopped events=\([0-9]*\) .*/\1/p' "$T/finder.term")
+t_like "it committed what it had read, then stopped" "${first:-none}" '^[1-9][0-9]*$'
+t_is "the rest stays queued" "$(db_q "$DB2" "SELECT count(*) FROM finder_queue")" "$((3000 - ${first:-0}))"
 t_status "the next pass resumes" 0 run2 BROTR_DATABASE_BATCH_SIZE=100 -- finder
-t_like "it reads exactly the other 2900 events" "$T_ERR" 'ended=drained events=2900 '
+t_like "it reads exactly the other events" "$T_ERR" "ended=drained events=$((3000 - ${first:-0})) "
 t_is "every hinted relay is a candidate" "$(db_q "$DB2" "SELECT count(*) FROM relay_candidates")" "500"
 t_is "the queue is empty" "$(db_q "$DB2" "SELECT count(*) FROM finder_queue")" "0"
 
