@@ -15,17 +15,9 @@
 #include "services/service_db.h"
 
 #define FLUSH_CANDIDATES 4096 /* commit early (after the event under way) once this many are pending */
-#define MEMO_MAX 65536        /* URLs remembered as committed in this pass (exact strings) */
 
 enum drop { DROP_SCHEME, DROP_LOCAL, DROP_ONION, DROP_TOO_LONG, DROP_MALFORMED, DROP__COUNT };
 static const char *const drop_names[DROP__COUNT] = { "scheme", "local", "onion", "too_long", "malformed" };
-
-/* URLs this pass already committed (as candidates, or found already known): not sent again. At
- * most MEMO_MAX of them, exact strings, so a popular relay costs the database one probe per pass. */
-struct memo {
-	char **keys; /* MEMO_MAX * 2 slots */
-	size_t n;
-};
 
 struct tally {
 	size_t events, invalid, seen[FINDER__COUNT], dropped[DROP__COUNT], duplicate, memo;
@@ -39,53 +31,13 @@ struct pass {
 	struct json_doc doc;
 	struct finder_batch b;   /* being filled */
 	struct finder_writer *writer;
-	struct memo memo;
+	struct finder_memo memo;
 	struct tally t;
 	struct tally reported; /* what the metrics have of t (they are updated once per commit) */
 	const char *event_id; /* of the event being scanned */
 	unsigned url_flags;
 	int oom;
 };
-
-static uint32_t hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
-
-/* The slot of url in m: where it is, or the empty slot where it would go. */
-static size_t memo_slot(const struct memo *m, const char *url)
-{
-	size_t h = hash(url) & (MEMO_MAX * 2 - 1);
-	while (m->keys[h] && strcmp(m->keys[h], url) != 0)
-		h = (h + 1) & (MEMO_MAX * 2 - 1);
-	return h;
-}
-
-static int memo_has(const struct memo *m, const char *url)
-{
-	return m->keys && m->keys[memo_slot(m, url)];
-}
-
-/* Remembers url while there is room (out of memory: it is simply not remembered). */
-static void memo_add(struct memo *m, const char *url)
-{
-	if (!m->keys && !(m->keys = calloc(MEMO_MAX * 2, sizeof(*m->keys))))
-		return;
-	size_t h = memo_slot(m, url);
-	if (m->n < MEMO_MAX && !m->keys[h] && (m->keys[h] = strdup(url)))
-		m->n++;
-}
-
-static void memo_free(struct memo *m)
-{
-	for (size_t i = 0; m->keys && i < MEMO_MAX * 2; i++)
-		free(m->keys[i]);
-	free(m->keys);
-	memset(m, 0, sizeof(*m));
-}
 
 static enum drop drop_reason(const char *why)
 {
@@ -123,7 +75,7 @@ static void on_url(void *user, enum finder_source src, const char *s, size_t len
 		dropped(ps, drop_reason(why), why, s ? text : NULL, len);
 		return;
 	}
-	if (memo_has(&ps->memo, u.url)) {
+	if (finder_memo_has(&ps->memo, u.url)) {
 		ps->t.memo++;
 		return;
 	}
@@ -167,7 +119,7 @@ static void committed(void *user, const struct finder_batch *b, const struct db_
 	ps->t.db.events_done += r->events_done;
 	report(ps);
 	for (size_t i = 0; i < b->n; i++)
-		memo_add(&ps->memo, b->cands[i].url);
+		finder_memo_add(&ps->memo, b->cands[i].url);
 }
 
 /* Hands the batch to the writer. Returns 0, or -1 once a commit failed (logged). */
@@ -267,7 +219,7 @@ static int finder_pass(struct service_ctx *ctx)
 		rc = -1, ended = "failed";
 	summary(&ps, ended);
 	finder_batch_free(&ps.b);
-	memo_free(&ps.memo);
+	finder_memo_free(&ps.memo);
 	json_doc_free(&ps.doc);
 	db_close(ps.db);
 	db_close(ps.wdb);

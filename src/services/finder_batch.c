@@ -1,4 +1,4 @@
-/* finder_batch.c — the candidates of one finder commit, each URL once, with the queue rows they came from. */
+/* finder_batch.c — the finder's URL sets: one commit's candidates with their queue rows, and what the pass already committed. */
 #include "services/finder_batch.h"
 
 #include <stdio.h>
@@ -71,4 +71,37 @@ void finder_batch_free(struct finder_batch *b)
 	free(b->slot_);
 	free(b->seqs);
 	memset(b, 0, sizeof(*b));
+}
+
+#define SLOTS (FINDER_MEMO_MAX * 2)
+
+/* The slot of url in m: where it is, or the empty slot where it would go. */
+static size_t memo_slot(const struct finder_memo *m, const char *url)
+{
+	size_t h = hash(url) & (SLOTS - 1);
+	while (m->keys_[h] && strcmp(m->keys_[h], url) != 0)
+		h = (h + 1) & (SLOTS - 1);
+	return h;
+}
+
+int finder_memo_has(const struct finder_memo *m, const char *url)
+{
+	return m->keys_ && m->keys_[memo_slot(m, url)];
+}
+
+void finder_memo_add(struct finder_memo *m, const char *url)
+{
+	if (!m->keys_ && !(m->keys_ = calloc(SLOTS, sizeof(*m->keys_))))
+		return;
+	size_t h = memo_slot(m, url);
+	if (m->n < FINDER_MEMO_MAX && !m->keys_[h] && (m->keys_[h] = strdup(url)))
+		m->n++;
+}
+
+void finder_memo_free(struct finder_memo *m)
+{
+	for (size_t i = 0; m->keys_ && i < SLOTS; i++)
+		free(m->keys_[i]);
+	free(m->keys_);
+	memset(m, 0, sizeof(*m));
 }

@@ -1,4 +1,4 @@
-/* finder_batch.h — the candidates of one finder commit, each URL once, with the queue rows they came from. */
+/* finder_batch.h — the finder's URL sets: one commit's candidates with their queue rows, and what the pass already committed. */
 #ifndef BROTR_SERVICES_FINDER_BATCH_H
 #define BROTR_SERVICES_FINDER_BATCH_H
 
@@ -35,5 +35,18 @@ int finder_batch_add(struct finder_batch *b, const struct relay_url *u, enum fin
 int finder_batch_seq(struct finder_batch *b, int64_t seq) __attribute__((warn_unused_result));
 
 void finder_batch_free(struct finder_batch *b);
+
+/* URLs a pass already committed (as candidates, or found known): not sent again. At most
+ * FINDER_MEMO_MAX, exact strings, so a popular relay costs the database one probe per pass. */
+#define FINDER_MEMO_MAX 65536
+struct finder_memo {
+	char **keys_; /* FINDER_MEMO_MAX * 2 slots, allocated on the first add */
+	size_t n;
+};
+
+int finder_memo_has(const struct finder_memo *m, const char *url);
+/* Remembers url while there is room (out of memory: it is simply not remembered). */
+void finder_memo_add(struct finder_memo *m, const char *url);
+void finder_memo_free(struct finder_memo *m);
 
 #endif

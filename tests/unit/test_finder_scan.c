@@ -1,9 +1,10 @@
-/* test_finder_scan.c — which strings of an archived event the finder takes as relay URLs, and from where. */
+/* test_finder_scan.c — which strings of an archived event the finder takes as relay URLs, and from where; its URL sets. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "services/finder_batch.h"
 #include "services/finder_scan.h"
 
 struct seen {
@@ -120,6 +121,44 @@ START_TEST(bounds_and_bad_columns)
 }
 END_TEST
 
+START_TEST(batch_keeps_each_url_once_and_memo_remembers)
+{
+	struct finder_batch b = { 0 };
+	struct finder_memo m = { 0 };
+	struct relay_url u;
+	const char *why;
+	char url[64];
+	for (int i = 0; i < 3000; i++) { /* past several growths of the table */
+		snprintf(url, sizeof(url), "wss://r%d.com", i % 1000);
+		ck_assert_int_eq(relay_url_parse(url, strlen(url), 0, &u, &why), 0);
+		ck_assert_int_eq(finder_batch_add(&b, &u, FINDER_HINT, "ab"), i < 1000 ? 1 : 0);
+		ck_assert_int_eq(finder_batch_seq(&b, i), 0);
+	}
+	ck_assert_uint_eq(b.n, 1000);
+	ck_assert_uint_eq(b.n_seqs, 3000);
+	ck_assert_str_eq(b.cands[999].url, "wss://r999.com");
+	ck_assert_str_eq(b.cands[0].event_id, "ab");
+	ck_assert_int_eq(relay_url_parse("ws://x.onion", 12, 0, &u, &why), -1); /* v2-length: rejected */
+	ck_assert_int_eq(finder_memo_has(&m, "wss://r1.com"), 0);
+	for (size_t i = 0; i < b.n; i++)
+		finder_memo_add(&m, b.cands[i].url);
+	ck_assert_int_eq(finder_memo_has(&m, "wss://r1.com"), 1);
+	ck_assert_int_eq(finder_memo_has(&m, "wss://r1000.com"), 0);
+	ck_assert_uint_eq(m.n, 1000);
+	finder_memo_add(&m, "wss://r1.com");
+	ck_assert_uint_eq(m.n, 1000);
+	for (int i = 0; i < FINDER_MEMO_MAX + 5000; i++) { /* bounded: past the cap, nothing more is kept */
+		snprintf(url, sizeof(url), "wss://m%d.com", i);
+		finder_memo_add(&m, url);
+	}
+	ck_assert_uint_eq(m.n, FINDER_MEMO_MAX);
+	ck_assert_int_eq(finder_memo_has(&m, "wss://r1.com"), 1);
+	ck_assert_int_eq(finder_memo_has(&m, "wss://m70000.com"), 0);
+	finder_batch_free(&b);
+	finder_memo_free(&m);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("finder_scan");
@@ -129,6 +168,7 @@ int main(void)
 	tcase_add_test(tc, contact_list_and_recommend_content);
 	tcase_add_test(tc, lilbrotr_tagvalues);
 	tcase_add_test(tc, bounds_and_bad_columns);
+	tcase_add_test(tc, batch_keeps_each_url_once_and_memo_remembers);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
