@@ -61,6 +61,17 @@ struct db_finder_result {
 int db_finder_commit(struct db *db, const int64_t *seqs, size_t n_seqs, const struct db_candidate *cands,
 		     size_t n, int64_t seen_at, struct db_finder_result *res) __attribute__((warn_unused_result));
 
+/* ---- finder: HTTP sources ---- */
+
+/* Whether source url may be fetched at now (Unix s): never fetched, or its cool-down is over. */
+int db_finder_source_due(struct db *db, const char *url, int64_t now, int *due) __attribute__((warn_unused_result));
+
+/* One fetch of a source: its candidates (source "http", source_url url; event_id ignored) and its
+ * next fetch time, with error NULL when the fetch succeeded, in ONE statement. Counts go to *res. */
+int db_finder_commit_source(struct db *db, const char *url, const char *error, int64_t next_fetch,
+			    const struct db_candidate *cands, size_t n, int64_t seen_at, struct db_finder_result *res)
+	__attribute__((warn_unused_result));
+
 /* ---- validator ---- */
 
 /* Candidates whose next attempt is due at now (Unix s), the longest waiting first, at most limit.

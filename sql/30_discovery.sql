@@ -155,3 +155,34 @@ BEGIN
 	GET DIAGNOSTICS failed = ROW_COUNT;
 END
 $$;
+
+-- HTTP sources ([finder] sources): when each was last fetched, when it may be fetched again, what
+-- it gave. The finder reads next_fetch by url (finder_sources_pkey) before fetching.
+CREATE TABLE IF NOT EXISTS finder_sources (
+	url        text PRIMARY KEY CHECK (octet_length(url) BETWEEN 1 AND 2048),
+	fetched_at bigint NOT NULL,
+	next_fetch bigint NOT NULL,
+	urls       integer NOT NULL,
+	last_error text
+);
+
+-- One fetch of an HTTP source: its candidates (first sighting kept, known ones counted) and its
+-- cool-down, in one transaction. p_error is NULL when the fetch succeeded.
+CREATE OR REPLACE FUNCTION finder_commit_source(p_source_url text, p_error text, p_next_fetch bigint,
+	p_urls text[], p_networks text[], p_seen_at bigint, OUT inserted integer, OUT known integer)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+BEGIN
+	SELECT c.inserted, c.known INTO inserted, known
+	FROM finder_commit_batch(p_seqs => '{}', p_urls => p_urls, p_networks => p_networks,
+		p_sources => array_fill('http'::text, ARRAY[coalesce(cardinality(p_urls), 0)]),
+		p_source_events => array_fill(NULL::text, ARRAY[coalesce(cardinality(p_urls), 0)]),
+		p_source_urls => array_fill(p_source_url, ARRAY[coalesce(cardinality(p_urls), 0)]),
+		p_seen_at => p_seen_at) AS c;
+	INSERT INTO finder_sources AS s (url, fetched_at, next_fetch, urls, last_error)
+	VALUES (p_source_url, p_seen_at, p_next_fetch, coalesce(cardinality(p_urls), 0), left(p_error, 1024))
+	ON CONFLICT (url) DO UPDATE
+		SET fetched_at = excluded.fetched_at, next_fetch = excluded.next_fetch, urls = excluded.urls,
+		    last_error = excluded.last_error;
+END
+$$;

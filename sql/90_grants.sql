@@ -45,3 +45,6 @@ GRANT EXECUTE ON FUNCTION
 	validator_record_batch(text[], boolean[], text[], bigint, bigint, bigint, integer, bigint)
 	TO brotr_writer;
 GRANT EXECUTE ON FUNCTION finder_event_qualifies(integer, jsonb) TO brotr_writer, brotr_reader;
+REVOKE ALL ON finder_sources FROM PUBLIC, brotr_writer, brotr_reader;
+GRANT SELECT ON finder_sources TO brotr_writer, brotr_reader;
+GRANT EXECUTE ON FUNCTION finder_commit_source(text, text, bigint, text[], text[], bigint) TO brotr_writer;

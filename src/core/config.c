@@ -185,6 +185,12 @@ static const struct key_def keys[] = {
 	  "Time between pass starts with --loop." },
 	{ "finder", "pass_budget", T_DURATION, OFF(finder.pass_budget_ms), "10m", 1000, 86400000LL, NULL, 0,
 	  "Time a pass may take; the events not read stay queued for the next pass." },
+	{ "finder", "sources", T_STR, OFF(finder.sources), "", NOLIM, NULL, 0,
+	  "HTTP sources listing relays as JSON: \"URL [PATH], ...\"; PATH like relays.*.url, none: the document." },
+	{ "finder", "source_interval", T_DURATION, OFF(finder.source_interval_ms), "1d", 60000, 86400000LL * 365, NULL,
+	  0, "A source is fetched again only once this long has passed since its last fetch." },
+	{ "finder", "source_max_size", T_SIZE, OFF(finder.source_max_size), "1M", 1024, 64LL << 20, NULL, 0,
+	  "Largest source document accepted." },
 
 	{ "validator", "interval", T_DURATION, OFF(validator.interval_ms), "1h", 60000, 86400000LL * 30, NULL, 0,
 	  "Time between pass starts with --loop." },

@@ -97,6 +97,9 @@ struct config {
 	struct {
 		long long interval_ms;
 		long long pass_budget_ms;  /* time per pass; the queue keeps the rest */
+		char *sources;             /* "URL [PATH], ..." (finder_http.h) */
+		long long source_interval_ms;
+		long long source_max_size;
 	} finder;
 	struct {
 		long long interval_ms;

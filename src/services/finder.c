@@ -10,6 +10,7 @@
 #include "discovery.h"
 #include "nostr/relay_url.h"
 #include "services/finder_batch.h"
+#include "services/finder_http.h"
 #include "services/finder_scan.h"
 #include "services/finder_writer.h"
 #include "services/service_db.h"
@@ -37,6 +38,7 @@ struct pass {
 	const char *event_id; /* of the event being scanned */
 	unsigned url_flags;
 	int oom;
+	int failed;
 };
 
 static enum drop drop_reason(const char *why)
@@ -172,6 +174,62 @@ static int scan_page(struct pass *ps, int64_t *after, uint64_t deadline)
 	return rc;
 }
 
+/* finder_sources_fetch's callback: a source's URLs and its next fetch, committed together. */
+static void on_doc(void *user, const struct finder_http_source *src, const char *body, size_t len, const char *error)
+{
+	struct pass *ps = user;
+	const struct config *cfg = ps->ctx->cfg;
+	struct db_finder_result r = { 0 };
+	int64_t now = wall_ms() / 1000;
+	ps->event_id = "";
+	if (body && finder_scan_json(&ps->doc, body, len, src->path, on_url, ps) < 0)
+		error = "the document is not JSON";
+	struct db_candidate *dc = calloc(ps->b.n ? ps->b.n : 1, sizeof(*dc));
+	for (size_t i = 0; dc && i < ps->b.n; i++)
+		dc[i] = (struct db_candidate){ .url = ps->b.cands[i].url, .network = ps->b.cands[i].network };
+	if (!dc || ps->oom ||
+	    db_finder_commit_source(ps->db, src->url, error, now + cfg->finder.source_interval_ms / 1000, dc, ps->b.n, now,
+				    &r) != DB_OK) {
+		log_error(&ps->ctx->log, "cannot store a source's candidates", LOG_S("source", src->url),
+			  LOG_S("error", dc ? db_error(ps->db) : "out of memory"));
+		ps->failed = 1;
+	} else {
+		ps->t.db.inserted += r.inserted, ps->t.db.known += r.known;
+		metrics_count(ps->ctx->metrics, "finder_sources_fetched_total", "HTTP source fetches, by result.", "result",
+			      error ? "failed" : "ok", NULL, NULL, 1);
+		log_info(&ps->ctx->log, "source read", LOG_S("source", src->url), LOG_U("urls", ps->b.n),
+			 LOG_U("candidates_new", r.inserted), LOG_S("error", error ? error : ""));
+	}
+	free(dc);
+	finder_batch_free(&ps->b);
+}
+
+/* The HTTP sources whose cool-down is over. Returns 0, or -1 (logged). */
+static int read_sources(struct pass *ps)
+{
+	const struct config *cfg = ps->ctx->cfg;
+	struct finder_http_source src[FINDER_SOURCES_MAX];
+	size_t n = 0, due = 0;
+	char err[512];
+	if (!*cfg->finder.sources)
+		return 0;
+	if (finder_sources_parse(cfg->finder.sources, ps->url_flags, src, &n, err, sizeof(err)) < 0) {
+		log_error(&ps->ctx->log, "unusable sources", LOG_S("error", err));
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (db_finder_source_due(ps->db, src[i].url, wall_ms() / 1000, &src[i].due) != DB_OK) {
+			log_error(&ps->ctx->log, "cannot read the sources", LOG_S("error", db_error(ps->db)));
+			return -1;
+		}
+		due += (size_t)src[i].due;
+	}
+	if (due && finder_sources_fetch(cfg, &ps->ctx->log, ps->ctx->metrics, src, n, ps->ctx->stop, on_doc, ps) < 0)
+		return -1;
+	report(ps);
+	return ps->failed ? -1 : 0;
+}
+
 static int open_pass(struct pass *ps)
 {
 	struct service_ctx *ctx = ps->ctx;
@@ -211,7 +269,7 @@ static int finder_pass(struct service_ctx *ctx)
 	int rc;
 	ps.url_flags = ctx->cfg->network.allow_local ? RELAY_URL_ALLOW_LOCAL : 0;
 	json_doc_init(&ps.doc);
-	if ((rc = open_pass(&ps)) == 0)
+	if ((rc = open_pass(&ps)) == 0 && (rc = read_sources(&ps)) == 0)
 		while ((rc = scan_page(&ps, &after, deadline)) == 1 && !*ctx->stop && mono_ms() < deadline)
 			;
 	const char *ended = rc < 0 ? "failed" : *ctx->stop ? "stopped" : mono_ms() >= deadline ? "budget" : "drained";
@@ -233,10 +291,14 @@ static long long finder_interval(const struct config *cfg)
 
 static int finder_check(const struct config *cfg, char *err, size_t errlen)
 {
-	if (cfg->brotr.finder)
-		return 0;
-	snprintf(err, errlen, "this implementation does not run the finder ([brotr] finder = false)");
-	return -1;
+	struct finder_http_source src[FINDER_SOURCES_MAX];
+	size_t n;
+	if (!cfg->brotr.finder) {
+		snprintf(err, errlen, "this implementation does not run the finder ([brotr] finder = false)");
+		return -1;
+	}
+	return finder_sources_parse(cfg->finder.sources, cfg->network.allow_local ? RELAY_URL_ALLOW_LOCAL : 0, src, &n,
+				    err, errlen);
 }
 
 const struct service_def finder_service = {

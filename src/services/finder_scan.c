@@ -129,3 +129,39 @@ int finder_scan_event(struct json_doc *doc, const struct finder_event *ev, finde
 		scan_recommend(&sc, ev->content);
 	return sc.found;
 }
+
+/* The values at path from token t (recursion depth: the path's segments, at most 32). */
+static void walk(struct scan *sc, size_t t, const char *path, int depth)
+{
+	const struct json_doc *d = sc->doc;
+	const struct json_tok *tok = &d->tok[t];
+	if (!*path || depth > 32) {
+		if (tok->type == JSON_STRING)
+			emit(sc, FINDER_HTTP, t);
+		for (size_t i = t + 1; tok->type == JSON_ARRAY && i < tok->next; i = d->tok[i].next)
+			emit(sc, FINDER_HTTP, i);
+		return;
+	}
+	size_t seg = strcspn(path, ".");
+	const char *rest = path[seg] ? path + seg + 1 : path + seg;
+	int any = seg == 1 && path[0] == '*';
+	if (tok->type == JSON_ARRAY && any) {
+		for (size_t i = t + 1; i < tok->next; i = d->tok[i].next)
+			walk(sc, i, rest, depth + 1);
+	} else if (tok->type == JSON_OBJECT) {
+		for (size_t k = t + 1; k < tok->next; k = d->tok[d->tok[k].next].next)
+			if (any || json_str_eq(d, &d->tok[k], path, seg))
+				walk(sc, d->tok[k].next, rest, depth + 1);
+	}
+}
+
+int finder_scan_json(struct json_doc *doc, const char *text, size_t len, const char *path, finder_url_fn fn,
+		     void *user)
+{
+	struct scan sc = { doc, fn, user, 0 };
+	struct nostr_err err = { 0 };
+	if (json_parse(doc, text, len, &err) < 0)
+		return -1;
+	walk(&sc, 0, path, 0);
+	return sc.found;
+}

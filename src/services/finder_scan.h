@@ -44,4 +44,14 @@ struct finder_event {
  */
 int finder_scan_event(struct json_doc *doc, const struct finder_event *ev, finder_url_fn fn, void *user);
 
+/*
+ * An HTTP source's document: calls fn (source FINDER_HTTP) for the strings at path, a list of
+ * member names separated by '.', where '*' stands for every element of an array (or every member
+ * value of an object); "" is the document itself. A string found there is one URL, an array of
+ * strings gives each. Anything else at the path names nothing. Returns how many strings fn got,
+ * or -1 when text is not JSON.
+ */
+int finder_scan_json(struct json_doc *doc, const char *text, size_t len, const char *path, finder_url_fn fn,
+		     void *user);
+
 #endif

@@ -12,7 +12,7 @@ source tests/harness/servers.sh
 source tests/harness/tap.sh
 source tests/integration/services_lib.sh
 [ -n "${TEST_PGPORT:-}" ] || { echo "not ok - run me through tests/run (make check): I need the harness's PostgreSQL"; exit 1; }
-PLAN=53
+PLAN=62
 RAN=0
 t_pass() { RAN=$((RAN + 1)); echo "ok - $1"; }
 t_fail() {
@@ -48,10 +48,15 @@ relay --mode echo; pecho=$TOOL_PORT
 relay --mode silent; pquiet=$TOOL_PORT
 tool_start http_page || exit 1; pweb=$TOOL_PORT
 tool_start tcp_blackhole || exit 1; psink=$TOOL_PORT
+# an HTTP source: a JSON document listing relays (one already known, one new, one junk)
+printf '{"relays":[{"url":"%s"},{"url":"wss://listed.com/"},{"url":"http://not-a-relay.com"},{"x":1}]}' "ws://$(name a)" \
+	>"$T/list.json"
+tool_start http_page 0 "$T/list.json" application/json || exit 1; plist=$TOOL_PORT
 tool_start socks_logger --log "$T/socks.log" --fail "gone.$DOMAIN=4" \
 	--map "$(name a)=127.0.0.1:$pa" --map "$(name b)=127.0.0.1:$pb" --map "$(name c)=127.0.0.1:$pc" \
 	--map "$ONION=127.0.0.1:$pd" --map "web.$DOMAIN=127.0.0.1:$pweb" --map "sink.$DOMAIN=127.0.0.1:$psink" \
-	--map "echo.$DOMAIN=127.0.0.1:$pecho" --map "quiet.$DOMAIN=127.0.0.1:$pquiet" || exit 1
+	--map "echo.$DOMAIN=127.0.0.1:$pecho" --map "quiet.$DOMAIN=127.0.0.1:$pquiet" \
+	--map "lists.$DOMAIN=127.0.0.1:$plist" || exit 1
 SOCKS=$TOOL_PORT
 
 impl_make "$T/impl" "[brotr]
@@ -159,8 +164,8 @@ echo "BEGIN; LOCK TABLE relay_candidates IN SHARE ROW EXCLUSIVE MODE; SELECT 'lo
 read -r line <&"${LOCK[0]}"
 svc_start "$T/impl" "$DB2" "${ENV[@]}" BROTR_DATABASE_BATCH_SIZE=100 -- finder 2>"$T/finder.term" &
 child=$!
-until [ "$(db_q "$DB2" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'brotr-finder-writer'
-	AND wait_event_type = 'Lock'")" = 1 ]; do sleep 0.05; done
+while kill -0 "$child" 2>/dev/null && [ "$(db_q "$DB2" "SELECT count(*) FROM pg_stat_activity
+	WHERE application_name = 'brotr-finder-writer' AND wait_event_type = 'Lock'")" != 1 ]; do sleep 0.05; done
 kill -TERM "$child"
 echo "COMMIT;" >&"${LOCK[1]}"
 wait "$child"
@@ -194,6 +199,25 @@ t_is "lilbrotr queues only the kinds whose URLs it keeps" "$(db_q "$DB3" "SELECT
 t_status "lilbrotr finder" 0 run3 -- finder
 t_set "it finds the r and d tag relays" "$(db_q "$DB3" "SELECT url || ' ' || source FROM relay_candidates")" \
 	"$(printf '%s\n' "wss://lil-r.com r-tag" "wss://lil-d.com nip66")"
+
+# ---- HTTP sources: fetched through the SOCKS server, committed with their cool-down, not fetched again before it
+DB4=discovery_http_$$
+run4() { svc_run "$T/impl" "$DB4" "${ENV[@]}" "$@"; }
+SOURCES="http://lists.$DOMAIN/relays.json relays.*.url, http://web.$DOMAIN/ relays"
+t_status "db init (sources)" 0 run4 -- db init
+t_status "finder with two sources" 0 run4 BROTR_FINDER_SOURCES="$SOURCES" -- finder
+t_set "the listed relays are candidates, with their source" \
+	"$(db_q "$DB4" "SELECT url || ' ' || source || ' ' || source_url FROM relay_candidates")" \
+	"$(printf '%s\n' "ws://$(name a) http http://lists.$DOMAIN/relays.json" "wss://listed.com http http://lists.$DOMAIN/relays.json")"
+t_like "the junk entry dropped by reason" "$T_ERR" 'dropped_scheme=1 '
+t_like "the HTML source is refused with its reason" \
+	"$(db_q "$DB4" "SELECT url || ' ' || urls || ' ' || last_error FROM finder_sources ORDER BY url")" \
+	"http://web.$DOMAIN/ 0 content type 'text/html; charset=utf-8' is not application/json"
+fetched=$(grep -c "host=lists.$DOMAIN " "$T/socks.log")
+t_status "a second finder pass" 0 run4 BROTR_FINDER_SOURCES="$SOURCES" -- finder
+t_is "the sources are not fetched again before source_interval" "$(grep -c "host=lists.$DOMAIN " "$T/socks.log")" "$fetched"
+t_status "a malformed source is a configuration error" 2 run4 BROTR_FINDER_SOURCES="ftp://lists.$DOMAIN/x" -- finder
+t_like "naming the key and the entry" "$T_ERR" "\\[finder\\] sources: 'ftp://lists"
 
 # ---- the [brotr] switches
 t_status "[brotr] finder = false: the finder exits 2" 2 run BROTR_BROTR_FINDER=false -- finder

@@ -159,6 +159,32 @@ START_TEST(batch_keeps_each_url_once_and_memo_remembers)
 }
 END_TEST
 
+START_TEST(http_source_paths)
+{
+	struct seen w;
+	struct json_doc doc;
+	json_doc_init(&doc);
+	const char *list = "[\"wss://a.com\", 7, \"wss://b.com\"]";
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(finder_scan_json(&doc, list, strlen(list), "", on_url, &w), 2);
+	ck_assert_int_eq(w.src[1], FINDER_HTTP);
+	const char *nested = "{\"relays\":[{\"url\":\"wss://c.com\"},{\"url\":1},{\"x\":\"wss://no.com\"},"
+			     "{\"url\":\"wss://d.com\"}],\"other\":[\"wss://no.com\"]}";
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(finder_scan_json(&doc, nested, strlen(nested), "relays.*.url", on_url, &w), 2);
+	ck_assert_str_eq(w.urls[0], "wss://c.com");
+	ck_assert_str_eq(w.urls[1], "wss://d.com");
+	const char *keyed = "{\"wss://e.com\":{\"ok\":true},\"wss://f.com\":{}}";
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(finder_scan_json(&doc, keyed, strlen(keyed), "online", on_url, &w), 0);
+	memset(&w, 0, sizeof(w));
+	const char *online = "{\"online\":[\"wss://g.com\"]}";
+	ck_assert_int_eq(finder_scan_json(&doc, online, strlen(online), "online", on_url, &w), 1);
+	ck_assert_int_eq(finder_scan_json(&doc, "<html>", 6, "", on_url, &w), -1);
+	json_doc_free(&doc);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("finder_scan");
@@ -169,6 +195,7 @@ int main(void)
 	tcase_add_test(tc, lilbrotr_tagvalues);
 	tcase_add_test(tc, bounds_and_bad_columns);
 	tcase_add_test(tc, batch_keeps_each_url_once_and_memo_remembers);
+	tcase_add_test(tc, http_source_paths);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
