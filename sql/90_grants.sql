@@ -37,3 +37,18 @@ GRANT EXECUTE ON FUNCTION
 	jsonb_member_int(jsonb, text),
 	jsonb_member_bool(jsonb, text)
 	TO brotr_writer, brotr_reader;
+
+-- Discovery (30_discovery.sql): the finder reads its queue through finder_pending_events and
+-- writes through finder_commit_batch; the validator reads relay_candidates and writes through
+-- validator_record_batch. The trigger function runs as its owner; nobody calls it.
+REVOKE ALL ON finder_queue, relay_candidates, finder_pending_events FROM PUBLIC, brotr_writer, brotr_reader;
+GRANT SELECT ON relay_candidates, finder_pending_events TO brotr_writer;
+GRANT SELECT ON finder_queue, relay_candidates, finder_pending_events TO brotr_reader;
+GRANT EXECUTE ON FUNCTION
+	finder_commit_batch(bigint[], text[], text[], text[], text[], text[], bigint),
+	validator_record_batch(text[], boolean[], text[], bigint, bigint, bigint, integer, bigint)
+	TO brotr_writer;
+GRANT EXECUTE ON FUNCTION finder_event_qualifies(integer, jsonb) TO brotr_writer, brotr_reader;
+REVOKE ALL ON finder_sources FROM PUBLIC, brotr_writer, brotr_reader;
+GRANT SELECT ON finder_sources TO brotr_writer, brotr_reader;
+GRANT EXECUTE ON FUNCTION finder_commit_source(text, text, bigint, text[], text[], bigint) TO brotr_writer;

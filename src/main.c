@@ -181,6 +181,47 @@ static const struct command commands[] = {
 	  "Exit status: 0 pass completed, 1 the pass failed or was interrupted, 2 usage or\n"
 	  "configuration error.\n",
 	  1, NULL, &priority_synchronizer_service },
+	{ "finder", "[--loop]", "read relay URLs out of newly archived events into relay candidates",
+	  "Reads every event archived since the last pass exactly once (finder_queue, filled in the\n"
+	  "transaction that stores each event that can name a relay) and takes the relay URLs it names:\n"
+	  "kind 10002 r tags; relay tags of NIP-51 relay lists (10006, 10007, 10012, 10050, 30002); the\n"
+	  "keys of kind 3 content; kind 2 content; relay hints (third element of e, p, a and q tags);\n"
+	  "d tags of kind 30166 (NIP-66). lilbrotr keeps no tags or content: there it reads the values\n"
+	  "of kind 10002 r tags and kind 30166 d tags out of tagvalues. Every URL is normalised; local,\n"
+	  "private and reserved hosts are dropped unless [network] allow_local; relays and candidates\n"
+	  "already known are counted, not stored again. Each page of [database] batch_size events is\n"
+	  "committed with the candidates it produced, so SIGTERM or [finder] pass_budget leaves the\n"
+	  "rest queued for the next pass. With [finder] sources (\"URL [PATH], ...\"), also reads\n"
+	  "the relay lists those HTTP(S) JSON documents publish, through the helper, each at most once\n"
+	  "per [finder] source_interval. Ends with one line:\n"
+	  "  msg=\"finder pass summary\" events=N urls=N candidates_new=N known=N dropped=N ...\n"
+	  "Runs only when [brotr] finder = true.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --loop   run a pass every [finder] interval until SIGTERM\n"
+	  "\n"
+	  "Exit status: 0 pass completed, 1 the pass failed (database) or was interrupted, 2 usage or\n"
+	  "configuration error.\n",
+	  1, NULL, &finder_service },
+	{ "validator", "[--loop]", "test relay candidates; promote those that answer like Nostr relays",
+	  "Takes the candidates due (at most [validator] max_candidates, the longest waiting first) and\n"
+	  "opens each one's websocket through [tor] socks_proxy (.onion over Tor), within the [network]\n"
+	  "limits and timeouts, then sends [\"REQ\",sub,{\"limit\":1}]. A candidate is a relay when it\n"
+	  "answers with EVENT, EOSE, CLOSED, NOTICE or AUTH within the network's response_timeout:\n"
+	  "it is then inserted into relays and removed from the candidates in one transaction, and\n"
+	  "the monitor and the synchronizer take it from there. Otherwise (no websocket, an HTML page,\n"
+	  "silence, an echo, anything not Nostr) the reason is kept, and the candidate is tried again\n"
+	  "after [validator] retry_base, doubling up to retry_max; it is dropped after max_failures\n"
+	  "failures or once first found more than max_age ago. Ends with one line:\n"
+	  "  msg=\"validator pass summary\" tested=N promoted=N failed=N dropped=N ...\n"
+	  "Runs only when [brotr] validator = true.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --loop   run a pass every [validator] interval until SIGTERM\n"
+	  "\n"
+	  "Exit status: 0 pass completed, 1 the pass failed (database) or was interrupted, 2 usage or\n"
+	  "configuration error.\n",
+	  1, NULL, &validator_service },
 	{ "version", "", "print the version of brotr and of the libraries it uses",
 	  "Prints brotr's version, the library versions it was built against, and the versions\n"
 	  "of the libraries loaded at run time where they can tell (libwebsockets, libpq, OpenSSL);\n"

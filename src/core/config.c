@@ -53,6 +53,8 @@ static const struct section_def sections[] = {
 	{ "monitor", 1, "Checks relays: NIP-11 document, NIP-66 open, read and write tests." },
 	{ "synchronizer", 1, "Archives every event of every readable relay." },
 	{ "priority_synchronizer", 1, "Archives every event of the relays listed in relay_file." },
+	{ "finder", 1, "Finds relay URLs in the archived events: relay candidates for the validator." },
+	{ "validator", 1, "Tests relay candidates; those that answer like Nostr relays become relays." },
 };
 
 /* The [network] rows of one network's limits: <net>_max_connections, _connect_timeout, ... */
@@ -98,6 +100,10 @@ static const struct key_def keys[] = {
 	{ "brotr", "sync_service", T_ENUM, OFF(brotr.sync_service), "synchronizer", NOLIM,
 	  "synchronizer|priority_synchronizer", 0,
 	  "Which archiving service this implementation runs; running the other one exits 2." },
+	{ "brotr", "finder", T_BOOL, OFF(brotr.finder), "true", NOLIM, NULL, 0,
+	  "Whether this implementation runs the finder; when false, brotr finder exits 2." },
+	{ "brotr", "validator", T_BOOL, OFF(brotr.validator), "true", NOLIM, NULL, 0,
+	  "Whether this implementation runs the validator; when false, brotr validator exits 2." },
 
 	{ "log", "level", T_ENUM, OFF(log.level), "info", NOLIM, "debug|info|warn|error", 0,
 	  "Least severe level written (--log-level overrides)." },
@@ -180,6 +186,30 @@ static const struct key_def keys[] = {
 	{ "priority_synchronizer", "relay_file", T_PATH, OFF(priority_synchronizer.relay_file),
 	  "data/priority_relays.txt", NOLIM, NULL, F_REQUIRED,
 	  "The relays to archive, one URL per line, whether or not the monitor found them readable." },
+
+	{ "finder", "interval", T_DURATION, OFF(finder.interval_ms), "1h", 60000, 86400000LL * 30, NULL, 0,
+	  "Time between pass starts with --loop." },
+	{ "finder", "pass_budget", T_DURATION, OFF(finder.pass_budget_ms), "10m", 1000, 86400000LL, NULL, 0,
+	  "Time a pass may take; the events not read stay queued for the next pass." },
+	{ "finder", "sources", T_STR, OFF(finder.sources), "", NOLIM, NULL, 0,
+	  "HTTP sources listing relays as JSON: \"URL [PATH], ...\"; PATH like relays.*.url, none: the document." },
+	{ "finder", "source_interval", T_DURATION, OFF(finder.source_interval_ms), "1d", 60000, 86400000LL * 365, NULL,
+	  0, "A source is fetched again only once this long has passed since its last fetch." },
+	{ "finder", "source_max_size", T_SIZE, OFF(finder.source_max_size), "1M", 1024, 64LL << 20, NULL, 0,
+	  "Largest source document accepted." },
+
+	{ "validator", "interval", T_DURATION, OFF(validator.interval_ms), "1h", 60000, 86400000LL * 30, NULL, 0,
+	  "Time between pass starts with --loop." },
+	{ "validator", "max_candidates", T_INT, OFF(validator.max_candidates), "1000", 1, 10000000, NULL, 0,
+	  "Candidates tested per pass at most (the longest waiting first)." },
+	{ "validator", "retry_base", T_DURATION, OFF(validator.retry_base_ms), "1h", 1000, 86400000LL * 30, NULL, 0,
+	  "A failed candidate is tried again after this long, doubled for each further failure." },
+	{ "validator", "retry_max", T_DURATION, OFF(validator.retry_max_ms), "7d", 1000, 86400000LL * 365, NULL, 0,
+	  "Longest wait between two attempts of a candidate." },
+	{ "validator", "max_failures", T_INT, OFF(validator.max_failures), "5", 1, 1000, NULL, 0,
+	  "A candidate that failed this many times is dropped." },
+	{ "validator", "max_age", T_DURATION, OFF(validator.max_age_ms), "30d", 60000, 86400000LL * 3650, NULL, 0,
+	  "A candidate first found longer ago that fails again is dropped." },
 };
 
 #define N_KEYS ARRAY_LEN(keys)

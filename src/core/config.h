@@ -44,6 +44,8 @@ struct config {
 
 	struct {
 		int sync_service; /* 0 synchronizer, 1 priority_synchronizer */
+		int finder;       /* this implementation runs the finder */
+		int validator;    /* ... and the validator */
 	} brotr;
 	struct {
 		int level;       /* enum log_level */
@@ -95,6 +97,21 @@ struct config {
 		char *private_key;         /* hex or nsec; empty: an ephemeral key per pass */
 	} monitor;
 	struct config_sync synchronizer, priority_synchronizer;
+	struct {
+		long long interval_ms;
+		long long pass_budget_ms;  /* time per pass; the queue keeps the rest */
+		char *sources;             /* "URL [PATH], ..." (finder_http.h) */
+		long long source_interval_ms;
+		long long source_max_size;
+	} finder;
+	struct {
+		long long interval_ms;
+		long long max_candidates;  /* per pass */
+		long long retry_base_ms;   /* first retry delay, doubling per failure */
+		long long retry_max_ms;
+		long long max_failures;
+		long long max_age_ms;
+	} validator;
 
 	/* Where each value came from, indexed like the key table. */
 	struct config_origin *origins;

@@ -205,6 +205,14 @@ const char *metrics_labels(char *out, size_t len, ...)
 	return out;
 }
 
+void metrics_count(struct metrics *m, const char *name, const char *help, const char *k1, const char *v1,
+		   const char *k2, const char *v2, double n)
+{
+	char labels[192];
+	metric_add(metrics_get(m, METRIC_COUNTER, name, help, metrics_labels(labels, sizeof(labels), k1, v1, k2, v2, NULL)),
+		   n);
+}
+
 void metric_add(struct metric *s, double v)
 {
 	if (!s)

@@ -25,6 +25,10 @@ struct metric *metrics_get(struct metrics *m, enum metric_kind kind, const char 
 /* Formats label pairs, escaping values: metrics_labels(out, len, "reason", "bad_sig", NULL). */
 const char *metrics_labels(char *out, size_t len, ...);
 
+/* Adds n to counter name{k1="v1",k2="v2"}; k1 and k2 may be NULL (fewer labels). */
+void metrics_count(struct metrics *m, const char *name, const char *help, const char *k1, const char *v1,
+		   const char *k2, const char *v2, double n);
+
 /* Thread-safe updates. */
 void metric_add(struct metric *s, double v);
 void metric_set(struct metric *s, double v);

@@ -1,4 +1,4 @@
-/* nip11.c — fetching a relay's NIP-11 information document over HTTP(S), through the same helper. */
+/* nip11.c — fetching a relay's NIP-11 information document, or another JSON document, over HTTP(S), through the same helper. */
 #include "net/nip11.h"
 
 #include <stdio.h>
@@ -13,6 +13,9 @@ struct nip11_fetch {
 	struct link link; /* first */
 	net_nip11_done_fn done;
 	void *user;
+	const char *accept;   /* static */
+	size_t cap;           /* largest body */
+	const char *cap_name; /* the setting that says so, for the reason; static */
 	struct buf body;
 	char content_type[128];
 	int complete;
@@ -34,7 +37,7 @@ static void prepare(struct link *l, struct lws_client_connect_info *i)
 static int on_headers(struct nip11_fetch *f, struct lws *wsi)
 {
 	struct link *l = &f->link;
-	size_t cap = l->net->opt.nip11_max_size;
+	size_t cap = f->cap;
 	int status = lws_http_client_http_response(wsi);
 	char loc[256] = "", len[32] = "";
 	if (lws_hdr_copy(wsi, f->content_type, sizeof(f->content_type), WSI_TOKEN_HTTP_CONTENT_TYPE) < 0)
@@ -50,8 +53,7 @@ static int on_headers(struct nip11_fetch *f, struct lws *wsi)
 		return -1;
 	}
 	if (!http_json_type(f->content_type)) {
-		link_fail(l, NET_ERR_HTTP, -1, status, "content type '%s' is not application/nostr+json",
-			  f->content_type);
+		link_fail(l, NET_ERR_HTTP, -1, status, "content type '%s' is not %s", f->content_type, f->accept);
 		return -1;
 	}
 	unsigned long long clen = 0;
@@ -61,7 +63,7 @@ static int on_headers(struct nip11_fetch *f, struct lws *wsi)
 		return -1;
 	}
 	if (clen > cap) {
-		link_fail(l, NET_ERR_HTTP, -1, status, "document of %s bytes exceeds nip11_max_size (%zu)", len, cap);
+		link_fail(l, NET_ERR_HTTP, -1, status, "document of %s bytes exceeds %s (%zu)", len, f->cap_name, cap);
 		return -1;
 	}
 	l->http_status = status;
@@ -72,9 +74,9 @@ static int on_headers(struct nip11_fetch *f, struct lws *wsi)
 
 static int on_body(struct nip11_fetch *f, const char *in, size_t len)
 {
-	size_t cap = f->link.net->opt.nip11_max_size;
+	size_t cap = f->cap;
 	if (f->body.len + len > cap) {
-		link_fail(&f->link, NET_ERR_HTTP, -1, f->link.http_status, "document exceeds nip11_max_size (%zu bytes)",
+		link_fail(&f->link, NET_ERR_HTTP, -1, f->link.http_status, "document exceeds %s (%zu bytes)", f->cap_name,
 			  cap);
 		return -1;
 	}
@@ -92,9 +94,8 @@ static int callback(struct link *l, struct lws *wsi, enum lws_callback_reasons r
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
 		unsigned char **p = in, *end = *p + len;
-		static const char accept[] = "application/nostr+json";
-		return lws_add_http_header_by_name(wsi, (const unsigned char *)"accept:", (const unsigned char *)accept,
-						   (int)sizeof(accept) - 1, p, end) ? -1 : 0;
+		return lws_add_http_header_by_name(wsi, (const unsigned char *)"accept:", (const unsigned char *)f->accept,
+						   (int)strlen(f->accept), p, end) ? -1 : 0;
 	}
 	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
 		return on_headers(f, wsi);
@@ -173,7 +174,8 @@ static const struct link_ops http_ops = {
 	.destroy = destroy,
 };
 
-int net_nip11_fetch(struct net *n, const char *url, enum net_network nw, net_nip11_done_fn done, void *user)
+static int fetch(struct net *n, const char *url, enum net_network nw, const char *accept, size_t cap,
+		 const char *cap_name, net_nip11_done_fn done, void *user)
 {
 	struct nip11_fetch *f = calloc(1, sizeof(*f));
 	if (!f)
@@ -182,9 +184,23 @@ int net_nip11_fetch(struct net *n, const char *url, enum net_network nw, net_nip
 	buf_init(&f->body);
 	f->done = done;
 	f->user = user;
+	f->accept = accept;
+	f->cap = cap;
+	f->cap_name = cap_name;
 	if (link_submit(&f->link, url) < 0) {
 		free(f);
 		return -1;
 	}
 	return 0;
+}
+
+int net_nip11_fetch(struct net *n, const char *url, enum net_network nw, net_nip11_done_fn done, void *user)
+{
+	return fetch(n, url, nw, "application/nostr+json", n->opt.nip11_max_size, "nip11_max_size", done, user);
+}
+
+int net_json_fetch(struct net *n, const char *url, enum net_network nw, size_t max_size, net_nip11_done_fn done,
+		   void *user)
+{
+	return fetch(n, url, nw, "application/json", max_size, "the source's size cap", done, user);
 }

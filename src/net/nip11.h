@@ -38,4 +38,13 @@ typedef void (*net_nip11_done_fn)(void *user, const char *url, const struct net_
  */
 int net_nip11_fetch(struct net *n, const char *url, enum net_network nw, net_nip11_done_fn done, void *user);
 
+/*
+ * The same GET for another JSON document (a list of relays published over HTTP): url is given in
+ * its ws:// or wss:// form (the request goes to http or https, same host, port and path; a query
+ * is not kept), with "Accept: application/json", the same content-type rule, at most max_size
+ * bytes. Reasons name the size cap as "the source's size cap". Returns 0, or -1 when out of memory.
+ */
+int net_json_fetch(struct net *n, const char *url, enum net_network nw, size_t max_size, net_nip11_done_fn done,
+		   void *user);
+
 #endif

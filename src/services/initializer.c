@@ -7,6 +7,7 @@
 
 #include "db.h"
 #include "services/relay_file.h"
+#include "services/service_db.h"
 
 struct seed_counts {
 	size_t inserted, known, rejected, duplicates;
@@ -32,21 +33,6 @@ static void report_rejects(struct service_ctx *ctx, const char *path, const stru
 		log_warn(&ctx->log, "seed line rejected", LOG_S("at", where), LOG_S("reason", f->rejects[i].reason),
 			 LOG_S("text", f->rejects[i].text));
 	}
-}
-
-static int open_db(struct service_ctx *ctx, struct db **db)
-{
-	struct db_options opt;
-	char err[512];
-	db_options_from_config(&opt, ctx->cfg);
-	opt.application_name = "brotr-initializer";
-	opt.stop = ctx->stop;
-	opt.log = &ctx->log;
-	if (db_open(db, &opt, err, sizeof(err)) != DB_OK) {
-		log_error(&ctx->log, "database unavailable", LOG_S("error", err));
-		return -1;
-	}
-	return 0;
 }
 
 /* Inserts rows[0..n) in one batch, logging the rows the database refused. Returns 0, or -1 (logged). */
@@ -106,7 +92,7 @@ static int initializer_pass(struct service_ctx *ctx)
 	report_rejects(ctx, path, &f);
 	c.rejected = f.n_rejects;
 	c.duplicates = f.duplicates;
-	if (open_db(ctx, &db) < 0 || insert_all(ctx, db, &f, &c) < 0)
+	if (service_db_open(ctx, "brotr-initializer", &db) < 0 || insert_all(ctx, db, &f, &c) < 0)
 		goto out;
 	rc = 0;
 out:

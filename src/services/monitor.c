@@ -13,6 +13,7 @@
 #include "nostr/keys.h"
 #include "services/monitor_probe.h"
 #include "services/monitor_store.h"
+#include "services/service_db.h"
 
 #define PAGE_SIZE 1000   /* relays per db_relays_due call (keyset paging by URL) */
 #define CHUNK_SIZE 10000 /* relays read before their checks start; the next chunk once these are done */
@@ -62,10 +63,7 @@ struct pass {
 static void count(struct pass *ps, const char *name, const char *help, const char *k1, const char *v1,
 		  const char *k2, const char *v2, double n)
 {
-	char labels[128];
-	metric_add(metrics_get(ps->ctx->metrics, METRIC_COUNTER, name, help,
-			       metrics_labels(labels, sizeof(labels), k1, v1, k2, v2, NULL)),
-		   n);
+	metrics_count(ps->ctx->metrics, name, help, k1, v1, k2, v2, n);
 }
 
 static void count_rtt(struct pass *ps, const char *step, const char *net, int64_t ms)
@@ -306,21 +304,6 @@ static void run_chunk(struct pass *ps)
 
 /* ---- a pass ---- */
 
-static int open_db(struct pass *ps)
-{
-	struct db_options opt;
-	char err[512];
-	db_options_from_config(&opt, ps->cfg);
-	opt.application_name = "brotr-monitor";
-	opt.stop = ps->ctx->stop;
-	opt.log = &ps->ctx->log;
-	if (db_open(&ps->db, &opt, err, sizeof(err)) != DB_OK) {
-		log_error(&ps->ctx->log, "database unavailable", LOG_S("error", err));
-		return -1;
-	}
-	return 0;
-}
-
 static int open_signing(struct pass *ps)
 {
 	struct nostr_err e = { 0 };
@@ -369,7 +352,7 @@ static int pass_open(struct pass *ps)
 	ps->budget = ps->cfg->monitor.max_relays ? (size_t)ps->cfg->monitor.max_relays : SIZE_MAX;
 	ps->last_flush = mono_ms();
 	monitor_env_init(&ps->env);
-	if (open_db(ps) < 0 || open_signing(ps) < 0 || open_net(ps) < 0)
+	if (service_db_open(ps->ctx, "brotr-monitor", &ps->db) < 0 || open_signing(ps) < 0 || open_net(ps) < 0)
 		return -1;
 	ps->store = monitor_store_new(ps->db, (size_t)ps->cfg->database.batch_size, &ps->ctx->log, ps->ctx->metrics);
 	if (!ps->store) {

@@ -16,4 +16,10 @@ extern const struct service_def synchronizer_service;
 /* brotr priority-synchronizer: the same engine over [priority_synchronizer] relay_file. */
 extern const struct service_def priority_synchronizer_service;
 
+/* brotr finder: relay URLs read out of newly archived events, stored as relay candidates. */
+extern const struct service_def finder_service;
+
+/* brotr validator: relay candidates tested; those answering like Nostr relays become relays. */
+extern const struct service_def validator_service;
+
 #endif

@@ -46,9 +46,11 @@
  *   --nip11-hostile KIND  serve a generated NIP-11 document instead of --nip11: deep (nested
  *                         arrays to --nip11-size bytes) | number (1e200000 and friends)
  *   --nip11-size BYTES    default 65536 (brotr's default nip11_max_size)
+ *                         echo (a websocket that sends every message back, nothing Nostr)
  *   --oversize BYTES      default 2097152;   --fragment BYTES  default 64
  *   --dribble-ms N        default 100
  *   --close-after N       drop the connection after sending N events on it
+ *   --delay MS            answer each client message MS milliseconds after it arrives (one held at a time)
  *   --reject-writes TEXT  answer EVENT with ["OK",id,false,TEXT] instead of storing it
  *   --count               answer NIP-45 COUNT (without it, COUNT gets a NOTICE, like most relays)
  *   --log FILE            one line per connection and per client message (tests read it):
@@ -58,13 +60,13 @@
 
 enum mode {
 	M_NORMAL, M_SILENT, M_OVERSIZED, M_FRAGMENTED, M_GARBAGE, M_AUTH, M_BINARY, M_AUTH_SILENT, M_DRIBBLE, M_ESCAPES,
-	M_TRICKLE, M_DEEP, M_TAG_BOMB, M_HUGE_NUMBERS, M_FLOOD, M_NOTICES, M_ENDLESS, M_BAD_SIGS
+	M_TRICKLE, M_DEEP, M_TAG_BOMB, M_HUGE_NUMBERS, M_FLOOD, M_NOTICES, M_ENDLESS, M_BAD_SIGS, M_ECHO
 };
 
 struct opts {
 	int port, tls_port;
 	const char *cert, *key, *events, *nip11, *nip11_type, *nip11_location, *reject, *log;
-	int max_limit, default_limit, nip11_status, close_after, count;
+	int max_limit, default_limit, nip11_status, close_after, count, delay_ms;
 	enum mode mode;
 	size_t oversize, fragment;
 	int dribble_ms;
@@ -111,6 +113,8 @@ struct pss {
 	int hang_up; /* close (escapes mode) once everything queued is sent */
 	char endless_sub[72]; /* endless mode: the subscription being fed, "" when none */
 	long long endless_at;
+	char *held; /* --delay: the message waiting for its timer */
+	size_t held_len;
 };
 
 static struct opts O = { .max_limit = 500, .nip11_status = 200, .oversize = 2097152, .fragment = 64,
@@ -871,12 +875,30 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		p->rx_len += len;
 		if (!lws_is_final_fragment(wsi))
 			return 0;
-		on_message(p, p->rx, p->rx_len);
+		if (O.delay_ms) {
+			if (p->held) /* one held at a time: the older one goes now */
+				on_message(p, p->held, p->held_len);
+			free(p->held);
+			p->held = p->rx, p->held_len = p->rx_len, p->rx = NULL;
+			lws_set_timer_usecs(wsi, (lws_usec_t)O.delay_ms * 1000);
+		} else if (O.mode == M_ECHO) {
+			send_text(p, 0, "%.*s", (int)p->rx_len, p->rx);
+		} else {
+			on_message(p, p->rx, p->rx_len);
+		}
 		p->rx_len = 0;
 		if (p->head)
 			lws_callback_on_writable(wsi);
 		return 0;
 	}
+	case LWS_CALLBACK_TIMER: /* --delay: the held message is due; dribble, trickle: the next piece is */
+		if (p->held)
+			on_message(p, p->held, p->held_len);
+		free(p->held);
+		p->held = NULL;
+		if (p->head || O.mode == M_DRIBBLE || O.mode == M_TRICKLE)
+			lws_callback_on_writable(wsi);
+		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		/* As many frames as the socket takes now: one poll round per frame would make this
 		 * relay, not its client, the cost the benchmarks measure. */
@@ -893,11 +915,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		else if (p->hang_up)
 			return escapes_close(wsi);
 		return 0;
-	case LWS_CALLBACK_TIMER:
-		lws_callback_on_writable(wsi);
-		return 0;
 	case LWS_CALLBACK_CLOSED:
 		logline("CLOSED");
+		free(p->held);
+		p->held = NULL;
 		free(p->rx);
 		p->rx = NULL;
 		if (p->cur)
@@ -930,7 +951,7 @@ static enum mode parse_mode(const char *s)
 	static const char *const names[] = { "normal",	"silent",	 "oversized", "fragmented",
 					     "garbage", "auth-required", "binary", "auth-silent",
 					     "dribble", "escapes", "trickle", "deep", "tag-bomb", "huge-numbers", "flood",
-					     "notices", "endless", "bad-sigs" };
+					     "notices", "endless", "bad-sigs", "echo" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(s, names[i]) == 0)
 			return (enum mode)i;
@@ -947,7 +968,7 @@ static void parse_args(int argc, char **argv)
 		{ "fragment", 1, 0, 'f' }, { "close-after", 1, 0, 'a' }, { "reject-writes", 1, 0, 'r' },
 		{ "count", 0, 0, 'C' }, { "dribble-ms", 1, 0, 'D' },
 		{ "hostile-size", 1, 0, 'H' }, { "hostile-count", 1, 0, 'N' },
-		{ "nip11-hostile", 1, 0, 'Y' }, { "nip11-size", 1, 0, 'Z' },
+		{ "nip11-hostile", 1, 0, 'Y' }, { "nip11-size", 1, 0, 'Z' }, { "delay", 1, 0, 'W' },
 		{ "log", 1, 0, 'l' }, { 0, 0, 0, 0 },
 	};
 	int c;
@@ -978,6 +999,7 @@ static void parse_args(int argc, char **argv)
 		case 'N': O.hostile_count = atol(optarg); break;
 		case 'Y': O.nip11_hostile = optarg; break;
 		case 'Z': O.nip11_size = (size_t)atol(optarg); break;
+		case 'W': O.delay_ms = atoi(optarg); break;
 		case 'l': O.log = optarg; break;
 		default: die("bad arguments (see the comment at the top of fixture_relay.c)");
 		}

@@ -8,3 +8,4 @@
 \ir ../../../../../sql/10_tables.sql
 \ir ../../../../../sql/20_functions.sql
 \ir ../../../../../sql/80_views.sql
+\ir ../../../../../sql/30_discovery.sql
