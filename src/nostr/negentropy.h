@@ -174,7 +174,8 @@ int neg_reconcile(struct neg_session *s, const unsigned char *msg, size_t len, s
 /*
  * Responder: writes the answer to an initiator's message into *out. A message of another protocol
  * version 0x60..0x6f gets the one-byte answer 0x61 (the version we speak), as the protocol asks.
- * Output without a frame limit is at most about 52 bytes per input byte plus 32 bytes per item.
+ * Output without a frame limit is at most 34 bytes per input byte plus 32 bytes per stored item (each
+ * range answered costs at most 100 bytes of bounds and headers; ids are 32 bytes and each is sent once).
  * Returns 0, or -1 with *err set.
  */
 int neg_respond(struct neg_session *s, const unsigned char *msg, size_t len, struct buf *out, struct nostr_err *err)

@@ -7,6 +7,8 @@
 //   node negentropy.mjs pair 'CMD_A' 'CMD_B' A B [FRAME_A [FRAME_B]]
 //        CMD_A initiates over set A, CMD_B responds over set B; prints one JSON line: rounds, bytes each
 //        way, have/need counts, and ok (have == A\B and need == B\A, as sets). Exits 1 when not ok.
+//   node negentropy.mjs bench N                        CPU time of storage building and one in-process
+//        reconciliation with 1% missing, on the same items as `neg_tool bench N`
 //
 // Sets are text files of "timestamp,idhex" lines. Timestamps stay below 2^31: this library's varints
 // use 32-bit shifts (`n >>>= 7`, `res << 7`) and break above that.
@@ -119,12 +121,40 @@ async function pair(cmdA, cmdB, fileA, fileB, frameA, frameB) {
 	return ok;
 }
 
+const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+
+// The items of neg_tool's bench: id sha256("neg bench <i>"), timestamp 1700000000 + i/3; drop leaves out i % 100 == 50.
+function benchStorage(n, drop) {
+	const items = [];
+	for (let i = 0; i < n; i++)
+		if (!drop || i % 100 !== 50) items.push([1700000000 + Math.floor(i / 3), createHash('sha256').update(`neg bench ${i}`).digest()]);
+	const t0 = cpuMs(), st = new NegentropyStorage();
+	for (const [ts, id] of items) st.insert(ts, new Uint8Array(id));
+	st.seal();
+	return [st, cpuMs() - t0];
+}
+
+async function bench(n) {
+	const [full, build] = benchStorage(n, false), [part] = benchStorage(n, true);
+	const t0 = cpuMs(), c = new Negentropy(part, 0), s = new Negentropy(full, 0);
+	let q = await c.initiate(), rounds = 0, bytes = q.length, need = 0;
+	while (q !== undefined) {
+		const r = (await s.reconcile(q)).nextMessage;
+		const res = await c.reconcile(r);
+		rounds++, bytes += r.length + (res.nextMessage ? res.nextMessage.length : 0), need += res.need.length;
+		q = res.nextMessage;
+	}
+	console.log(`negentropy (JavaScript, @nostr-dev-kit/sync), ${n} items: storage build ${build.toFixed(1)} ms CPU; ` +
+		`reconciliation with 1% missing ${(cpuMs() - t0).toFixed(1)} ms CPU (${rounds} round trips, ${bytes} bytes, ${need} ids needed)`);
+}
+
 const [mode, ...args] = process.argv.slice(2);
 try {
 	if (mode === 'harness') await harness();
+	else if (mode === 'bench') await bench(+args[0]);
 	else if (mode === 'gen') gen(+args[0], +args[1], args[2], +args[3], args[4], args[5]);
 	else if (mode === 'pair') process.exitCode = (await pair(args[0], args[1], args[2], args[3], +(args[4] || 0), +(args[5] || 0))) ? 0 : 1;
-	else { console.error('usage: negentropy.mjs harness | gen N DIFF LAYOUT SEED A B | pair CMD_A CMD_B A B [FRAME_A [FRAME_B]]'); process.exitCode = 2; }
+	else { console.error('usage: negentropy.mjs harness | bench N | gen N DIFF LAYOUT SEED A B | pair CMD_A CMD_B A B [FRAME_A [FRAME_B]]'); process.exitCode = 2; }
 } catch (e) {
 	console.error(`negentropy.mjs: ${e.message}`);
 	process.exitCode = 1;

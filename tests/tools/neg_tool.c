@@ -230,7 +230,7 @@ static int bench(size_t n)
 		SHA256(full.items[i].id, NEG_ID_SIZE, d);
 	double sha = cpu_ms() - t0;
 	printf("negentropy, %zu items: storage build %.1f ms CPU; reconciliation with 1%% missing %.1f ms CPU "
-	       "(%d round trips, %zu bytes, %zu ids needed); limit: sha256 of the same ids %.1f ms CPU\n",
+	       "(%d round trips, %zu bytes, %zu ids needed); yardstick, same run: sha256 of each id once %.1f ms CPU\n",
 	       n, build, sync, rounds, bytes, need, sha);
 	neg_storage_free(&full);
 	neg_storage_free(&part);

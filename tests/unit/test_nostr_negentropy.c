@@ -418,7 +418,8 @@ static int cmp_id(const void *a, const void *b)
 /* Sorted, de-duplicated copy of a list's ids, compared with the expected ones (already sorted). */
 static void assert_ids(struct neg_ids *got, unsigned char (*want)[NEG_ID_SIZE], size_t n_want)
 {
-	qsort(got->id, got->n, NEG_ID_SIZE, cmp_id);
+	if (got->n)
+		qsort(got->id, got->n, NEG_ID_SIZE, cmp_id);
 	size_t k = 0;
 	for (size_t i = 0; i < got->n; i++)
 		if (k == 0 || memcmp(got->id[i], got->id[k - 1], NEG_ID_SIZE) != 0)
