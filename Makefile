@@ -195,7 +195,8 @@ FUZZ_BIN     := $(FUZZ_NAMES:%=$(FUZZ_DIR)/%)
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -g -O1 -std=c11 -Wall -Wextra -D_GNU_SOURCE -Isrc -MMD -MP $(FUZZ_SAN)
 # -max_len: NOSTR_MSG_MAX_JSON, NOSTR_EVENT_MAX_JSON, NIP11_MAX_JSON, RELAY_URL_MAX, SOCKS5_REPLY_MAX,
-# HTTP_CONNECT_MAX, header values (lws keeps them under 4 KiB), a configuration file; each plus one.
+# HTTP_CONNECT_MAX, header values (lws keeps them under 4 KiB), a configuration file, a negentropy
+# message (its hex fills a NOSTR_MSG_MAX_JSON relay message); each plus one.
 FUZZ_MAX_LEN_fuzz_message      := 1049601
 FUZZ_MAX_LEN_fuzz_filter       := 1049601
 FUZZ_MAX_LEN_fuzz_event        := 1048577
@@ -205,6 +206,7 @@ FUZZ_MAX_LEN_fuzz_socks5       := 263
 FUZZ_MAX_LEN_fuzz_http_connect := 4097
 FUZZ_MAX_LEN_fuzz_http_reply   := 4097
 FUZZ_MAX_LEN_fuzz_config       := 16384
+FUZZ_MAX_LEN_fuzz_negentropy   := 524289
 # fuzz_config writes and loads files for every input (a few ms each): fewer runs
 FUZZ_RUNS_fuzz_config          ?= 4000
 FUZZ_DICT_fuzz_url             := -dict=tests/fuzz/url.dict
