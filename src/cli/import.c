@@ -38,7 +38,7 @@ const char cli_import_help[] =
 	"event cap) are rejected as too large. Events already archived are counted as duplicates and\n"
 	"only gain the relay: running the same import again stores nothing twice, so an interrupted\n"
 	"import is resumed by running it again. Ends with one line on standard output:\n"
-	"  lines=N stored=N duplicate=N rejected=N [rejected.REASON=N ...]\n"
+	"  lines=N stored=N duplicate=N rejected=N [rejected.REASON=N ...]   (reasons in name order)\n"
 	"REASON: too_large, not_JSON, bad_field, missing_field, bad_id, bad_pubkey, bad_signature, ...;\n"
 	"nul and utf8 (what PostgreSQL cannot hold), invalid (the server refused the row), no_relay,\n"
 	"bad_relay.\n"
@@ -107,6 +107,16 @@ struct reason {
 	size_t n;
 };
 
+/* A batch and what the import knows of its events. */
+struct part {
+	struct sync_batch *b;
+	size_t *line_no;         /* per slot: its input line */
+	size_t *rel_off, *rel_n; /* per slot, without --relay: its relays in rels */
+	struct buf rels;         /* canonical URLs, each NUL-terminated */
+	struct sync_verify v;
+	int verifying;           /* v was started and not finished */
+};
+
 struct importer {
 	const struct logger *lg;
 	const char *name;
@@ -119,10 +129,8 @@ struct importer {
 	int64_t seen_at;
 	struct json_doc doc;
 	struct nostr_event ev;
-	struct sync_batch *b;
-	size_t *line_no;       /* per batch slot: its input line */
-	size_t *rel_off, *rel_n; /* per batch slot, without --relay: its relays in rels */
-	struct buf rels;       /* canonical URLs, each NUL-terminated */
+	struct part part[2];   /* one fills while the other is verified, then stored */
+	int cur;               /* the one filling */
 	struct workpool *pool;
 	struct nostr_ctx *ctx;
 	struct nostr_verifier **ver;
@@ -168,14 +176,14 @@ static void reject_err(struct importer *im, size_t line, const unsigned char *id
 	reject(im, line, id, nostr_errc_name(err->code), nostr_err_str(err, why, sizeof(why)));
 }
 
-/* Appends the canonical URLs of the line's "relays" field to im->rels. Returns 0, or -1 with the
+/* Appends the canonical URLs of the line's "relays" field to p->rels. Returns 0, or -1 with the
  * counter name in *name and the reason in why. */
-static int line_relays(struct importer *im, size_t slot, const char **name, char *why, size_t n)
+static int line_relays(struct importer *im, struct part *p, size_t slot, const char **name, char *why, size_t n)
 {
 	const struct json_doc *d = &im->doc;
 	size_t t = json_member(d, 0, "relays");
-	im->rel_off[slot] = im->rels.len;
-	im->rel_n[slot] = 0;
+	p->rel_off[slot] = p->rels.len;
+	p->rel_n[slot] = 0;
 	if (!t || (d->tok[t].type == JSON_ARRAY && d->tok[t].size == 0)) {
 		*name = "no relay";
 		snprintf(why, n, "no relay: give --relay URL, or a \"relays\" array in the line");
@@ -194,18 +202,18 @@ static int line_relays(struct importer *im, size_t slot, const char **name, char
 		if (e->type != JSON_STRING || e->end - e->start > sizeof(text))
 			bad = "not a relay URL string";
 		else if (relay_url_parse(text, json_str_decode(d, e, text), im->url_flags, &u, &bad) == 0)
-			buf_append(&im->rels, u.url, strlen(u.url) + 1);
+			buf_append(&p->rels, u.url, strlen(u.url) + 1);
 		if (bad) {
-			im->rels.len = im->rel_off[slot];
+			p->rels.len = p->rel_off[slot];
 			snprintf(why, n, "bad relay: element %zu: %s", k, bad);
 			return -1;
 		}
-		im->rel_n[slot]++;
+		p->rel_n[slot]++;
 	}
 	return 0;
 }
 
-static int flush(struct importer *im);
+static int hand_off(struct importer *im);
 
 /* One input line: parsed, attributed, added to the batch (flushed when full). Returns 0, or -1 when
  * the database failed or memory ran out (reported). */
@@ -223,26 +231,27 @@ static int take_line(struct importer *im, const char *s, size_t len, int too_lon
 		reject_err(im, line, im->ev.have_id ? im->ev.id : NULL, &err);
 		return 0;
 	}
-	size_t slot = im->b->n;
+	struct part *p = &im->part[im->cur];
+	size_t slot = p->b->n;
 	const char *name;
 	char why[256];
-	if (!im->has_relay && line_relays(im, slot, &name, why, sizeof(why)) < 0) {
+	if (!im->has_relay && line_relays(im, p, slot, &name, why, sizeof(why)) < 0) {
 		reject(im, line, im->ev.id, name, why);
 		return 0;
 	}
-	if (sync_batch_add(im->b, &im->ev) != 0 || im->rels.failed) {
+	if (sync_batch_add(p->b, &im->ev) != 0 || p->rels.failed) {
 		log_error(im->lg, "import: out of memory");
 		return -1;
 	}
-	im->line_no[slot] = line;
-	return sync_batch_full(im->b) ? flush(im) : 0;
+	p->line_no[slot] = line;
+	return sync_batch_full(p->b) ? hand_off(im) : 0;
 }
 
 /* Counts the outcome of the batch's rows: stored, duplicates, and the rows the database could not
  * hold (row_status), each logged with its line. */
-static void count_rows(struct importer *im, size_t inserted)
+static void count_rows(struct importer *im, const struct part *p, size_t inserted)
 {
-	struct sync_batch *b = im->b;
+	struct sync_batch *b = p->b;
 	size_t refused = 0;
 	for (size_t k = 0; k < b->n_rows; k++) {
 		if (b->row_status[k] == DB_ROW_OK)
@@ -250,7 +259,7 @@ static void count_rows(struct importer *im, size_t inserted)
 		const char *name = db_reject_name((enum db_reject)b->row_status[k]);
 		char why[96];
 		snprintf(why, sizeof(why), "%s: the database cannot hold this event", name);
-		reject(im, im->line_no[im->row_ev[k]], b->rows[k].id, name, why);
+		reject(im, p->line_no[im->row_ev[k]], b->rows[k].id, name, why);
 		refused++;
 	}
 	im->stored += inserted;
@@ -290,18 +299,18 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size)
 }
 
 /* Without --relay: the rows grouped by relay, one statement per relay of the batch. */
-static int store_by_relay(struct importer *im, size_t *inserted)
+static int store_by_relay(struct importer *im, const struct part *p, size_t *inserted)
 {
-	struct sync_batch *b = im->b;
+	struct sync_batch *b = p->b;
 	im->n_pairs = 0;
 	for (size_t k = 0; k < b->n_rows; k++) {
-		size_t slot = im->row_ev[k], off = im->rel_off[slot];
-		struct pair *p = grow(im->pairs, &im->cap_pairs, im->n_pairs + im->rel_n[slot], sizeof(*p));
-		if (!p)
+		size_t slot = im->row_ev[k], off = p->rel_off[slot];
+		struct pair *pr = grow(im->pairs, &im->cap_pairs, im->n_pairs + p->rel_n[slot], sizeof(*pr));
+		if (!pr)
 			return DB_ERR;
-		im->pairs = p;
-		for (size_t j = 0; j < im->rel_n[slot]; j++, off += strlen(im->rels.data + off) + 1)
-			p[im->n_pairs++] = (struct pair){ im->rels.data + off, k };
+		im->pairs = pr;
+		for (size_t j = 0; j < p->rel_n[slot]; j++, off += strlen(p->rels.data + off) + 1)
+			pr[im->n_pairs++] = (struct pair){ p->rels.data + off, k };
 	}
 	qsort(im->pairs, im->n_pairs, sizeof(*im->pairs), by_url);
 	size_t cap = im->sub_cap;
@@ -330,25 +339,20 @@ static int store_by_relay(struct importer *im, size_t *inserted)
 	return DB_OK;
 }
 
-/* Verifies the batch, stores its valid events, counts everything, empties it. Returns 0, or -1 when
- * the database failed or memory ran out (reported). */
-static int flush(struct importer *im)
+/* After its verification: stores the part's valid events, counts everything, empties it. Returns 0,
+ * or -1 when the database failed or memory ran out (reported). */
+static int store_part(struct importer *im, struct part *p)
 {
-	struct sync_batch *b = im->b;
-	struct sync_verify v;
+	struct sync_batch *b = p->b;
 	size_t inserted = 0;
 	int rc = DB_OK;
-	if (b->n == 0)
-		return 0;
-	sync_verify_start(&v, im->pool, im->ver, im->scratch, NULL, b, 0, b->n);
-	sync_verify_finish(&v);
 	for (size_t i = 0, k = 0; i < b->n; i++) {
 		if (b->valid[i]) {
 			im->row_ev[k++] = i;
 			continue;
 		}
 		struct nostr_err err = { .code = b->errc[i] };
-		reject_err(im, im->line_no[i], b->ev[i].id, &err);
+		reject_err(im, p->line_no[i], b->ev[i].id, &err);
 	}
 	if (sync_batch_rows(b) < 0) {
 		log_error(im->lg, "import: out of memory");
@@ -356,16 +360,64 @@ static int flush(struct importer *im)
 	} else if (b->n_rows > 0) {
 		memset(b->row_status, 0, b->n_rows);
 		rc = im->has_relay ? store(im, &im->relay, b->rows, b->n_rows, b->row_status, &inserted)
-				   : store_by_relay(im, &inserted);
+				   : store_by_relay(im, p, &inserted);
 		if (rc == DB_OK)
-			count_rows(im, inserted);
+			count_rows(im, p, inserted);
 	}
 	sync_batch_reset(b);
-	buf_reset(&im->rels);
+	buf_reset(&p->rels);
 	return rc == DB_OK ? 0 : -1;
 }
 
+/*
+ * The filling part is full (or the input ended): the other part's verification is joined, this
+ * one's is started on the worker pool, and the other is stored while the workers verify this one;
+ * the other then fills. So verification overlaps storing and parsing, and batches are stored in
+ * input order. Returns 0, or -1 when the database failed or memory ran out (reported).
+ */
+static int hand_off(struct importer *im)
+{
+	struct part *p = &im->part[im->cur], *q = &im->part[!im->cur];
+	if (q->verifying) {
+		sync_verify_finish(&q->v);
+		q->verifying = 0;
+	}
+	if (p->b->n > 0) {
+		sync_verify_start(&p->v, im->pool, im->ver, im->scratch, NULL, p->b, 0, p->b->n);
+		p->verifying = 1;
+	}
+	im->cur = !im->cur;
+	return q->b->n > 0 ? store_part(im, q) : 0;
+}
+
+/* At the end of the input: the last two batches. */
+static int drain(struct importer *im)
+{
+	return hand_off(im) < 0 || hand_off(im) < 0 ? -1 : 0;
+}
+
 /* ---------------------------------------------------------------- set-up */
+
+static int part_init(struct part *p, size_t cap)
+{
+	buf_init(&p->rels);
+	p->b = sync_batch_new(cap, 0);
+	p->line_no = calloc(cap, sizeof(*p->line_no));
+	p->rel_off = calloc(cap, sizeof(*p->rel_off));
+	p->rel_n = calloc(cap, sizeof(*p->rel_n));
+	return p->b && p->line_no && p->rel_off && p->rel_n ? 0 : -1;
+}
+
+static void part_free(struct part *p)
+{
+	if (p->verifying)
+		sync_verify_finish(&p->v);
+	sync_batch_free(p->b);
+	free(p->line_no);
+	free(p->rel_off);
+	free(p->rel_n);
+	buf_free(&p->rels);
+}
 
 static int start(struct importer *im, const struct config *cfg, size_t cap)
 {
@@ -373,19 +425,17 @@ static int start(struct importer *im, const struct config *cfg, size_t cap)
 	char err[1024];
 	json_doc_init(&im->doc);
 	nostr_event_init(&im->ev);
-	buf_init(&im->rels);
-	im->b = sync_batch_new(cap, 0);
-	im->line_no = calloc(cap, sizeof(*im->line_no));
-	im->rel_off = calloc(cap, sizeof(*im->rel_off));
-	im->rel_n = calloc(cap, sizeof(*im->rel_n));
+	for (int k = 0; k < 2; k++)
+		if (part_init(&im->part[k], cap) < 0)
+			goto nomem;
 	im->row_ev = calloc(cap, sizeof(*im->row_ev));
 	im->pool = workpool_new(0);
 	im->ctx = nostr_ctx_new();
 	im->n_ver = im->pool ? workpool_size(im->pool) : 0;
 	im->ver = calloc(im->n_ver ? im->n_ver : 1, sizeof(*im->ver));
 	im->scratch = calloc(im->n_ver ? im->n_ver : 1, sizeof(*im->scratch));
-	if (!im->b || !im->line_no || !im->rel_off || !im->rel_n || !im->row_ev || !im->pool || !im->ctx ||
-	    !im->ver || !im->scratch) {
+	if (!im->row_ev || !im->pool || !im->ctx || !im->ver || !im->scratch) {
+nomem:
 		log_error(im->lg, "import: cannot start (out of memory or threads)");
 		return -1;
 	}
@@ -408,6 +458,8 @@ static int start(struct importer *im, const struct config *cfg, size_t cap)
 
 static void finish(struct importer *im)
 {
+	for (int k = 0; k < 2; k++) /* first: a verification may still run on the pool */
+		part_free(&im->part[k]);
 	db_close(im->db);
 	for (unsigned i = 0; im->ver && i < im->n_ver; i++) {
 		nostr_verifier_free(im->ver[i]);
@@ -418,21 +470,22 @@ static void finish(struct importer *im)
 	free(im->scratch);
 	nostr_ctx_free(im->ctx);
 	workpool_free(im->pool);
-	sync_batch_free(im->b);
-	free(im->line_no);
-	free(im->rel_off);
-	free(im->rel_n);
 	free(im->row_ev);
 	free(im->pairs);
 	free(im->sub);
 	free(im->sub_status);
-	buf_free(&im->rels);
 	nostr_event_free(&im->ev);
 	json_doc_free(&im->doc);
 }
 
-static void print_summary(const struct importer *im)
+static int by_name(const void *a, const void *b)
 {
+	return strcmp(((const struct reason *)a)->name, ((const struct reason *)b)->name);
+}
+
+static void print_summary(struct importer *im)
+{
+	qsort(im->reasons, im->n_reasons, sizeof(im->reasons[0]), by_name);
 	printf("lines=%zu stored=%zu duplicate=%zu rejected=%zu", im->lines, im->stored, im->duplicates, im->rejected);
 	for (size_t i = 0; i < im->n_reasons; i++) {
 		printf(" rejected.");
@@ -457,9 +510,9 @@ static int run(struct importer *im, struct line_reader *rd)
 			return 1;
 	if (got < 0) {
 		log_error(im->lg, "import: reading", LOG_S("file", im->name), LOG_S("error", strerror(errno)));
-		return flush(im) < 0 ? 1 : 2;
+		return drain(im) < 0 ? 1 : 2;
 	}
-	return flush(im) < 0 ? 1 : 0;
+	return drain(im) < 0 ? 1 : 0;
 }
 
 static int usage_error(const char *msg, const char *arg)

@@ -57,6 +57,8 @@ echo "import: $N events in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b
 echo "import: limits measured in this run: verify $verify/s on $cores threads, COPY of the same rows $copy_in rows/s;" \
 	"one after the other 1/(1/V + 1/C) = $limit/s"
 echo "import: ratio to that limit: $(awk -v r="$import_rate" -v l="$limit" 'BEGIN { printf "%.2f", r / l }') (target >= 0.5)"
+echo "import: for context: the smaller of the two, min(V, C), is $(( verify < copy_in ? verify : copy_in ))/s (reached only if" \
+	"verification and PostgreSQL did not share the cores; import overlaps verifying one batch with storing the last)"
 
 # ---- export next to COPY TO of the same rows, twice each, alternating; the best of each
 psql_admin -d archive -qc "VACUUM ANALYZE events" >/dev/null

@@ -11,11 +11,12 @@ source tests/integration/services_lib.sh
 T=$(mktemp -d "$TEST_TMP/export.XXXXXX")
 cleanup() { [ -z "${TEST_KEEP:-}" ] && rm -rf "$T"; return 0; }
 trap cleanup EXIT
-t_plan 58
+t_plan 62
 
 FIX=tests/fixtures/nostr
 DB=exp_$$
 DB2=exp2_$$
+DB3=exp3_$$
 READER=test_reader_$$
 impl_make "$T/impl" "[network]
 allow_local = true"
@@ -77,6 +78,14 @@ t_is "every event is attributed to the normalised --relay" \
 	"$(db_q "$DB" "SELECT relay_url, count(*) FROM events_relays GROUP BY 1")" "ws://127.0.0.1:7777|$n_stored"
 t_is "the relay is registered" "$(db_q "$DB" "SELECT url, network FROM relays")" "ws://127.0.0.1:7777|clearnet"
 
+# Batches of 7: many batches in flight one after the other, the same outcome line by line.
+t_status "import in batches of 7 into another archive" 0 svc_run "$T/impl" "$DB3" BROTR_DATABASE_BATCH_SIZE=7 -- db init
+svc_run "$T/impl" "$DB3" BROTR_DATABASE_BATCH_SIZE=7 -- import --relay ws://127.0.0.1:7777 "$T/input.jsonl" >"$T/small.out" 2>"$T/small.err"
+t_is "batches of 7: the same summary" "$(summary_of "$(cat "$T/small.out")")" "$summary"
+t_is "batches of 7: the same rejected lines" "$(grep -c ': rejected: ' "$T/small.err")" "$((n_lines - n_valid + n_nul))"
+t_is "batches of 7: the same events" "$(db_q "$DB3" "SELECT encode(id, 'hex') FROM events ORDER BY 1")" \
+	"$(db_q "$DB" "SELECT encode(id, 'hex') FROM events ORDER BY 1")"
+
 t_status "import again" 0 svc_run "$T/impl" "$DB" import --relay ws://127.0.0.1:7777 "$T/input.jsonl"
 t_like "re-import: everything valid is a duplicate, nothing stored" "$(summary_of "$T_OUT")" \
 	"^lines=$n_lines stored=0 duplicate=$((n_valid - n_nul)) rejected=$((n_lines - n_valid + n_nul)) "
@@ -137,7 +146,7 @@ t_status "export --with-relays" 0 as_reader "$DB" export --with-relays --output 
 t_is "each line names its relays, sorted" "$(grep -c '"relays":\["ws://127.0.0.1:7778","ws://127.0.0.1:7779"\]}$' "$T/rel.jsonl")" 100
 t_status "event verify accepts the --with-relays lines" 0 "$BROTR" event verify "$T/rel.jsonl"
 t_status "db init of a second archive" 0 svc_run "$T/impl" "$DB2" db init
-t_status "import the export into it, relays from the lines" 0 svc_run "$T/impl" "$DB2" import "$T/rel.jsonl"
+t_status "import the export into it, relays from the lines" 0 svc_run "$T/impl" "$DB2" BROTR_DATABASE_BATCH_SIZE=13 -- import "$T/rel.jsonl"
 t_is "the second archive holds the same events on the same relays" \
 	"$(db_q "$DB2" "SELECT encode(event_id, 'hex') || ' ' || relay_url FROM events_relays ORDER BY 1")" \
 	"$(db_q "$DB" "SELECT encode(event_id, 'hex') || ' ' || relay_url FROM events_relays ORDER BY 1")"
