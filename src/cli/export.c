@@ -72,13 +72,16 @@ static void put_compact(struct buf *b, const char *s, size_t n)
 	buf_append(b, s + run, n - run);
 }
 
+/* Appends "<hex of p[0..n)>", encoded in place. */
 static void put_hex(struct buf *b, const unsigned char *p, size_t n)
 {
-	char hex[129];
-	hex_encode(p, n, hex);
-	buf_putc(b, '"');
-	buf_append(b, hex, 2 * n);
-	buf_putc(b, '"');
+	if (buf_reserve(b, 2 * n + 3) < 0)
+		return;
+	b->data[b->len] = '"';
+	hex_encode(p, n, b->data + b->len + 1);
+	b->len += 2 * n + 2;
+	b->data[b->len - 1] = '"';
+	b->data[b->len] = '\0';
 }
 
 static int write_row(void *arg, const struct db_export_row *r)
