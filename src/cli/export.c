@@ -39,7 +39,7 @@ const char cli_export_help[] =
 	"  -o, --output FILE  write to FILE (through FILE.partial, renamed when complete) instead of\n"
 	"                  standard output\n"
 	"\n"
-	"Ends with a log line: msg=\"export summary\" events=N seconds=S.\n"
+	"Ends with a log line: msg=\"export summary\" events=N ms=N.\n"
 	"Exit status: 0 done, 1 the database failed or refused, 2 usage, configuration or I/O error.\n";
 
 struct out {

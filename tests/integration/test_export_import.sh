@@ -11,7 +11,7 @@ source tests/integration/services_lib.sh
 T=$(mktemp -d "$TEST_TMP/export.XXXXXX")
 cleanup() { [ -z "${TEST_KEEP:-}" ] && rm -rf "$T"; return 0; }
 trap cleanup EXIT
-t_plan 62
+t_plan 69
 
 FIX=tests/fixtures/nostr
 DB=exp_$$
@@ -86,6 +86,15 @@ t_is "batches of 7: the same rejected lines" "$(grep -c ': rejected: ' "$T/small
 t_is "batches of 7: the same events" "$(db_q "$DB3" "SELECT encode(id, 'hex') FROM events ORDER BY 1")" \
 	"$(db_q "$DB" "SELECT encode(id, 'hex') FROM events ORDER BY 1")"
 
+# The line cap follows [network] max_message_size.
+svc_run "$T/impl" "$DB3" BROTR_NETWORK_MAX_MESSAGE_SIZE=2048 -- import --relay ws://127.0.0.1:7777 "$T/valid.jsonl" >"$T/cap.out" 2>"$T/cap.err"
+t_is "a smaller max_message_size rejects the longer lines as too large" \
+	"$(grep -o 'rejected.too_large=[0-9]*' "$T/cap.out")" "rejected.too_large=$(awk 'length($0) > 2048' "$T/valid.jsonl" | wc -l)"
+# A database that cannot be reached: exit status 1, nothing claimed stored.
+t_status "an unreachable database fails the import" 1 svc_run "$T/impl" "$DB" BROTR_DATABASE_PORT="$(free_port)" \
+	BROTR_DATABASE_CONNECT_WAIT=0 -- import --relay ws://127.0.0.1:7777 "$T/gen1.jsonl"
+t_like "and says so" "$T_ERR" "cannot connect"
+
 t_status "import again" 0 svc_run "$T/impl" "$DB" import --relay ws://127.0.0.1:7777 "$T/input.jsonl"
 t_like "re-import: everything valid is a duplicate, nothing stored" "$(summary_of "$T_OUT")" \
 	"^lines=$n_lines stored=0 duplicate=$((n_valid - n_nul)) rejected=$((n_lines - n_valid + n_nul)) "
@@ -128,6 +137,9 @@ filter() {
 }
 author=$(jq -r .pubkey <<<"$good")
 filter '{"kinds":[7,0]}' "kind IN (7, 0)" "kinds"
+id1=$(sed -n 1p "$T/gen1.jsonl" | jq -r .id) id2=$(sed -n 5p "$T/gen7.jsonl" | jq -r .id)
+filter "{\"ids\":[\"$id1\",\"$id2\"]}" "id IN (decode('$id1', 'hex'), decode('$id2', 'hex'))" "ids"
+filter '{"kinds":[]}' "false" "an empty list matches nothing"
 filter "{\"authors\":[\"$author\"],\"kinds\":[1]}" "pubkey = decode('$author', 'hex') AND kind = 1" "authors+kinds"
 filter '{"since":1700000400,"until":1700000600}' "created_at BETWEEN 1700000400 AND 1700000600" "since/until"
 filter '{"#e":["5c83da77af1dec6d7289834998ad7aafbd9e2191396d75ec3cc27f5a77226f36"],"#p":["f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9"]}' \
