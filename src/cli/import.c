@@ -141,7 +141,7 @@ struct importer {
 	size_t n_pairs, cap_pairs;
 	struct db_event *sub;
 	unsigned char *sub_status;
-	size_t sub_cap;
+	size_t sub_cap, status_cap;
 	size_t lines, stored, duplicates, rejected;
 	struct reason reasons[32];
 	size_t n_reasons;
@@ -287,6 +287,12 @@ static int by_url(const void *a, const void *b)
 	return c ? c : (x->row > y->row) - (x->row < y->row);
 }
 
+static int out_of_memory(struct importer *im)
+{
+	log_error(im->lg, "import: out of memory");
+	return DB_ERR;
+}
+
 static void *grow(void *p, size_t *cap, size_t need, size_t size)
 {
 	if (need <= *cap)
@@ -307,19 +313,19 @@ static int store_by_relay(struct importer *im, const struct part *p, size_t *ins
 		size_t slot = im->row_ev[k], off = p->rel_off[slot];
 		struct pair *pr = grow(im->pairs, &im->cap_pairs, im->n_pairs + p->rel_n[slot], sizeof(*pr));
 		if (!pr)
-			return DB_ERR;
+			return out_of_memory(im);
 		im->pairs = pr;
 		for (size_t j = 0; j < p->rel_n[slot]; j++, off += strlen(p->rels.data + off) + 1)
 			pr[im->n_pairs++] = (struct pair){ p->rels.data + off, k };
 	}
 	qsort(im->pairs, im->n_pairs, sizeof(*im->pairs), by_url);
-	size_t cap = im->sub_cap;
-	struct db_event *sub = grow(im->sub, &cap, im->n_pairs, sizeof(*sub));
-	if (sub)
-		im->sub = sub;
-	unsigned char *st = sub ? grow(im->sub_status, &im->sub_cap, im->n_pairs, 1) : NULL;
+	struct db_event *sub = grow(im->sub, &im->sub_cap, im->n_pairs, sizeof(*sub));
+	if (!sub)
+		return out_of_memory(im);
+	im->sub = sub;
+	unsigned char *st = grow(im->sub_status, &im->status_cap, im->n_pairs, 1);
 	if (!st)
-		return DB_ERR;
+		return out_of_memory(im);
 	im->sub_status = st;
 	for (size_t i = 0, j; i < im->n_pairs; i = j) {
 		struct relay_url u;
@@ -355,8 +361,7 @@ static int store_part(struct importer *im, struct part *p)
 		reject_err(im, p->line_no[i], b->ev[i].id, &err);
 	}
 	if (sync_batch_rows(b) < 0) {
-		log_error(im->lg, "import: out of memory");
-		rc = DB_ERR;
+		rc = out_of_memory(im);
 	} else if (b->n_rows > 0) {
 		memset(b->row_status, 0, b->n_rows);
 		rc = im->has_relay ? store(im, &im->relay, b->rows, b->n_rows, b->row_status, &inserted)
