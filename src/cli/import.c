@@ -68,7 +68,7 @@ static int next_line(struct line_reader *r, const char **line, size_t *len, int 
 			size_t end = nl ? (size_t)(nl - r->buf) : r->len;
 			*line = r->buf + r->start;
 			*len = end - r->start;
-			*too_long = r->skipping;
+			*too_long = r->skipping || *len > r->max;
 			r->skipping = 0;
 			r->start = r->scan = nl ? end + 1 : end;
 			return 1;

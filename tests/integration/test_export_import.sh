@@ -11,7 +11,7 @@ source tests/integration/services_lib.sh
 T=$(mktemp -d "$TEST_TMP/export.XXXXXX")
 cleanup() { [ -z "${TEST_KEEP:-}" ] && rm -rf "$T"; return 0; }
 trap cleanup EXIT
-t_plan 69
+t_plan 71
 
 FIX=tests/fixtures/nostr
 DB=exp_$$
@@ -90,6 +90,16 @@ t_is "batches of 7: the same events" "$(db_q "$DB3" "SELECT encode(id, 'hex') FR
 svc_run "$T/impl" "$DB3" BROTR_NETWORK_MAX_MESSAGE_SIZE=2048 -- import --relay ws://127.0.0.1:7777 "$T/valid.jsonl" >"$T/cap.out" 2>"$T/cap.err"
 t_is "a smaller max_message_size rejects the longer lines as too large" \
 	"$(grep -o 'rejected.too_large=[0-9]*' "$T/cap.out")" "rejected.too_large=$(awk 'length($0) > 2048' "$T/valid.jsonl" | wc -l)"
+# The cap's edge: a line of exactly max_message_size bytes is read, one byte more is too large; a last
+# line without its newline is read too.
+line=$(sed -n 2p "$T/gen1.jsonl")
+pad=$((2048 - ${#line}))
+{ printf '%s%*s\n' "$line" "$pad" ''; printf '%s%*s\n' "$(sed -n 3p "$T/gen1.jsonl")" $((2049 - ${#line})) ''
+  printf '%s' "$(sed -n 4p "$T/gen1.jsonl")"; } >"$T/edge.jsonl"
+svc_run "$T/impl" "$DB3" BROTR_NETWORK_MAX_MESSAGE_SIZE=2048 -- import --relay ws://127.0.0.1:7777 "$T/edge.jsonl" >"$T/edge.out" 2>"$T/edge.err"
+t_is "exactly the cap is read, one byte more is too large, a last line without newline is read" \
+	"$(cat "$T/edge.out")" "lines=3 stored=0 duplicate=2 rejected=1 rejected.too_large=1"
+t_like "the byte over the cap names line 2" "$(cat "$T/edge.err")" ":2: rejected: id=- reason=\"too large: more than 2048 bytes\""
 # A database that cannot be reached: exit status 1, nothing claimed stored.
 t_status "an unreachable database fails the import" 1 svc_run "$T/impl" "$DB" BROTR_DATABASE_PORT="$(free_port)" \
 	BROTR_DATABASE_CONNECT_WAIT=0 -- import --relay ws://127.0.0.1:7777 "$T/gen1.jsonl"
