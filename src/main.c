@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "cli/event_verify.h"
+#include "cli/export.h"
+#include "cli/import.h"
 #include "cli/relay_check.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -48,6 +50,8 @@ static int cmd_event_verify(struct app *app, int argc, char **argv);
 static int cmd_relay_check(struct app *app, int argc, char **argv);
 static int cmd_db_init(struct app *app, int argc, char **argv);
 static int cmd_db_check(struct app *app, int argc, char **argv);
+static int cmd_export(struct app *app, int argc, char **argv);
+static int cmd_import(struct app *app, int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "config show", "", "print the effective configuration and where each value came from",
@@ -61,6 +65,10 @@ static const struct command commands[] = {
 	  0, cmd_config_reference, NULL },
 	{ "event verify", "[-j N] [FILE]", "verify Nostr events (one JSON object per line): id and signature",
 	  cli_event_verify_help, 0, cmd_event_verify, NULL },
+	{ "export", "[--filter JSON] [--since T] [--until T] [--with-relays] [--output FILE]",
+	  "write the archived events matching a NIP-01 filter as JSON lines", cli_export_help, 1, cmd_export, NULL },
+	{ "import", "[--relay URL] FILE|-", "verify events from JSON lines and store them in batches",
+	  cli_import_help, 1, cmd_import, NULL },
 	{ "relay check", "URL...", "connect to relays through the configured path and report how each answers",
 	  "Normalises each ws:// or wss:// URL as the services do (a URL that is not a relay URL, or a\n"
 	  "local address while [network] allow_local is off, is reported with the reason), then,\n"
@@ -401,6 +409,22 @@ static int cmd_db_check(struct app *app, int argc, char **argv)
 	buf_free(&out);
 	db_close(db);
 	return rc == DB_OK ? 0 : 1;
+}
+
+static int cmd_export(struct app *app, int argc, char **argv)
+{
+	struct logger lg = { app->sink, "export" };
+	if (process_no_core_dumps() < 0) /* it holds a password */
+		log_warn(&lg, "cannot turn core dumps off", LOG_S("error", strerror(errno)));
+	return cli_export(&app->cfg, &lg, argc, argv);
+}
+
+static int cmd_import(struct app *app, int argc, char **argv)
+{
+	struct logger lg = { app->sink, "import" };
+	if (process_no_core_dumps() < 0) /* it holds a password */
+		log_warn(&lg, "cannot turn core dumps off", LOG_S("error", strerror(errno)));
+	return cli_import(&app->cfg, &lg, argc, argv);
 }
 
 /* Finds the command named by argv[0] (and argv[1] for two-word commands); *used gets the word count. */

@@ -147,6 +147,10 @@ static const struct key_def keys[] = {
 	  "brotr db init: a superuser; it creates the roles, the database and the schema." },
 	{ "database", "admin_password", T_STR, OFF(database.admin_password), "", NOLIM, NULL, F_SECRET,
 	  "Its password (secret: .env or environment only)." },
+	{ "database", "reader_user", T_STR, OFF(database.reader_user), "", NOLIM, NULL, 0,
+	  "brotr export: a login member of brotr_reader (the services' role may not read events); empty: user." },
+	{ "database", "reader_password", T_STR, OFF(database.reader_password), "", NOLIM, NULL, F_SECRET,
+	  "Its password (secret: .env or environment only)." },
 
 	{ "network", "allow_local", T_BOOL, OFF(network.allow_local), "false", NOLIM, NULL, 0,
 	  "Accept relays on loopback, private or reserved addresses and localhost (tests, labs)." },

@@ -73,6 +73,8 @@ struct config {
 		long long admin_port;  /* 0: port */
 		char *admin_user;
 		char *admin_password;
+		char *reader_user;     /* brotr export only; empty: user */
+		char *reader_password;
 	} database;
 	struct {
 		int allow_local;
