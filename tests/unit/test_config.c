@@ -153,7 +153,7 @@ START_TEST(flat_layout_reads_env_beside_the_ini)
 	snprintf(flat, sizeof(flat), "%s/flat/brotr.ini", root);
 	static char *const none[] = { NULL };
 	ck_assert_msg(config_load(&cfg, flat, none, &errors) == 0, "%s", errs());
-	char real[200], want[256];
+	char real[PATH_MAX], want[PATH_MAX + 32]; /* realpath writes up to PATH_MAX bytes */
 	ck_assert_ptr_nonnull(realpath(dir, real));
 	ck_assert_str_eq(cfg.database.password, "beside");
 	ck_assert_str_eq(cfg.env_dir, real);
