@@ -22,7 +22,7 @@ export POSTGRES_PASSWORD=test-admin BROTR_DATABASE_PASSWORD=test-writer
 t_status "docker-compose config accepts it" 0 compose config
 printf '%s\n' "$T_OUT" >"$T/config.yml"
 t_set "PostgreSQL, PgBouncer, Tor, db init, the initializer and the services" "$(compose config --services 2>/dev/null)" \
-	"$(printf '%s\n' postgres pgbouncer tor db-init initializer monitor synchronizer)"
+	"$(printf '%s\n' postgres pgbouncer tor db-init initializer monitor synchronizer finder validator)"
 
 # facts about each brotr service, one line each: name image user-visible settings
 python3 - "$T/config.yml" >"$T/services.txt" <<'EOF'
