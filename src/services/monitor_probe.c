@@ -113,6 +113,8 @@ static void nip77_answered(struct monitor_probe *p, const struct nostr_msg *m)
 	char why[MONITOR_REASON_MAX + 16];
 	const struct nostr_str *t = &m->message;
 	int n = (int)(t->len > MONITOR_REASON_MAX ? MONITOR_REASON_MAX : t->len);
+	if (m->type == NOSTR_MSG_CLOSED && wait_for_auth(p, t))
+		return;
 	p->out.nip77 = 0;
 	if (m->type == NOSTR_MSG_NEG_MSG) {
 		int v1 = t->len >= 2 && (t->s[0] == '6') && (t->s[1] == '1');
@@ -216,6 +218,8 @@ static void resume_after_auth(struct monitor_probe *p)
 		send_step(p, STEP_READ, req_msg, sizeof(req_msg) - 1);
 	else if (p->step == STEP_WRITE)
 		send_step(p, STEP_WRITE, p->write_msg, p->write_len);
+	else
+		begin_nip77(p);
 }
 
 /* The step that waited for AUTH ends refused: why says what became of the exchange. */
@@ -227,10 +231,14 @@ static void auth_failed(struct monitor_probe *p, const char *error, const char *
 	if (p->step == STEP_READ) {
 		monitor_fail_set(&p->out.read, error, reason);
 		begin_write(p);
-	} else {
+	} else if (p->step == STEP_WRITE) {
 		p->out.r.writable = 0;
 		monitor_fail_set(&p->out.write, error, reason);
 		begin_nip77(p);
+	} else {
+		p->out.nip77 = 0;
+		monitor_fail_set(&p->out.nip77_fail, error, reason);
+		finish(p);
 	}
 }
 

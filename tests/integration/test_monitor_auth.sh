@@ -13,7 +13,7 @@ source tests/integration/services_lib.sh
 [ -n "${TEST_PGPORT:-}" ] || { echo "not ok - run me through tests/run (make check): I need the harness's PostgreSQL"; exit 1; }
 T=$(mktemp -d "$TEST_TMP/monitor_auth.XXXXXX")
 trap 'tools_stop; [ -z "${TEST_KEEP:-}" ] && rm -rf "$T"' EXIT
-t_plan 54
+t_plan 56
 
 # the test identity: secret key 3, whose x-only public key is the x coordinate of 3G
 KEY=0000000000000000000000000000000000000000000000000000000000000003
@@ -39,8 +39,9 @@ relay --nip77 silent --log "$T/silent.log"
 U_SILENT=ws://127.0.0.1:$TOOL_PORT
 relay --nip77 closed
 U_CLOSED=ws://127.0.0.1:$TOOL_PORT
+relay --mode auth-required --auth-neg-only --nip77 msg
+U_NEGAUTH=ws://127.0.0.1:$TOOL_PORT
 if thirdparty_relay_start "" --auth 127.0.0.1; then U_TP=ws://127.0.0.1:$TOOL_PORT; else U_TP=ws://127.0.0.1:$(free_port); fi
-ALL=8
 
 impl_make "$T/impl" "[network]
 allow_local = true
@@ -50,7 +51,7 @@ clearnet_response_timeout = 2s
 [tor]
 socks_proxy ="
 mkdir -p "$T/impl/config/services"
-printf '%s\n' "$U_OK" "$U_WRONG" "$U_EXPIRED" "$U_NEGERR" "$U_NOTICE" "$U_SILENT" "$U_CLOSED" "$U_TP" \
+printf '%s\n' "$U_OK" "$U_WRONG" "$U_EXPIRED" "$U_NEGERR" "$U_NOTICE" "$U_SILENT" "$U_CLOSED" "$U_NEGAUTH" "$U_TP" \
 	>"$T/impl/data/seed_relays.txt"
 DB=monauth_$$
 q() { db_q "$DB" "$1"; }
@@ -92,6 +93,9 @@ t_is "silence: NEG-OPEN with a fresh id, then NEG-CLOSE" "$(grep '^NEG-' "$T/sil
 	"NEG-OPEN brotr-nip77 NEG-CLOSE brotr-nip77 "
 t_is "CLOSED: not supported" "$(extra "$U_CLOSED" nip77_error) $(extra "$U_CLOSED" nip77_reason)" \
 	"closed CLOSED: error: unsupported"
+t_is "NEG-OPEN needs AUTH: readable, NIP-77 refused, required, no key" \
+	"$(rw "$U_NEGAUTH"),$(extra "$U_NEGAUTH" nip77_reason),$(extra "$U_NEGAUTH" auth),$(extra "$U_NEGAUTH" auth_required)" \
+	"true,true,CLOSED: auth-required: this relay requires authentication,no-key,true"
 t_is "NIP-11 claims 77 on all of them; the document says what was seen" \
 	"$(q "SELECT count(*) FROM relay_metadata_latest WHERE supported_nips @> '[77]' AND (nip66_extra->>'nip77')::boolean")" 0
 t_is "third-party relay: AUTH asked, required, no key (writes need none)" "$(extra "$U_TP" auth),$(extra "$U_TP" auth_required),$(rw "$U_TP")" \
@@ -117,14 +121,17 @@ t_is "wrong relay tag: the read reason" "$(extra "$U_WRONG" read_reason)" \
 t_is "expired challenge: refused" "$(extra "$U_EXPIRED" auth),$(extra "$U_EXPIRED" auth_reason)" \
 	"refused,invalid: challenge expired"
 t_is "expired challenge: not readable" "$(rw "$U_EXPIRED")" "false,true"
+t_is "NEG-OPEN needs AUTH: NEG-OPEN again after AUTH, supported" \
+	"$(extra "$U_NEGAUTH" nip77),$(extra "$U_NEGAUTH" auth),$(extra "$U_NEGAUTH" auth_required)" "true,accepted,true"
 t_is "a relay that never asks: not asked" "$(extra "$U_NEGERR" auth)" "not-asked"
 t_is "third-party relay (@nostr-relay/core): accepted, readable" "$(extra "$U_TP" auth),$(rw "$U_TP")" "accepted,true,true"
 t_like "metrics: NIP-42 states counted" "$(cat "$T/metrics/brotr_monitor.prom" 2>/dev/null)" \
 	'brotr_monitor_auth_total\{service="monitor",state="refused",required="yes"\} 2'
 t_like "metrics: NIP-77 probes counted" "$(cat "$T/metrics/brotr_monitor.prom" 2>/dev/null)" \
-	'brotr_monitor_nip77_total\{service="monitor",network="clearnet",result="yes"\} 1'
+	'brotr_monitor_nip77_total\{service="monitor",network="clearnet",result="yes"\} 2'
 t_is "NIP-77 support is readable in SQL" \
-	"$(q "SELECT string_agg(relay_url, ' ') FROM relay_metadata_latest WHERE (nip66_extra->>'nip77')::boolean")" "$U_OK"
+	"$(q "SELECT string_agg(relay_url, ' ' ORDER BY relay_url) FROM relay_metadata_latest WHERE (nip66_extra->>'nip77')::boolean")" \
+	"$(printf '%s\n' "$U_OK" "$U_NEGAUTH" | sort | tr '\n' ' ' | sed 's/ $//')"
 
 # ---- a key, but [auth] enabled = false
 fresh

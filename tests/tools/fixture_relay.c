@@ -45,6 +45,7 @@
  *   --reject-writes TEXT  answer EVENT with ["OK",id,false,TEXT] instead of storing it
  *   --count               answer NIP-45 COUNT (without it, COUNT gets a NOTICE, like most relays)
  *   --auth-writes         auth-required mode: EVENT before AUTH gets OK false auth-required: too
+ *   --auth-neg-only       auth-required mode: only NEG-OPEN needs AUTH (REQ is served without)
  *   --auth-relay URL      the relay tag AUTH must carry (default ws://127.0.0.1:<port> or
  *                         wss://127.0.0.1:<tls port>, a trailing '/' allowed)
  *   --challenge-ttl N     a challenge answered N seconds or more after it was issued is
@@ -70,7 +71,7 @@ struct opts {
 	enum mode mode;
 	size_t oversize, fragment;
 	int dribble_ms;
-	int auth_writes, challenge_ttl;
+	int auth_writes, auth_neg_only, challenge_ttl;
 	const char *auth_relay, *nip77;
 };
 
@@ -539,7 +540,7 @@ static void on_req(struct pss *p, const char *js, size_t len, const jsmntok_t *t
 	int sublen = t[2].end - t[2].start;
 	const char *sub = js + t[2].start;
 	logline("REQ %.*s %.*s", sublen, sub, len > 2000 ? 2000 : (int)len, js); /* tests check the filters */
-	if (demand_auth(p, sub, sublen))
+	if (!O.auth_neg_only && demand_auth(p, sub, sublen))
 		return;
 	if (O.mode == M_AUTH_SILENT) {
 		send_text(p, 0, "[\"AUTH\",\"fixture-challenge\"]");
@@ -858,7 +859,7 @@ static void parse_args(int argc, char **argv)
 		{ "nip11-location", 1, 0, 'L' }, { "mode", 1, 0, 'M' }, { "oversize", 1, 0, 'o' },
 		{ "fragment", 1, 0, 'f' }, { "close-after", 1, 0, 'a' }, { "reject-writes", 1, 0, 'r' },
 		{ "count", 0, 0, 'C' }, { "dribble-ms", 1, 0, 'D' },
-		{ "log", 1, 0, 'l' }, { "auth-writes", 0, 0, 'W' }, { "auth-relay", 1, 0, 'R' },
+		{ "log", 1, 0, 'l' }, { "auth-writes", 0, 0, 'W' }, { "auth-neg-only", 0, 0, 'N' }, { "auth-relay", 1, 0, 'R' },
 		{ "challenge-ttl", 1, 0, 'X' }, { "nip77", 1, 0, '7' }, { 0, 0, 0, 0 },
 	};
 	int c;
@@ -887,6 +888,7 @@ static void parse_args(int argc, char **argv)
 		case 'D': O.dribble_ms = atoi(optarg); break;
 		case 'l': O.log = optarg; break;
 		case 'W': O.auth_writes = 1; break;
+		case 'N': O.auth_neg_only = 1; break;
 		case 'R': O.auth_relay = optarg; break;
 		case 'X': O.challenge_ttl = atoi(optarg); break;
 		case '7': O.nip77 = optarg; break;
