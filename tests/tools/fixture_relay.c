@@ -443,6 +443,16 @@ static size_t first_until(const struct filter *f)
 
 /* ---- NIP-42 (auth-required mode) ---- */
 
+/* A connection's challenge: random, and when it was issued (--challenge-ttl). */
+static void new_challenge(struct pss *p)
+{
+	unsigned char r[8];
+	nostr_random(r, sizeof(r));
+	memcpy(p->challenge, "fixture-", 8);
+	hex_encode(r, sizeof(r), p->challenge + 8);
+	p->issued = time(NULL);
+}
+
 /* Before AUTH: the challenge and a CLOSED for the subscription. Returns 1 when sent. */
 static int demand_auth(struct pss *p, const char *sub, int sublen)
 {
@@ -769,11 +779,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		char peer[64] = "";
 		lws_get_peer_simple(wsi, peer, sizeof(peer));
 		memset(p, 0, sizeof(*p));
-		unsigned char r[8];
-		nostr_random(r, sizeof(r));
-		memcpy(p->challenge, "fixture-", 8);
-		hex_encode(r, sizeof(r), p->challenge + 8);
-		p->issued = time(NULL);
+		new_challenge(p);
 		logline("OPEN %s", peer);
 		return 0;
 	}
