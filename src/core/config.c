@@ -49,6 +49,7 @@ static const struct section_def sections[] = {
 	{ "database", 0, "The PostgreSQL server the services write to (directly or through PgBouncer)." },
 	{ "network", 0, "Which relay URLs are acceptable, whatever the network." },
 	{ "tor", 0, "The SOCKS5 proxy every relay connection goes through." },
+	{ "auth", 0, "NIP-42: the identity the monitor and the synchronizers answer AUTH challenges with." },
 	{ "initializer", 1, "Seeds the relay registry from a file of relay URLs." },
 	{ "monitor", 1, "Checks relays: NIP-11 document, NIP-66 open, read and write tests." },
 	{ "synchronizer", 1, "Archives every event of every readable relay." },
@@ -168,6 +169,11 @@ static const struct key_def keys[] = {
 	{ "tor", "isolation", T_ENUM, OFF(tor.isolation), "relay", NOLIM, "relay|connection|none", 0,
 	  "SOCKS username per relay (one Tor circuit each), per connection, or none (IsolateSOCKSAuth)." },
 
+	{ "auth", "enabled", T_BOOL, OFF(auth.enabled), "true", NOLIM, NULL, 0,
+	  "Answer AUTH challenges (only when private_key is set); false: note them, never answer." },
+	{ "auth", "private_key", T_STR, OFF(auth.private_key), "", NOLIM, NULL, F_SECRET,
+	  "Key signing NIP-42 AUTH answers (hex or nsec; secret); empty: challenges are not answered." },
+
 	{ "initializer", "seed_file", T_PATH, OFF(initializer.seed_file), "data/seed_relays.txt", NOLIM, NULL,
 	  F_REQUIRED, "Relay URLs, one per line; blank lines and # comments allowed." },
 
@@ -183,6 +189,8 @@ static const struct key_def keys[] = {
 	  "Highest NIP-13 difficulty mined for the write test; above it, write is recorded as not tested." },
 	{ "monitor", "private_key", T_STR, OFF(monitor.private_key), "", NOLIM, NULL, F_SECRET,
 	  "Key signing the write test (hex or nsec; secret); empty: a fresh ephemeral key per pass." },
+	{ "monitor", "nip77_test", T_BOOL, OFF(monitor.nip77_test), "true", NOLIM, NULL, 0,
+	  "Send a NIP-77 NEG-OPEN for an empty set to learn whether the relay really speaks negentropy." },
 
 	SYNC_KEYS(synchronizer, "15m", "20"),
 

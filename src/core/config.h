@@ -88,6 +88,10 @@ struct config {
 		int isolation;   /* 0 relay, 1 connection, 2 none */
 	} tor;
 	struct {
+		int enabled;
+		char *private_key;         /* hex or nsec; empty: AUTH challenges are not answered */
+	} auth;
+	struct {
 		char *seed_file;
 	} initializer;
 	struct {
@@ -97,6 +101,7 @@ struct config {
 		long long write_kind;
 		long long max_pow;         /* NIP-13 difficulty the write test will mine, at most */
 		char *private_key;         /* hex or nsec; empty: an ephemeral key per pass */
+		int nip77_test;
 	} monitor;
 	struct config_sync synchronizer, priority_synchronizer;
 	struct {

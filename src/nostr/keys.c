@@ -20,6 +20,17 @@ int nostr_key_from_bytes(const struct nostr_ctx *ctx, struct nostr_key *key, con
 	return 0;
 }
 
+int nostr_key_check_str(const char *s)
+{
+	struct nostr_ctx *ctx = nostr_ctx_new();
+	struct nostr_key key;
+	struct nostr_err e = { 0 };
+	int rc = ctx ? nostr_key_from_str(ctx, &key, s, &e) : -1;
+	nostr_key_wipe(&key);
+	nostr_ctx_free(ctx);
+	return rc;
+}
+
 int nostr_key_from_str(const struct nostr_ctx *ctx, struct nostr_key *key, const char *s, struct nostr_err *err)
 {
 	unsigned char secret[32];

@@ -21,6 +21,10 @@ int nostr_key_from_bytes(const struct nostr_ctx *ctx, struct nostr_key *key, con
 /* From text: 64 hex characters (either case) or a NIP-19 "nsec1..." string. Returns 0, or -1 with *err. */
 int nostr_key_from_str(const struct nostr_ctx *ctx, struct nostr_key *key, const char *s, struct nostr_err *err);
 
+/* Whether s is a secret key nostr_key_from_str accepts, without keeping it. Returns 0, or -1 when
+ * not (or out of memory). */
+int nostr_key_check_str(const char *s);
+
 /* A new random (ephemeral) key from getrandom(2). Returns 0, or -1 with *err. */
 int nostr_key_generate(const struct nostr_ctx *ctx, struct nostr_key *key, struct nostr_err *err);
 

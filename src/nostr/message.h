@@ -25,6 +25,8 @@ enum nostr_msg_type {
 	NOSTR_MSG_CLOSED,      /* ["CLOSED", <sub id>, <message>] */
 	NOSTR_MSG_AUTH,        /* ["AUTH", <challenge>] (NIP-42) */
 	NOSTR_MSG_COUNT,       /* ["COUNT", <sub id>, {"count": <n>, "approximate": <bool>?}] (NIP-45) */
+	NOSTR_MSG_NEG_MSG,     /* ["NEG-MSG", <sub id>, <hex message>] (NIP-77): the hex in message */
+	NOSTR_MSG_NEG_ERR,     /* ["NEG-ERR", <sub id>, <reason>] (NIP-77) */
 };
 
 /*
@@ -34,10 +36,10 @@ enum nostr_msg_type {
  */
 struct nostr_msg {
 	enum nostr_msg_type type;
-	struct nostr_str sub_id;    /* EVENT, EOSE, CLOSED, COUNT */
+	struct nostr_str sub_id;    /* EVENT, EOSE, CLOSED, COUNT, NEG-MSG, NEG-ERR */
 	unsigned char event_id[32]; /* OK */
 	int accepted;               /* OK */
-	struct nostr_str message;   /* OK, NOTICE, CLOSED; for UNKNOWN the type string */
+	struct nostr_str message;   /* OK, NOTICE, CLOSED, NEG-MSG, NEG-ERR; for UNKNOWN the type string */
 	struct nostr_str challenge; /* AUTH */
 	uint64_t count;             /* COUNT */
 	int approximate;            /* COUNT: 1 when the relay said so */
@@ -75,5 +77,30 @@ int nostr_build_close(struct buf *out, const char *sub_id, struct nostr_err *err
 int nostr_build_event(struct buf *out, const struct nostr_event *ev, struct nostr_err *err);
 /* ["AUTH", <signed kind-22242 event>] (NIP-42). */
 int nostr_build_auth(struct buf *out, const struct nostr_event *ev, struct nostr_err *err);
+/* ["NEG-OPEN", <sub id>, <filter>, <initial message, hex>] and ["NEG-CLOSE", <sub id>] (NIP-77). */
+int nostr_build_neg_open(struct buf *out, const char *sub_id, const struct nostr_filter *filter, const char *hex,
+			 struct nostr_err *err);
+int nostr_build_neg_close(struct buf *out, const char *sub_id, struct nostr_err *err);
+
+/*
+ * NIP-77 (negentropy protocol v1): the initiator's first message for an empty set, hex. The
+ * version byte 0x61, then one range: upper bound infinity (timestamp varint 0, id prefix length
+ * 0), mode IdList (2) with 0 ids.
+ */
+#define NOSTR_NEG_V1 0x61
+#define NOSTR_NEG_EMPTY_SET "6100000200"
+
+/* NIP-42: the kind of the event answering an AUTH challenge. */
+#define NOSTR_KIND_AUTH 22242
+
+/*
+ * Builds and signs the NIP-42 answer to challenge c[0..clen) from relay_url: kind 22242 at
+ * created_at, tags [["relay",relay_url],["challenge",c]], empty content. Returns 0, or -1 with
+ * *err (NOSTR_E_ARG for a challenge that is not valid UTF-8 or longer than 1024 bytes).
+ */
+struct nostr_ctx;
+struct nostr_key;
+int nostr_auth_event(const struct nostr_ctx *ctx, struct nostr_event *ev, const struct nostr_key *key,
+		     const char *relay_url, const char *c, size_t clen, int64_t created_at, struct nostr_err *err);
 
 #endif

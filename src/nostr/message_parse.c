@@ -34,7 +34,7 @@ static const struct {
 } types[] = {
 	{ "EVENT", NOSTR_MSG_EVENT, 3 }, { "EOSE", NOSTR_MSG_EOSE, 2 },     { "OK", NOSTR_MSG_OK, 4 },
 	{ "NOTICE", NOSTR_MSG_NOTICE, 2 }, { "CLOSED", NOSTR_MSG_CLOSED, 3 }, { "AUTH", NOSTR_MSG_AUTH, 2 },
-	{ "COUNT", NOSTR_MSG_COUNT, 3 },
+	{ "COUNT", NOSTR_MSG_COUNT, 3 }, { "NEG-MSG", NOSTR_MSG_NEG_MSG, 3 }, { "NEG-ERR", NOSTR_MSG_NEG_ERR, 3 },
 };
 
 /* Decodes string token t into the message's storage (room reserved by the caller). */
@@ -142,6 +142,13 @@ static int parse_body(struct nostr_msg *m, const struct json_doc *d, struct nost
 		return parse_string_at(m, d, 3, &m->message, "CLOSED", used, err);
 	case NOSTR_MSG_AUTH:
 		return parse_string_at(m, d, 2, &m->challenge, "AUTH", used, err);
+	case NOSTR_MSG_NEG_MSG:
+	case NOSTR_MSG_NEG_ERR: {
+		const char *name = m->type == NOSTR_MSG_NEG_MSG ? "NEG-MSG" : "NEG-ERR";
+		if (sub_id(m, d, name, used, err) < 0)
+			return -1;
+		return parse_string_at(m, d, 3, &m->message, name, used, err);
+	}
 	case NOSTR_MSG_COUNT:
 		return parse_count(m, d, used, err);
 	default:

@@ -1,4 +1,4 @@
-/* monitor.c — brotr monitor: checks the relays due (NIP-11; NIP-66 open, read, write) and stores one snapshot per relay per pass. */
+/* monitor.c — brotr monitor: checks the relays due (NIP-11; NIP-66 open, read, write; NIP-42, NIP-77 observed) and stores one snapshot per relay per pass. */
 #include "services/services.h"
 
 #include <stdint.h>
@@ -25,6 +25,7 @@ struct monitor_state {
 	struct nostr_ctx *nctx;
 	struct nostr_key key;
 	int have_key;
+	struct auth_identity auth; /* [auth]: answers NIP-42 challenges */
 };
 
 /* The relays of the current chunk, in URL order. */
@@ -103,6 +104,12 @@ static void account(struct pass *ps, const struct monitor_probe *p)
 	count(ps, "monitor_nip11_total", "NIP-11 documents fetched and parsed (ok) or not (failed).", "result",
 	      p->nip11_ok ? "ok" : "failed", NULL, NULL, 1);
 	ps->t.nip11_ok += p->nip11_ok;
+	if (o->auth[0])
+		count(ps, "monitor_auth_total", "NIP-42 as observed on relays that opened, by state.", "state", o->auth,
+		      "required", o->auth_required ? "yes" : "no", 1);
+	if (o->nip77 != NIP66_ABSENT)
+		count(ps, "monitor_nip77_total", "NIP-77 probes by network and result.", "network", net, "result",
+		      o->nip77 ? "yes" : "no", 1);
 	if (o->pow) {
 		ps->t.mined++;
 		count(ps, "monitor_pow_events_total", "Write-test events mined for NIP-13 proof of work.", NULL, NULL,
@@ -198,11 +205,11 @@ static void complete(struct pass *ps, size_t i)
 				  o->write.error[0] ? o->write.reason : o->nip11.reason;
 		skipped(ps, p->url, *why ? why : "out of memory");
 	} else {
-		account(ps, p);
 		if (monitor_probe_snapshot(p, ps->generated_at, &snap) < 0)
 			log_error(&ps->ctx->log, "out of memory for a snapshot", LOG_S("relay", p->url));
 		else
 			monitor_store_add(ps->store, &snap);
+		account(ps, p); /* after the snapshot, which settles the NIP-42 facts */
 	}
 	monitor_probe_free(p);
 	free(p);
@@ -335,6 +342,9 @@ static int open_net(struct pass *ps)
 		return -1;
 	}
 	ps->env.max_pow = (unsigned)cfg->monitor.max_pow;
+	ps->env.auth = &ps->st->auth;
+	ps->env.auth_disabled = !cfg->auth.enabled && *cfg->auth.private_key;
+	ps->env.nip77_test = cfg->monitor.nip77_test;
 	ps->env.response_timeout_ms[NET_CLEARNET] = cfg->network.clearnet.response_timeout_ms;
 	ps->env.response_timeout_ms[NET_TOR] = cfg->network.tor.response_timeout_ms;
 	ps->env.log = ps->ctx->log;
@@ -426,18 +436,13 @@ static long long monitor_interval(const struct config *cfg)
 
 static int monitor_check(const struct config *cfg, char *err, size_t errlen)
 {
-	if (!*cfg->monitor.private_key)
+	if (auth_check_config(cfg, err, errlen) < 0)
+		return -1;
+	if (!*cfg->monitor.private_key || nostr_key_check_str(cfg->monitor.private_key) == 0)
 		return 0;
-	struct nostr_ctx *nctx = nostr_ctx_new();
-	struct nostr_key key;
-	struct nostr_err e = { 0 };
-	int rc = nctx ? nostr_key_from_str(nctx, &key, cfg->monitor.private_key, &e) : -1;
-	nostr_key_wipe(&key);
-	nostr_ctx_free(nctx);
-	if (rc < 0)
-		snprintf(err, errlen, "[monitor] private_key (BROTR_MONITOR_PRIVATE_KEY) is not a usable secret key: "
-				      "expected 64 hex characters or an nsec1... string");
-	return rc;
+	snprintf(err, errlen, "[monitor] private_key (BROTR_MONITOR_PRIVATE_KEY) is not a usable secret key: "
+			      "expected 64 hex characters or an nsec1... string");
+	return -1;
 }
 
 static int monitor_open(struct service_ctx *ctx)
@@ -458,6 +463,13 @@ static int monitor_open(struct service_ctx *ctx)
 		}
 		st->have_key = 1;
 	}
+	if (auth_identity_load(&st->auth, st->nctx, ctx->cfg) < 0) {
+		log_error(&ctx->log, "unusable [auth] private_key");
+		nostr_key_wipe(&st->key);
+		nostr_ctx_free(st->nctx);
+		free(st);
+		return -1;
+	}
 	ctx->state = st;
 	return 0;
 }
@@ -468,6 +480,7 @@ static void monitor_close(struct service_ctx *ctx)
 	if (!st)
 		return;
 	nostr_key_wipe(&st->key);
+	auth_identity_wipe(&st->auth);
 	nostr_ctx_free(st->nctx);
 	free(st);
 	ctx->state = NULL;

@@ -11,6 +11,7 @@ void monitor_outcome_init(struct monitor_outcome *o)
 {
 	memset(o, 0, sizeof(*o));
 	nip66_init(&o->r);
+	o->nip77 = NIP66_ABSENT;
 }
 
 void monitor_text(char *out, size_t n, const char *s, size_t len)
@@ -70,10 +71,19 @@ static int raw_doc(const struct monitor_outcome *o, struct buf *raw)
 	put_fail(raw, &first, "read", &o->read);
 	put_fail(raw, &first, "write", &o->write);
 	put_fail(raw, &first, "nip11", &o->nip11);
-	if (o->auth) {
-		buf_printf(raw, "%s\"auth\":true", first ? "" : ",");
+	if (o->auth[0])
+		put_str(raw, &first, "auth", o->auth);
+	if (o->auth_required) {
+		buf_printf(raw, "%s\"auth_required\":true", first ? "" : ",");
 		first = 0;
 	}
+	if (o->auth_reason[0])
+		put_str(raw, &first, "auth_reason", o->auth_reason);
+	if (o->nip77 != NIP66_ABSENT) {
+		buf_printf(raw, "%s\"nip77\":%s", first ? "" : ",", o->nip77 ? "true" : "false");
+		first = 0;
+	}
+	put_fail(raw, &first, "nip77", &o->nip77_fail);
 	if (o->pow)
 		buf_printf(raw, "%s\"pow\":%u", first ? "" : ",", o->pow);
 	buf_putc(raw, '}');

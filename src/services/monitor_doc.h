@@ -30,7 +30,15 @@ struct monitor_fail {
 struct monitor_outcome {
 	struct nip66_result r;
 	struct monitor_fail open, read, write, nip11;
-	int auth;          /* the relay sent a NIP-42 AUTH challenge */
+	/* NIP-42 as observed, once the websocket opened: auth is "not-asked", "no-key", "accepted" or
+	 * "refused" ("" when not observed); auth_required when a CLOSED or OK false said
+	 * auth-required:; auth_reason the refusal (the relay's message) or why no answer was sent. */
+	char auth[12];
+	int auth_required;
+	char auth_reason[MONITOR_REASON_MAX + 1];
+	/* NIP-77 as probed: NIP66_ABSENT (not probed), 0 or 1; when 0, the category and reason. */
+	int nip77;
+	struct monitor_fail nip77_fail;
 	unsigned pow;      /* NIP-13 difficulty mined for the write test; 0: none */
 };
 
@@ -50,7 +58,8 @@ void monitor_text(char *out, size_t n, const char *s, size_t len);
  * The NIP-66 document of o, canonical (keys sorted, no whitespace; json_canonical), appended to
  * json, and id = sha256 of exactly those bytes. Keys: openable, readable, writable, rtt_open,
  * rtt_read, rtt_write, and the extras open_error, open_reason, read_error, read_reason,
- * write_error, write_reason, nip11_error, nip11_reason, auth, pow (each only when set).
+ * write_error, write_reason, nip11_error, nip11_reason, auth, auth_required, auth_reason, nip77,
+ * nip77_error, nip77_reason, pow (each only when set).
  * Returns 0, or -1 when out of memory or o holds an out-of-range value.
  */
 int monitor_doc_build(const struct monitor_outcome *o, struct buf *json, unsigned char id[32]);

@@ -12,6 +12,7 @@
 #include "nostr/json.h"
 #include "nostr/message.h"
 #include "nostr/relay_url.h"
+#include "services/auth.h"
 #include "services/monitor_doc.h"
 #include "services/monitor_signer.h"
 #include "services/monitor_store.h"
@@ -25,7 +26,15 @@
  *     then write (when [monitor] write_test): an event of [monitor] write_kind, NIP-13 mined
  *     when the NIP-11 document's limitation.min_pow_difficulty is above 0 and at most
  *     [monitor] max_pow (above it, write is not tested and the reason says so); OK true means
- *     writable (rtt_write), OK false keeps the relay's prefix and message.
+ *     writable (rtt_write), OK false keeps the relay's prefix and message;
+ *   - then (when [monitor] nip77_test) NIP-77: ["NEG-OPEN",<sub>,{"kinds":[20166]},<empty set>]
+ *     answered by NEG-MSG in protocol v1 means supported (NEG-CLOSE follows); NEG-ERR, CLOSED,
+ *     a NOTICE or silence until the response timeout means not, the reason kept.
+ * NIP-42: an AUTH challenge is answered with a kind-22242 event when [auth] gives a key. A read
+ * or write refused with auth-required: waits for that exchange (within a fresh response timeout)
+ * and is asked once more when the OK is true; rtt_read and rtt_write then count from the second
+ * request. What was seen (not asked, no key, accepted, refused and why, required) goes to the
+ * document.
  * The write step needs the NIP-11 answer (for its difficulty), so after the read the websocket
  * waits for it when it is not in yet; the event is built on the signer's thread.
  * Read and write each have their own deadline: the network's response_timeout from the moment
@@ -40,6 +49,9 @@
 struct monitor_env {
 	struct net *net;
 	struct monitor_signer *signer;  /* NULL: no write test */
+	const struct auth_identity *auth; /* answers AUTH challenges when usable; may be NULL */
+	int auth_disabled;              /* [auth] enabled is false (for the reason stored) */
+	int nip77_test;                 /* [monitor] nip77_test */
 	unsigned max_pow;
 	long long response_timeout_ms[NET_NETWORKS];
 	struct logger log;
@@ -48,12 +60,13 @@ struct monitor_env {
 	struct json_doc doc;
 	struct nostr_msg msg;
 	struct nostr_event ev;
+	struct buf out;                 /* messages built here (AUTH, NEG-OPEN, NEG-CLOSE) */
 };
 
 void monitor_env_init(struct monitor_env *e);
 void monitor_env_free(struct monitor_env *e);
 
-enum monitor_step { STEP_OPEN, STEP_READ, STEP_WAIT, STEP_WRITE, STEP_DONE };
+enum monitor_step { STEP_OPEN, STEP_READ, STEP_WAIT, STEP_WRITE, STEP_NIP77, STEP_DONE };
 
 struct monitor_probe {
 	char url[RELAY_URL_MAX + 1];
@@ -64,6 +77,12 @@ struct monitor_probe {
 	int conn_done, nip11_done, signing;
 	uint64_t sent_at, deadline; /* the read or write under way: when its message went, its deadline */
 	unsigned char event_id[32]; /* the write test's */
+	char *write_msg;            /* its ["EVENT",...], kept to send again after AUTH */
+	size_t write_len;
+	struct auth_session auth;
+	int auth_wait;              /* the step under way was refused with auth-required: it waits
+	                             * for the AUTH exchange (bounded by the step deadline) */
+	unsigned auth_retried;      /* bit per step: already asked again after AUTH */
 	struct monitor_outcome out;
 	/* the NIP-11 document, when nip11_ok */
 	int nip11_ok;

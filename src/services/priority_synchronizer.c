@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "services/relay_file.h"
+#include "services/auth.h"
 #include "services/services.h"
 #include "services/sync_engine.h"
 
@@ -19,6 +20,8 @@ static int check(const struct config *cfg, char *err, size_t errlen)
 				      "synchronizer): run brotr synchronizer instead");
 		return -1;
 	}
+	if (auth_check_config(cfg, err, errlen) < 0)
+		return -1;
 	return sync_check_filter("priority_synchronizer", &cfg->priority_synchronizer, err, errlen);
 }
 

@@ -124,6 +124,11 @@ struct sync_engine *sync_engine_open(struct service_ctx *ctx, const struct confi
 	if (read_filter(scfg->filter, &e->filter, &ferr) < 0 || make_coverage(e) < 0 || !(e->nctx = nostr_ctx_new()) ||
 	    !(e->pool = workpool_new(0)))
 		goto oom;
+	if (auth_identity_load(&e->auth, e->nctx, ctx->cfg) < 0) { /* the service's check refused it already */
+		log_error(&ctx->log, "unusable [auth] private_key");
+		sync_engine_close(e);
+		return NULL;
+	}
 	unsigned workers = workpool_size(e->pool);
 	if (!(e->ver = calloc(workers, sizeof(*e->ver))) || !(e->scratch = calloc(workers, sizeof(*e->scratch))) ||
 	    sync_seen_init(&e->seen, SEEN_BITS) < 0)
@@ -167,6 +172,7 @@ void sync_engine_close(struct sync_engine *e)
 	free(e->scratch);
 	sync_seen_free(&e->seen);
 	workpool_free(e->pool);
+	auth_identity_wipe(&e->auth);
 	nostr_ctx_free(e->nctx);
 	nostr_filter_free(&e->filter);
 	nostr_msg_free(&e->msg);

@@ -11,6 +11,7 @@
 #include "nostr/ctx.h"
 #include "nostr/message.h"
 #include "nostr/verify.h"
+#include "services/auth.h"
 #include "services/sync_batch.h"
 #include "services/sync_engine.h"
 #include "services/sync_walk.h"
@@ -76,6 +77,10 @@ struct sync_relay {
 	int walks_done;          /* every page is done; waiting for COUNT answers until probe_deadline */
 	uint64_t probe_deadline;
 	struct sync_counts c;
+	/* NIP-42 on this connection: a page closed with auth-required: waits (auth_wait, within its
+	 * deadline) for the AUTH exchange, then is asked again once (auth_resent) */
+	struct auth_session auth;
+	int auth_wait, auth_resent;
 };
 
 struct sync_engine {
@@ -84,6 +89,7 @@ struct sync_engine {
 	struct logger log;
 	struct db *db;
 	struct nostr_ctx *nctx;
+	struct auth_identity auth;  /* [auth]: answers AUTH challenges when usable */
 	struct workpool *pool;
 	struct nostr_verifier **ver;
 	struct buf *scratch;        /* one per worker */

@@ -1,4 +1,4 @@
-/* sync_relay.c — one relay in a synchronizer pass: its walks, its pages (REQ ... EOSE), its messages. */
+/* sync_relay.c — one relay in a synchronizer pass: its walks, its pages (REQ ... EOSE), its messages, NIP-42 AUTH. */
 #include <stdio.h>
 #include <string.h>
 
@@ -177,9 +177,11 @@ void sync_relay_settle_probes(struct sync_relay *r)
 void sync_relay_check_deadline(struct sync_relay *r)
 {
 	if (r->in_page && r->outcome == SYNC_R_RUNNING && mono_ms() > r->page_deadline) {
-		char why[128];
-		snprintf(why, sizeof(why), "timeout: page %u not whole within %lld ms (%d response timeouts)", r->page_no,
-			 PAGE_RESPONSE_TIMEOUTS * response_timeout_ms(r), PAGE_RESPONSE_TIMEOUTS);
+		char why[160];
+		snprintf(why, sizeof(why), "timeout: page %u not whole within %lld ms (%d response timeouts)%s", r->page_no,
+			 PAGE_RESPONSE_TIMEOUTS * response_timeout_ms(r), PAGE_RESPONSE_TIMEOUTS,
+			 !r->auth_wait ? "" : r->auth.state == AUTH_SENT ? ": auth-required, no OK to the AUTH"
+									 : ": auth-required, no AUTH challenge");
 		sync_relay_end(r, SYNC_R_FAILED, why);
 		return;
 	}
@@ -234,6 +236,7 @@ static void finish_page(struct sync_relay *r)
 	struct sync_step step;
 	enum sync_verdict v = sync_walk_page(&r->walk, &r->page, &step);
 	r->c.pages++;
+	r->auth_resent = 0;
 	for (int i = 0; i < step.n_at_cap; i++)
 		probe_at_cap(r, step.at_cap[i], step.at_cap_n[i]);
 	if (v != SYNC_STALLED) {
@@ -296,6 +299,57 @@ static int for_page(const struct sync_relay *r, const struct nostr_msg *m)
 	return r->in_page && m->sub_id.len == strlen(r->sub) && memcmp(m->sub_id.s, r->sub, m->sub_id.len) == 0;
 }
 
+/* ["AUTH", challenge]: answered when [auth] gives an identity. */
+static void on_challenge(struct sync_relay *r)
+{
+	struct sync_engine *e = r->e;
+	buf_reset(&e->out);
+	if (auth_session_challenge(&r->auth, r->t->url, &e->msg, wall_ms() / 1000, &e->out) == 1)
+		relay_conn_send(r->conn, e->out.data, e->out.len, 0);
+	else if (r->auth_wait && r->auth.state == AUTH_REFUSED)
+		sync_relay_end(r, SYNC_R_FAILED, r->auth.reason);
+}
+
+/* The OK to our AUTH: the page that waited for it is asked again, or the relay ends refused. */
+static void on_auth_ok(struct sync_relay *r)
+{
+	char why[256];
+	if (!r->auth_wait)
+		return;
+	r->auth_wait = 0;
+	if (r->auth.state == AUTH_ACCEPTED) {
+		r->auth_resent = 1;
+		request_page(r);
+		return;
+	}
+	snprintf(why, sizeof(why), "auth-required, then AUTH refused: %.200s", r->auth.reason);
+	sync_relay_end(r, SYNC_R_FAILED, why);
+}
+
+/* The page was closed with auth-required: it waits for the AUTH exchange when one can settle it. */
+static int wait_for_auth(struct sync_relay *r, const struct nostr_str *msg)
+{
+	if (!auth_session_required(&r->auth, msg->s, msg->len) || !auth_session_can_answer(&r->auth) ||
+	    r->auth_resent || r->auth.state == AUTH_REFUSED)
+		return 0;
+	r->auth_wait = 1; /* the page stays in flight: its deadline bounds the exchange */
+	if (r->auth.state == AUTH_ACCEPTED)
+		on_auth_ok(r);
+	return 1;
+}
+
+static void page_closed(struct sync_relay *r, const struct nostr_str *msg)
+{
+	char why[256];
+	if (wait_for_auth(r, msg))
+		return;
+	snprintf(why, sizeof(why), "the relay closed the subscription: %.*s%s", (int)(msg->len > 140 ? 140 : msg->len),
+		 msg->s,
+		 r->auth.required && !auth_session_can_answer(&r->auth) ? " (no [auth] private_key, or [auth] enabled = false)"
+									 : "");
+	sync_relay_end(r, SYNC_R_FAILED, why);
+}
+
 static void on_message(struct relay_conn *c, void *user, const char *text, size_t len)
 {
 	(void)c;
@@ -307,7 +361,6 @@ static void on_message(struct relay_conn *c, void *user, const char *text, size_
 		sync_engine_reject(e, r, "malformed message");
 		return;
 	}
-	char why[256];
 	int i;
 	switch (e->msg.type) {
 	case NOSTR_MSG_EVENT:
@@ -328,10 +381,15 @@ static void on_message(struct relay_conn *c, void *user, const char *text, size_
 		if ((i = probe_index(r, &e->msg)) >= 0) {
 			settle(r, i, -1);
 		} else if (for_page(r, &e->msg)) {
-			snprintf(why, sizeof(why), "the relay closed the subscription: %.*s", (int)e->msg.message.len,
-				 e->msg.message.s);
-			sync_relay_end(r, SYNC_R_FAILED, why);
+			page_closed(r, &e->msg.message);
 		}
+		break;
+	case NOSTR_MSG_AUTH:
+		on_challenge(r);
+		break;
+	case NOSTR_MSG_OK:
+		if (auth_session_ok(&r->auth, &e->msg))
+			on_auth_ok(r);
 		break;
 	case NOSTR_MSG_NOTICE:
 		log_info(&e->log, "relay notice", LOG_S("relay", r->t->url), LOG_S("notice", e->msg.message.s));
@@ -357,6 +415,8 @@ static void on_close(struct relay_conn *c, void *user, const struct relay_conn_s
 	struct sync_relay *r = user;
 	sync_relay_flush(r); /* the pages completed so far; the one in flight is asked again */
 	r->in_page = 0;
+	auth_session_init(&r->auth, &r->e->auth); /* a new connection gets a new challenge */
+	r->auth_wait = r->auth_resent = 0;
 	if (st->will_reconnect) {
 		log_info(&r->e->log, "relay connection lost, reconnecting", LOG_S("relay", r->t->url),
 			 LOG_S("error", net_error_name(st->err)), LOG_S("reason", st->reason), LOG_I("attempt", st->attempt));
@@ -377,6 +437,7 @@ void sync_relay_start(struct sync_engine *e, struct sync_relay *r)
 	r->e = e;
 	r->outcome = SYNC_R_RUNNING;
 	r->started_ms = mono_ms();
+	auth_session_init(&r->auth, &e->auth);
 	plan_walks(r);
 	if (r->n_walks == 0) {
 		r->outcome = SYNC_R_COMPLETE;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "services/auth.h"
 #include "services/services.h"
 #include "services/sync_engine.h"
 
@@ -18,6 +19,8 @@ static int check(const struct config *cfg, char *err, size_t errlen)
 				      "priority_synchronizer): run brotr priority-synchronizer instead");
 		return -1;
 	}
+	if (auth_check_config(cfg, err, errlen) < 0)
+		return -1;
 	return sync_check_filter("synchronizer", &cfg->synchronizer, err, errlen);
 }
 

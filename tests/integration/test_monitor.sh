@@ -30,7 +30,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T
 	-days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
 
 relay() { tool_start fixture_relay --events "$T/events.jsonl" "$@" || exit 1; }
-relay --nip11 "$T/nip11.json" --tls-port 0 --cert "$T/cert.pem" --key "$T/key.pem" --log "$T/good.log"
+relay --nip11 "$T/nip11.json" --tls-port 0 --cert "$T/cert.pem" --key "$T/key.pem" --log "$T/good.log" --nip77 msg
 RG=$TOOL_PORT RGT=$TOOL_TLS_PORT
 relay --nip11 "$T/nip11.json" --mode auth-required
 RA=$TOOL_PORT
@@ -96,7 +96,8 @@ t_is "one snapshot per relay" "$(q 'SELECT count(*) FROM relay_metadata')" "$ALL
 t_is "all stamped with the pass start" "$(q 'SELECT count(DISTINCT generated_at) FROM relay_metadata')" 1
 
 t_is "ws: open, read, write, all RTTs" "$(flags "$U_GOOD")" "true,true,true,true,true,true,true,true"
-t_is "ws: no failure reasons" "$(latest "$U_GOOD" "coalesce(nip66_extra::text, 'none')")" "none"
+t_is "ws: no failure reasons; AUTH not asked, NIP-77 answered" "$(latest "$U_GOOD" "coalesce(nip66_extra::text, 'none')")" \
+	'{"auth": "not-asked", "nip77": true}'
 t_is "wss (self-signed, allow_insecure): the same" "$(flags "$U_TLS")" "true,true,true,true,true,true,true,true"
 t_is "ws: NIP-11 stored" "$(latest "$U_GOOD" "name || ' ' || software || ' ' || supported_nips::text")" \
 	"fixture brotr-test [1, 11, 13]"
@@ -104,7 +105,8 @@ t_is "auth-required: open, not readable, writable" "$(flags "$U_AUTH")" "true,tr
 t_is "auth-required: the reason's prefix" "$(extra "$U_AUTH" read_error)" "auth-required"
 t_is "auth-required: the relay's message" "$(extra "$U_AUTH" read_reason)" \
 	"CLOSED: auth-required: this relay requires authentication"
-t_is "auth-required: the AUTH challenge noted" "$(extra "$U_AUTH" auth)" "true"
+t_is "auth-required: the AUTH challenge noted, unanswered (no key)" "$(extra "$U_AUTH" auth),$(extra "$U_AUTH" auth_required)" \
+	"no-key,true"
 t_is "silent: open, neither readable nor writable" "$(flags "$U_SILENT")" "true,true,true,false,false,true,false,false"
 t_is "silent: read timed out" "$(extra "$U_SILENT" read_error) $(extra "$U_SILENT" read_reason)" \
 	"timeout no EVENT, EOSE or CLOSED within 3s of the REQ"

@@ -10,6 +10,11 @@
 //   --db FILE          sqlite file (default ":memory:": nothing outlives the process)
 //   --no-caches        turn off the library's two caches (on by default, as in any deployment): REQ
 //                      results per identical filter for 1 s, and the answer to an EVENT per id
+//   --auth HOSTNAME    NIP-42 on (the library's `hostname` option): the library sends a challenge on
+//                      connect and checks ["AUTH",<event>] (kind 22242, its challenge, a relay tag
+//                      whose URL hostname is HOSTNAME, created_at within 10 minutes). The library
+//                      requires AUTH only for DMs; this host refuses any REQ before AUTH with
+//                      CLOSED "auth-required: ..." (the host's policy, through relay.isAuthorized)
 // Prints "ready port=P loaded=N rejected=M" on stdout once listening (rejections on stderr); the
 // library's own log goes to stderr. Stops on SIGTERM or SIGINT.
 //
@@ -33,6 +38,7 @@ const { values: opt } = parseArgs({
     'default-limit': { type: 'string', default: '100' },
     db: { type: 'string', default: ':memory:' },
     'no-caches': { type: 'boolean', default: false },
+    auth: { type: 'string' },
   },
 })
 const defaultLimit = Number(opt['default-limit'])
@@ -50,7 +56,7 @@ const stderrLogger = {
 const store = new EventRepositorySqlite(opt.db, { defaultLimit })
 await store.init()
 const caches = opt['no-caches'] ? { filterResultCacheTtl: 0, eventHandlingResultCacheTtl: 0 } : {}
-const relay = new NostrRelay(store, { logger: stderrLogger, ...caches })
+const relay = new NostrRelay(store, { logger: stderrLogger, ...caches, ...(opt.auth ? { hostname: opt.auth } : {}) })
 const validator = new Validator()
 
 // Loads the JSONL file through the library's event handling; returns [loaded, rejected].
@@ -99,7 +105,12 @@ function serve (ws) {
   relay.handleConnection(ws)
   ws.on('message', async (data) => {
     try {
-      await relay.handleMessage(ws, await validator.validateIncomingMessage(data))
+      const msg = await validator.validateIncomingMessage(data)
+      if (opt.auth && msg[0] === 'REQ' && !relay.isAuthorized(ws)) {
+        ws.send(JSON.stringify(['CLOSED', msg[1], 'auth-required: this relay serves authenticated clients only']))
+        return
+      }
+      await relay.handleMessage(ws, msg)
     } catch (e) {
       ws.send(JSON.stringify(createOutgoingNoticeMessage(e.message)))
     }

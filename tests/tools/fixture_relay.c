@@ -9,6 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "nostr/ctx.h"
+#include "nostr/event.h"
+#include "nostr/verify.h"
 
 /*
  * usage: fixture_relay [options]
@@ -24,7 +29,10 @@
  *   --mode MODE           normal | silent (accepts, never answers a message) | oversized (a
  *                         NOTICE of --oversize bytes before each REQ's results) | fragmented
  *                         (every message in --fragment-byte frames) | garbage (a malformed
- *                         message before every event) | auth-required (AUTH + CLOSED to REQ) |
+ *                         message before every event) | auth-required (NIP-42: a REQ or NEG-OPEN
+ *                         before a valid AUTH gets the connection's challenge and CLOSED
+ *                         auth-required:; ["AUTH",<event>] is checked: kind 22242, valid id and
+ *                         signature, created_at within 10 minutes, the challenge, the relay tag) |
  *                         auth-silent (AUTH + a NOTICE to REQ, then nothing) |
  *                         binary (events in binary frames, the rest as text) |
  *                         dribble (every message in 1-byte frames, one per --dribble-ms) |
@@ -53,8 +61,18 @@
  *   --delay MS            answer each client message MS milliseconds after it arrives (one held at a time)
  *   --reject-writes TEXT  answer EVENT with ["OK",id,false,TEXT] instead of storing it
  *   --count               answer NIP-45 COUNT (without it, COUNT gets a NOTICE, like most relays)
+ *   --auth-writes         auth-required mode: EVENT before AUTH gets OK false auth-required: too
+ *   --auth-neg-only       auth-required mode: only NEG-OPEN needs AUTH (REQ is served without)
+ *   --auth-relay URL      the relay tag AUTH must carry (default ws://127.0.0.1:<port> or
+ *                         wss://127.0.0.1:<tls port>, a trailing '/' allowed)
+ *   --challenge-ttl N     a challenge answered N seconds or more after it was issued is
+ *                         refused as expired (default 600; 0: every answer is late)
+ *   --nip77 MODE          answer NEG-OPEN (NIP-77): msg (NEG-MSG with the empty-set reply) |
+ *                         err (NEG-ERR) | closed (CLOSED) | silent (nothing) | notice (a
+ *                         NOTICE); without the option NEG-OPEN gets the unknown-message NOTICE
  *   --log FILE            one line per connection and per client message (tests read it):
- *                         OPEN peer, REQ sub <message>, EVENT id, CLOSE sub, BAD, HTTP accept=..., CLOSED
+ *                         OPEN peer, REQ sub <message>, EVENT id, CLOSE sub, BAD, HTTP accept=..., CLOSED,
+ *                         AUTH ok <pubkey> | AUTH refused <reason>, NEG-OPEN sub, NEG-CLOSE sub
  * Prints "ready port=P tls_port=Q" on stdout once listening; stops on SIGTERM or SIGINT.
  */
 
@@ -73,6 +91,8 @@ struct opts {
 	size_t hostile_size, nip11_size;
 	long hostile_count;
 	const char *nip11_hostile;
+	int auth_writes, auth_neg_only, challenge_ttl;
+	const char *auth_relay, *nip77;
 };
 
 struct tag {
@@ -115,10 +135,15 @@ struct pss {
 	long long endless_at;
 	char *held; /* --delay: the message waiting for its timer */
 	size_t held_len;
+	char challenge[40]; /* auth-required mode: this connection's, and when it was issued */
+	time_t issued;
+	int authed;
 };
 
 static struct opts O = { .max_limit = 500, .nip11_status = 200, .oversize = 2097152, .fragment = 64,
-			 .dribble_ms = 100, .hostile_size = 1048576, .hostile_count = 200, .nip11_size = 65536 };
+			 .dribble_ms = 100, .hostile_size = 1048576, .hostile_count = 200, .nip11_size = 65536,
+			 .challenge_ttl = 600 };
+static int plain_port, tls_port; /* as listening: the default relay tags AUTH may carry */
 static struct store S;
 static FILE *logf;
 static volatile sig_atomic_t stopping;
@@ -632,17 +657,117 @@ static void make_hostile_nip11(void)
 	}
 }
 
+/* ---- NIP-42 (auth-required mode) ---- */
+
+/* A connection's challenge: random, and when it was issued (--challenge-ttl). */
+static void new_challenge(struct pss *p)
+{
+	unsigned char r[8];
+	nostr_random(r, sizeof(r));
+	memcpy(p->challenge, "fixture-", 8);
+	hex_encode(r, sizeof(r), p->challenge + 8);
+	p->issued = time(NULL);
+}
+
+/* Before AUTH: the challenge and a CLOSED for the subscription. Returns 1 when sent. */
+static int demand_auth(struct pss *p, const char *sub, int sublen)
+{
+	if (O.mode != M_AUTH || p->authed)
+		return 0;
+	send_text(p, 0, "[\"AUTH\",\"%s\"]", p->challenge);
+	send_text(p, 0, "[\"CLOSED\",\"%.*s\",\"auth-required: this relay requires authentication\"]", sublen, sub);
+	return 1;
+}
+
+static int tag_is(const struct nostr_event *ev, const char *name, const char *want, int slash_ok)
+{
+	long i = nostr_event_find_tag(ev, name);
+	const struct nostr_str *v = i >= 0 ? nostr_event_tag_item(ev, (size_t)i, 1) : NULL;
+	size_t n = strlen(want);
+	if (!v)
+		return 0;
+	return (v->len == n || (slash_ok && v->len == n + 1 && v->s[n] == '/')) && memcmp(v->s, want, n) == 0;
+}
+
+static int relay_tag_ok(const struct nostr_event *ev)
+{
+	char url[96];
+	if (O.auth_relay)
+		return tag_is(ev, "relay", O.auth_relay, 1);
+	snprintf(url, sizeof(url), "ws://127.0.0.1:%d", plain_port);
+	if (tag_is(ev, "relay", url, 1))
+		return 1;
+	snprintf(url, sizeof(url), "wss://127.0.0.1:%d", tls_port);
+	return tls_port > 0 && tag_is(ev, "relay", url, 1);
+}
+
+/* Why the AUTH event is refused, or NULL when it authenticates the connection. */
+static const char *auth_problem(const struct pss *p, const struct nostr_event *ev)
+{
+	time_t now = time(NULL);
+	if (ev->kind != 22242)
+		return "invalid: not a kind 22242 event";
+	if (ev->created_at < (int64_t)now - 600 || ev->created_at > (int64_t)now + 600)
+		return "invalid: created_at is not within 10 minutes of now";
+	if (!tag_is(ev, "challenge", p->challenge, 0))
+		return "invalid: wrong challenge";
+	if (now - p->issued >= O.challenge_ttl)
+		return "invalid: challenge expired";
+	if (!relay_tag_ok(ev))
+		return "invalid: wrong relay tag";
+	return NULL;
+}
+
+static void on_auth(struct pss *p, const char *js, const jsmntok_t *t)
+{
+	static struct nostr_verifier *v;
+	static struct nostr_ctx *ctx;
+	struct nostr_err err = { 0 };
+	char id[65] = "", why[160], pk[65];
+	if (!v && (!(ctx = nostr_ctx_new()) || !(v = nostr_verifier_new(ctx))))
+		die("out of memory");
+	int bad = nostr_verifier_text(v, js + t[2].start, (size_t)(t[2].end - t[2].start), &err);
+	const struct nostr_event *ev = nostr_verifier_event(v);
+	if (ev->have_id)
+		hex_encode(ev->id, 32, id);
+	const char *problem = bad ? nostr_err_str(&err, why, sizeof(why)) : auth_problem(p, ev);
+	if (problem) {
+		logline("AUTH refused %s", problem);
+		send_text(p, 0, "[\"OK\",\"%s\",false,\"%s%s\"]", id, bad ? "invalid: " : "", problem);
+		return;
+	}
+	hex_encode(ev->pubkey, 32, pk);
+	logline("AUTH ok %s", pk);
+	p->authed = 1;
+	send_text(p, 0, "[\"OK\",\"%s\",true,\"\"]", id);
+}
+
+/* ---- NIP-77 ---- */
+
+static void on_neg_open(struct pss *p, const char *js, const jsmntok_t *t)
+{
+	int sublen = t[2].end - t[2].start;
+	const char *sub = js + t[2].start;
+	logline("NEG-OPEN %.*s", sublen, sub);
+	if (demand_auth(p, sub, sublen))
+		return;
+	if (strcmp(O.nip77, "msg") == 0)
+		send_text(p, 0, "[\"NEG-MSG\",\"%.*s\",\"6100000200\"]", sublen, sub);
+	else if (strcmp(O.nip77, "err") == 0)
+		send_text(p, 0, "[\"NEG-ERR\",\"%.*s\",\"blocked: negentropy is disabled here\"]", sublen, sub);
+	else if (strcmp(O.nip77, "closed") == 0)
+		send_text(p, 0, "[\"CLOSED\",\"%.*s\",\"error: unsupported\"]", sublen, sub);
+	else if (strcmp(O.nip77, "notice") == 0)
+		send_text(p, 0, "[\"NOTICE\",\"error: unknown message type\"]");
+}
+
 static void on_req(struct pss *p, const char *js, size_t len, const jsmntok_t *t)
 {
 	int sublen = t[2].end - t[2].start;
 	const char *sub = js + t[2].start;
 	logline("REQ %.*s %.*s", sublen, sub, len > 2000 ? 2000 : (int)len, js); /* tests check the filters */
-	if (O.mode == M_AUTH) {
-		send_text(p, 0, "[\"AUTH\",\"fixture-challenge\"]");
-		send_text(p, 0, "[\"CLOSED\",\"%.*s\",\"auth-required: this relay requires authentication\"]", sublen,
-			  sub);
+	if (!O.auth_neg_only && demand_auth(p, sub, sublen))
 		return;
-	}
 	if (O.mode == M_AUTH_SILENT) {
 		send_text(p, 0, "[\"AUTH\",\"fixture-challenge\"]");
 		send_text(p, 0, "[\"NOTICE\",\"\\\"sign in\\\" first\"]");
@@ -713,6 +838,13 @@ static void on_event(struct pss *p, const char *js, const jsmntok_t *t)
 		return;
 	}
 	logline("EVENT %s", e->id);
+	if (O.mode == M_AUTH && O.auth_writes && !p->authed) {
+		send_text(p, 0, "[\"AUTH\",\"%s\"]", p->challenge);
+		send_text(p, 0, "[\"OK\",\"%s\",false,\"auth-required: sign in to publish\"]", e->id);
+		free(e->json);
+		free(e);
+		return;
+	}
 	if (O.reject) {
 		send_text(p, 0, "[\"OK\",\"%s\",false,\"%s\"]", e->id, O.reject);
 		free(e->json);
@@ -736,6 +868,12 @@ static void on_message(struct pss *p, const char *js, size_t len)
 		on_event(p, js, t);
 	} else if (O.count && tok_eq(js, &t[1], "COUNT") && t[2].type == JSMN_STRING) {
 		on_count(p, js, len, t);
+	} else if (O.mode == M_AUTH && tok_eq(js, &t[1], "AUTH") && t[0].size == 2 && t[2].type == JSMN_OBJECT) {
+		on_auth(p, js, t);
+	} else if (O.nip77 && tok_eq(js, &t[1], "NEG-OPEN") && t[0].size == 4 && t[2].type == JSMN_STRING) {
+		on_neg_open(p, js, t);
+	} else if (O.nip77 && tok_eq(js, &t[1], "NEG-CLOSE") && t[2].type == JSMN_STRING) {
+		logline("NEG-CLOSE %.*s", t[2].end - t[2].start, js + t[2].start);
 	} else if (tok_eq(js, &t[1], "CLOSE")) {
 		logline("CLOSE %.*s", t[2].end - t[2].start, js + t[2].start);
 	} else {
@@ -862,6 +1000,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		char peer[64] = "";
 		lws_get_peer_simple(wsi, peer, sizeof(peer));
 		memset(p, 0, sizeof(*p));
+		new_challenge(p);
 		logline("OPEN %s", peer);
 		return 0;
 	}
@@ -969,7 +1108,8 @@ static void parse_args(int argc, char **argv)
 		{ "count", 0, 0, 'C' }, { "dribble-ms", 1, 0, 'D' },
 		{ "hostile-size", 1, 0, 'H' }, { "hostile-count", 1, 0, 'N' },
 		{ "nip11-hostile", 1, 0, 'Y' }, { "nip11-size", 1, 0, 'Z' }, { "delay", 1, 0, 'W' },
-		{ "log", 1, 0, 'l' }, { 0, 0, 0, 0 },
+		{ "log", 1, 0, 'l' }, { "auth-writes", 0, 0, 'w' }, { "auth-neg-only", 0, 0, 'g' },
+		{ "auth-relay", 1, 0, 'R' }, { "challenge-ttl", 1, 0, 'X' }, { "nip77", 1, 0, '7' }, { 0, 0, 0, 0 },
 	};
 	int c;
 	O.tls_port = -1;
@@ -1001,6 +1141,11 @@ static void parse_args(int argc, char **argv)
 		case 'Z': O.nip11_size = (size_t)atol(optarg); break;
 		case 'W': O.delay_ms = atoi(optarg); break;
 		case 'l': O.log = optarg; break;
+		case 'w': O.auth_writes = 1; break;
+		case 'g': O.auth_neg_only = 1; break;
+		case 'R': O.auth_relay = optarg; break;
+		case 'X': O.challenge_ttl = atoi(optarg); break;
+		case '7': O.nip77 = optarg; break;
 		default: die("bad arguments (see the comment at the top of fixture_relay.c)");
 		}
 	}
@@ -1063,8 +1208,9 @@ int main(int argc, char **argv)
 		die("cannot create the lws context");
 	struct lws_vhost *plain = vhost(ctx, "plain", O.port, 0);
 	struct lws_vhost *tls = O.tls_port >= 0 ? vhost(ctx, "tls", O.tls_port, 1) : NULL;
-	printf("ready port=%d tls_port=%d events=%zu\n", lws_get_vhost_listen_port(plain),
-	       tls ? lws_get_vhost_listen_port(tls) : -1, S.n);
+	plain_port = lws_get_vhost_listen_port(plain);
+	tls_port = tls ? lws_get_vhost_listen_port(tls) : -1;
+	printf("ready port=%d tls_port=%d events=%zu\n", plain_port, tls_port, S.n);
 	fflush(stdout);
 	while (!stopping)
 		lws_service(ctx, 100);

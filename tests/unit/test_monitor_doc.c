@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "nostr/message.h"
@@ -59,11 +60,12 @@ START_TEST(doc_partial_results_and_extras)
 	o.r.openable = 1;
 	o.r.rtt_open = 3;
 	o.r.readable = 0;
-	o.auth = 1;
+	snprintf(o.auth, sizeof(o.auth), "no-key");
+	o.auth_required = 1;
 	o.pow = 12;
 	monitor_fail_set(&o.read, "auth-required", "CLOSED: auth-required: log in");
 	monitor_fail_set(&o.write, "pow", "above max_pow");
-	ck_assert_str_eq(doc_of(&o, id), "{\"auth\":true,\"openable\":true,\"pow\":12,\"read_error\":\"auth-required\","
+	ck_assert_str_eq(doc_of(&o, id), "{\"auth\":\"no-key\",\"auth_required\":true,\"openable\":true,\"pow\":12,\"read_error\":\"auth-required\","
 					 "\"read_reason\":\"CLOSED: auth-required: log in\",\"readable\":false,"
 					 "\"rtt_open\":3,\"write_error\":\"pow\",\"write_reason\":\"above max_pow\"}");
 }

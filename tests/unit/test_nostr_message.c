@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nostr/keys.h"
 #include "nostr/message.h"
+#include "nostr/verify.h"
 #include "nostr_fixtures.h"
 
 #define ID "d8e6b935358445dddbf282aa2758f847f4280b25813e6c6347e9f68935d8b0eb"
@@ -76,6 +78,13 @@ START_TEST(test_parse_each_type)
 	ck_assert_int_eq(parse("[\"COUNT\",\"c\",{\"approximate\":true,\"count\":5,\"hll\":\"ab\"}]", &err), 0);
 	ck_assert_int_eq(msg.approximate, 1);
 	ck_assert_uint_eq(msg.count, 5);
+	ck_assert_int_eq(parse("[\"NEG-MSG\",\"n-1\",\"6100000200\"]", &err), 0);
+	ck_assert_int_eq(msg.type, NOSTR_MSG_NEG_MSG);
+	ck_assert_str_eq(msg.sub_id.s, "n-1");
+	ck_assert_str_eq(msg.message.s, "6100000200");
+	ck_assert_int_eq(parse("[\"NEG-ERR\",\"n-1\",\"blocked: too big\"]", &err), 0);
+	ck_assert_int_eq(msg.type, NOSTR_MSG_NEG_ERR);
+	ck_assert_str_eq(msg.message.s, "blocked: too big");
 }
 END_TEST
 
@@ -90,7 +99,10 @@ START_TEST(test_parse_rejects)
 		{ "{\"EOSE\":\"s\"}", NOSTR_E_TYPE },
 		{ "[]", NOSTR_E_TYPE },
 		{ "[1,\"s\"]", NOSTR_E_TYPE },
-		{ "[\"NEG-MSG\",\"s\",\"00\"]", NOSTR_E_MESSAGE },
+		{ "[\"NEG-STATUS\",\"s\",\"00\"]", NOSTR_E_MESSAGE },
+		{ "[\"NEG-MSG\",\"s\"]", NOSTR_E_MESSAGE },
+		{ "[\"NEG-MSG\",\"s\",61]", NOSTR_E_MESSAGE },
+		{ "[\"NEG-ERR\",\"\",\"blocked\"]", NOSTR_E_MESSAGE },
 		{ "[\"eose\",\"s\"]", NOSTR_E_MESSAGE },
 		{ "[\"EOSE\"]", NOSTR_E_MESSAGE },
 		{ "[\"EOSE\",\"s\",\"extra\"]", NOSTR_E_MESSAGE },
@@ -124,9 +136,9 @@ START_TEST(test_parse_rejects)
 	ck_assert_int_eq(parse("[\"EVENT\",\"sub-9\",{\"id\":1}]", &err), -1);
 	ck_assert_int_eq(msg.type, NOSTR_MSG_EVENT); /* attributable */
 	ck_assert_str_eq(msg.sub_id.s, "sub-9");
-	ck_assert_int_eq(parse("[\"NEG-MSG\",\"s\",\"00\"]", &err), -1);
+	ck_assert_int_eq(parse("[\"NEG-STATUS\",\"s\",\"00\"]", &err), -1);
 	ck_assert_int_eq(msg.type, NOSTR_MSG_UNKNOWN);
-	ck_assert_str_eq(msg.message.s, "NEG-MSG");
+	ck_assert_str_eq(msg.message.s, "NEG-STATUS");
 	/* 64 characters of 2 bytes each is a valid sub id */
 	char text[400] = "[\"EOSE\",\"";
 	for (int i = 0; i < 64; i++)
@@ -145,6 +157,7 @@ START_TEST(test_truncated_prefixes)
 	const char *valid[] = {
 		event_msg, "[\"EOSE\",\"s\"]", "[\"OK\",\"" ID "\",true,\"duplicate: have it\"]", "[\"NOTICE\",\"n\"]",
 		"[\"CLOSED\",\"s\",\"error: x\"]", "[\"AUTH\",\"c\"]", "[\"COUNT\",\"c\",{\"count\":12,\"approximate\":false}]",
+		"[\"NEG-MSG\",\"n\",\"61\"]", "[\"NEG-ERR\",\"n\",\"closed: x\"]",
 	};
 	for (size_t i = 0; i < sizeof(valid) / sizeof(valid[0]); i++) {
 		size_t n = strlen(valid[i]);
@@ -308,8 +321,50 @@ START_TEST(test_build)
 	buf_reset(&b);
 	ck_assert_int_eq(nostr_build_auth(&b, &ev, &err), 0);
 	ck_assert_mem_eq(b.data, "[\"AUTH\",{", 9);
+	buf_reset(&b);
+	ck_assert_int_eq(nostr_build_neg_open(&b, "n-1", &f, NOSTR_NEG_EMPTY_SET, &err), 0);
+	ck_assert_str_eq(b.data, "[\"NEG-OPEN\",\"n-1\",{\"kinds\":[1],\"limit\":10},\"6100000200\"]");
+	buf_reset(&b);
+	ck_assert_int_eq(nostr_build_neg_close(&b, "n-1", &err), 0);
+	ck_assert_str_eq(b.data, "[\"NEG-CLOSE\",\"n-1\"]");
+	ck_assert_int_eq(nostr_build_neg_close(&b, "", &err), -1);
 	nostr_filter_free(&f);
 	buf_free(&b);
+}
+END_TEST
+
+/* NIP-77 v1: the empty-set message is the version byte, then bound infinity (0, 0), IdList (2), 0 ids. */
+START_TEST(test_neg_empty_set)
+{
+	static const unsigned char want[] = { NOSTR_NEG_V1, 0x00, 0x00, 0x02, 0x00 };
+	char hex[2 * sizeof(want) + 1];
+	hex_encode(want, sizeof(want), hex);
+	ck_assert_str_eq(NOSTR_NEG_EMPTY_SET, hex);
+}
+END_TEST
+
+/* The AUTH answer: kind 22242, the relay and challenge tags, verifiable, refused for a bad challenge. */
+START_TEST(test_auth_event)
+{
+	struct nostr_ctx *ctx = nostr_ctx_new();
+	struct nostr_key key;
+	struct nostr_event a;
+	struct nostr_err err = { 0 };
+	nostr_event_init(&a);
+	ck_assert_int_eq(nostr_key_generate(ctx, &key, &err), 0);
+	ck_assert_int_eq(nostr_auth_event(ctx, &a, &key, "wss://relay.example/", "ch\"1", 4, 1700000000, &err), 0);
+	ck_assert_uint_eq(a.kind, NOSTR_KIND_AUTH);
+	ck_assert_int_eq(a.created_at, 1700000000);
+	ck_assert_uint_eq(a.n_tags, 2);
+	ck_assert_str_eq(nostr_event_tag_item(&a, (size_t)nostr_event_find_tag(&a, "relay"), 1)->s, "wss://relay.example/");
+	ck_assert_str_eq(nostr_event_tag_item(&a, (size_t)nostr_event_find_tag(&a, "challenge"), 1)->s, "ch\"1");
+	ck_assert_mem_eq(a.pubkey, key.pubkey, 32);
+	ck_assert_int_eq(nostr_event_verify(ctx, &a, &err), 0);
+	ck_assert_int_eq(nostr_auth_event(ctx, &a, &key, "wss://r/", "\xff", 1, 1700000000, &err), -1);
+	ck_assert_int_eq(err.code, NOSTR_E_ARG);
+	nostr_key_wipe(&key);
+	nostr_event_free(&a);
+	nostr_ctx_free(ctx);
 }
 END_TEST
 
@@ -325,6 +380,8 @@ int main(void)
 	tcase_add_test(tc, test_filter_json_roundtrip);
 	tcase_add_test(tc, test_filter_match);
 	tcase_add_test(tc, test_build);
+	tcase_add_test(tc, test_neg_empty_set);
+	tcase_add_test(tc, test_auth_event);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
