@@ -57,7 +57,10 @@ static int make_coverage(struct sync_engine *e)
 {
 	struct buf b;
 	buf_init(&b);
-	buf_printf(&b, "brotr sync coverage 1; since %lld; filter ", e->cfg->since);
+	/* What decides which events a walk stores: the filter and since, and the limits that refuse an
+	 * event (raising one must fetch what it refused before). */
+	buf_printf(&b, "brotr sync coverage 1; since %lld; max_event_tags %lld; max_message_size %lld; filter ",
+		   e->cfg->since, e->cfg->max_event_tags, e->ctx->cfg->network.max_message_size);
 	size_t at = b.len;
 	nostr_filter_json(&e->filter, &b);
 	int rc = b.failed ? -1 : 0;

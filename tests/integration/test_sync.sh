@@ -224,6 +224,10 @@ t_set "the events before the old since are archived" "$(archived "$COVER")" "$(i
 t_status "the same filter, spelt differently, again" 0 prio_run "$tmp/cover.txt" \
 	BROTR_PRIORITY_SYNCHRONIZER_FILTER='{ "kinds" : [1,7] }'
 t_like "reuses the progress: one page, nothing new" "$T_ERR" 'msg="pass summary".* stored=0 .* pages=1 '
+t_status "the tag cap raised" 0 prio_run "$tmp/cover.txt" BROTR_PRIORITY_SYNCHRONIZER_FILTER='{"kinds":[1,7]}' \
+	BROTR_PRIORITY_SYNCHRONIZER_MAX_EVENT_TAGS=30000
+t_like "walks the relay again: events a lower cap refused are asked for again" "$T_ERR" \
+	'msg="pass summary".* stored=0 .* pages=([2-9]|[1-9][0-9]+) '
 
 # --- the end of a pass waits for every batch the writer holds -----------------------------------
 # A slow writer (a trigger sleeping per row of one relay) keeps batches queued when the relay
