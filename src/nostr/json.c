@@ -321,6 +321,10 @@ static int check_value(struct vstate *v, int depth)
  * literal run on over a '"', where this scan would see a string: such input is refused here, so both
  * agree on which bytes are inside strings, and depth counted here is at least what jsmn sees.
  */
+/* jsmn's walk up the parent links at each closing bracket is bounded by the depth this pass allows:
+ * the linearity rests on that bound staying small. */
+_Static_assert(JSON_MAX_DEPTH <= 64, "the tokenizer's per-bracket walk is bounded by JSON_MAX_DEPTH");
+
 static int prescan(struct vstate *v, size_t *work)
 {
 	const char *s = v->s;
