@@ -3,8 +3,9 @@
 # relays that send deeply nested JSON, tag bombs, numbers beyond int64, floods outside the window,
 # megabyte NOTICEs, endless streams without EOSE, invalid signatures in bulk and hostile NIP-11 documents,
 # beside good relays. The good relays are archived completely, no invalid event is stored, each pass ends
-# on its own (not by its budget), SIGTERM ends a pass before its budget, and the synchronizer's peak RSS
-# stays within the bound the README documents, computed here from `brotr config show`.
+# on its own (not by its budget), SIGTERM ends a pass before its budget, and each pass's peak RSS (the
+# monitor's, the synchronizer's) stays within the bound the README documents, computed here from
+# `brotr config show`.
 #
 # env: HOSTILE_MESSAGE_SIZE  [network] max_message_size under test, in bytes; the hostile messages are this size
 #                            (default 1M, brotr's default cap)
@@ -24,7 +25,7 @@ chmod 755 "$T"
 trap 'tools_stop; [ -n "${TEST_KEEP:-}" ] || rm -rf "$T"' EXIT
 DB=hostile_$$
 impl_make "$T/impl"
-t_plan 22
+t_plan 23
 
 q() { db_q "$DB" "$1"; }
 
@@ -90,6 +91,24 @@ run() { svc_run "$T/impl" "$DB" "$@"; }
 measured() { BROTR=$PEAK svc_run "$T/impl" "$DB" -- "$REAL_BROTR" "$1" 2>"$2"; }
 # setting SECTION KEY: the effective value, from `brotr config show`.
 setting() { run -- config show | sed -n "/^\[$1\]/,/^\[/s/^$2 = \([^ ]*\).*/\1/p"; }
+c_define() { # FILE NAME: the value of '#define NAME EXPR' (integers, casts, shifts), empty when absent
+	local e
+	e=$(sed -n "s/^#define $2 *\(.*\)/\1/p" "$1" | sed -E 's|/\*.*||; s/\((size_t|unsigned|uint64_t)\)//g; s/([0-9])[uUlL]+/\1/g')
+	[ -n "$e" ] && echo $((e))
+}
+# within_bound PASS PEAK BOUND MISSING: asserts PEAK <= BOUND (bytes); fails when MISSING names code
+# constants the bound needs and did not find. Skipped in a sanitizer build (shadow memory, quarantine).
+within_bound() {
+	local MiB=1048576
+	if [ -n "$4" ]; then
+		t_fail "the $1's peak RSS within the bound" "$4 not found: update the bound"
+	elif [[ $REAL_BROTR == */san-* ]]; then
+		t_pass "the $1's peak RSS within the bound # SKIP sanitizer build (shadow memory and quarantine)"
+	else
+		t_like "the $1's peak RSS ($(($2 / MiB)) MiB) is within the bound ($(($3 / MiB)) MiB)" \
+			"$([ "$2" -gt 0 ] && [ "$2" -le "$3" ] && echo within)" "^within$"
+	fi
+}
 ms_of() { sed -n "s/.*$1.* duration_ms=\([0-9]*\).*/\1/p" "$2" | tail -n 1; }
 peak_of() { sed -n 's/^peak_rss_kib=\([0-9]*\).*/\1/p' "$1"; }
 
@@ -107,7 +126,22 @@ t_set "the good relays are readable" \
 	"$(printf '%s\n' "$GOOD1" "$GOOD2" "$NOTICES")"
 t_is "a NIP-11 document with numbers PostgreSQL cannot hold costs the relay neither its snapshot nor readability" \
 	"$(q "SELECT count(*) FROM readable_relays WHERE relay_url = '$HUGE'")" "1"
-echo "# monitor: $(ms_of 'pass ended' "$T/monitor.log") ms, peak RSS $(( $(peak_of "$T/monitor.log") / 1024 )) MiB"
+# The monitor's bound (README, after the synchronizer's), from the effective configuration and CHUNK_SIZE.
+M=$(setting network max_message_size)
+N=$(setting database batch_size)
+X=$(setting network nip11_max_size)
+S=$(( $(setting network clearnet_max_connections) + $(setting network tor_max_connections) ))
+TUN=$(setting network max_tunnels)
+C=$S; [ "$TUN" -lt "$C" ] && C=$TUN
+U=$(c_define src/services/monitor.c CHUNK_SIZE)
+MiB=1048576
+KiB=1024
+MBOUND=$(( 64 * MiB + C * (3 * M + X + 96 * KiB) + 56 * M + 45 * X + (3 * N + S) * (X + 8 * KiB) \
+	+ 6 * N * (X + 5 * KiB) + ${U:-0} * 272 ))
+mpeak=$(( $(peak_of "$T/monitor.log") * 1024 ))
+echo "# monitor: $(ms_of 'pass ended' "$T/monitor.log") ms, peak RSS $((mpeak / MiB)) MiB, bound $((MBOUND / MiB)) MiB" \
+	"(M=$M X=$X N=$N checks=$S connections=$C)"
+within_bound monitor "$mpeak" "$MBOUND" "$([ -n "$U" ] || echo CHUNK_SIZE)"
 
 # Whatever the monitor concluded, the synchronizer must meet every hostile relay.
 for r in $HOSTILE; do mark_readable "$DB" "$r" clearnet; done
@@ -133,14 +167,7 @@ t_is "every stored event, read back from the database, verifies again" "$(grep -
 t_is "nothing from the hostile relays but the good events of the NOTICE relay" \
 	"$(q "SELECT count(*) FROM events_relays WHERE relay_url IN ($(printf "'%s'," $HOSTILE | sed 's/,$//')) AND relay_url <> '$NOTICES'")" "0"
 
-# The bound (README, "Memory bound"), from the effective configuration and the code's constants.
-c_define() { # FILE NAME: the value of '#define NAME EXPR' (integers, casts, shifts), empty when absent
-	local e
-	e=$(sed -n "s/^#define $2 *\(.*\)/\1/p" "$1" | sed -E 's|/\*.*||; s/\((size_t|unsigned|uint64_t)\)//g; s/([0-9])[uUlL]+/\1/g')
-	[ -n "$e" ] && echo $((e))
-}
-M=$(setting network max_message_size)
-N=$(setting database batch_size)
+# The synchronizer's bound (README, "Memory bound"): the effective configuration (M, N as above), code constants.
 R=$(setting synchronizer max_relays)
 CN=$(( $(setting network clearnet_max_connections) + $(setting network tor_max_connections) ))
 TUN=$(setting network max_tunnels)
@@ -150,20 +177,14 @@ KEEP=$(c_define src/services/sync_batch.h SYNC_BATCH_KEEP_BYTES)
 WQ=$(c_define src/services/sync_engine.c WRITER_QUEUE)
 K=$(( R + ${WQ:+$WQ + 2} ))
 W=$(nproc)
-MiB=1048576
 BATCH=$(( BMAX + 16 * M + N * 512 + KEEP ))
 BOUND=$(( 64 * MiB + C * (3 * M + 96 * 1024) + 56 * M + W * M + K * BATCH + 7 * (BMAX + M) ))
 peak=$(( $(peak_of "$T/sync.log") * 1024 ))
 echo "# synchronizer: $(ms_of 'pass ended' "$T/sync.log") ms; peak RSS $((peak / MiB)) MiB, bound $((BOUND / MiB)) MiB" \
 	"(M=$M N=$N connections=$C batches=$K workers=$W)"
-if [ -z "$BMAX" ] || [ -z "$KEEP" ] || [ "$K" -eq "$R" ]; then
-	t_fail "peak RSS within the bound" "SYNC_BATCH_MAX_BYTES, SYNC_BATCH_KEEP_BYTES or WRITER_QUEUE not found: update the bound"
-elif [[ $REAL_BROTR == */san-* ]]; then
-	t_pass "peak RSS within the bound # SKIP sanitizer build (shadow memory and quarantine)"
-else
-	t_like "the synchronizer's peak RSS ($((peak / MiB)) MiB) is within the bound ($((BOUND / MiB)) MiB)" \
-		"$([ "$peak" -gt 0 ] && [ "$peak" -le "$BOUND" ] && echo within)" "^within$"
-fi
+missing=
+[ -n "$BMAX" ] && [ -n "$KEEP" ] && [ "$K" -ne "$R" ] || missing="SYNC_BATCH_MAX_BYTES, SYNC_BATCH_KEEP_BYTES or WRITER_QUEUE"
+within_bound synchronizer "$peak" "$BOUND" "$missing"
 
 # --- SIGTERM in the middle of a pass ---------------------------------------------------------------
 # A new pass reads the deep relay's last hour again (overlap): SIGTERM comes once it has been asked,
