@@ -54,7 +54,11 @@ runtime_pkgs=$(awk '/^FROM .* AS brotr/{on=1} /^FROM .* AS pgbouncer/{on=0} on' 
 needed=$(objdump -p "$BROTR" | awk '/NEEDED/{print $2}' | grep -vE '^(libc|libm|libpthread|libdl|librt)\.so' |
 	while read -r so; do dpkg -S "*/$so" 2>/dev/null | head -n 1 | cut -d: -f1; done | sort -u)
 [ -n "$needed" ] || needed="(no library found: objdump or dpkg failed)"
-t_is "its runtime packages hold every library the binary links" "$(comm -23 <(echo "$needed") <(echo "$runtime_pkgs" | sort -u))" ""
+if [[ $BROTR == */san-* ]]; then # it links the sanitizers' runtimes, and more (no --as-needed with them)
+	t_pass "its runtime packages hold every library the binary links # SKIP sanitizer build"
+else
+	t_is "its runtime packages hold every library the binary links" "$(comm -23 <(echo "$needed") <(echo "$runtime_pkgs" | sort -u))" ""
+fi
 missing=""
 for src in $(sed -n 's/^COPY \([^-][^ ]*\) .*/\1/p' "$D/Dockerfile") $(sed -n 's/^!//p' "$D/Dockerfile.dockerignore"); do
 	[ -e "$src" ] || missing="$missing $src"

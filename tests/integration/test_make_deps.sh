@@ -40,7 +40,8 @@ cat >"$fake/pkg-config" <<-EOF
 	exec $real_pkgconfig "\$@"
 EOF
 chmod 755 "$fake"/*
-fmake() { (cd "$src" && PATH=$fake:$PATH make "$@"); }
+# make as typed in a fresh checkout: none of the calling make's variables (SANITIZE, -j) reach it
+fmake() { (cd "$src" && PATH=$fake:$PATH env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE make "$@"); }
 # objects and binaries make wrote (contrib/logrotate/brotr is a file of the tree, not a build)
 built() { { find "$src/build" \( -name '*.o' -o -name brotr \) -type f 2>/dev/null; [ -e "$src/brotr" ] && echo brotr; } | wc -l; }
 
