@@ -254,10 +254,13 @@ static void usage(FILE *out)
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
-		char left[64];
+		char left[160];
 		snprintf(left, sizeof(left), "%s%s%s", commands[i].name, *commands[i].usage ? " " : "",
 			 commands[i].usage);
-		fprintf(out, "  %-30s %s\n", left, commands[i].summary);
+		if (strlen(left) > 30) /* a long synopsis gets its own line */
+			fprintf(out, "  %s\n  %-30s %s\n", left, "", commands[i].summary);
+		else
+			fprintf(out, "  %-30s %s\n", left, commands[i].summary);
 	}
 	fprintf(out, "\nExit status: 0 success, 1 failure, 2 usage or configuration error.\n");
 }

@@ -14,8 +14,8 @@ t_like "and says so" "$T_ERR" "unknown command 'frobnicate'"
 t_status "an unknown option is a usage error" 2 "$BROTR" --frob version
 
 # Every command in the list has its own --help.
-cmds=$("$BROTR" --help | sed -n '/^Commands:/,/^$/p' | sed -n 's/^  \([a-z-]*\( [a-z-]*\)\?\)  .*/\1/p' |
-	sed 's/ *\(FILE\|URL\|\[\).*//; s/ *$//')
+# (a command's line starts with its name, one or two words; a long synopsis puts the summary on the next line)
+cmds=$("$BROTR" --help | sed -n '/^Commands:/,/^$/p' | sed -n 's/^  \([a-z][a-z-]*\( [a-z][a-z-]*\)\?\)\( .*\|\)$/\1/p')
 [ -n "$cmds" ] || t_fail "the command list is not empty"
 while IFS= read -r c; do
 	# shellcheck disable=SC2086
