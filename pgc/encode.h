@@ -41,9 +41,7 @@ void pgarr_hex(struct pgarr *a, const unsigned char *p, size_t n);
  * would have passed PGARR_MAX_BYTES (too_long; elements from then on were not added). */
 const char *pgarr_end(struct pgarr *a);
 
-/* 1 when s[0..len) is well-formed UTF-8 as PostgreSQL accepts it (RFC 3629: no overlong forms,
- * no surrogates, nothing above U+10FFFF). NUL bytes are well-formed here; check them apart. */
-int utf8_valid(const char *s, size_t len);
+/* utf8_valid (core/util.h) is what PostgreSQL accepts as UTF-8 (RFC 3629), NUL aside. */
 
 /* 1 when the JSON text holds U+0000: a raw NUL byte, or a \u0000 escape inside a string. */
 int json_has_nul(const char *s, size_t len);

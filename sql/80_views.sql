@@ -16,13 +16,12 @@ JOIN LATERAL (SELECT rm.* FROM relay_metadata rm
 LEFT JOIN nip11 n11 ON n11.id = m.nip11_id
 LEFT JOIN nip66 n66 ON n66.id = m.nip66_id;
 
--- Relays whose latest snapshot says readable, fastest rtt_read first (what the synchronizer
--- works through).
+-- Relays whose latest snapshot says readable (what the synchronizer works through). No order:
+-- a view's order is no contract, so its reader orders (db_readable_relays: fastest rtt_read first).
 CREATE OR REPLACE VIEW readable_relays AS
 SELECT relay_url, network, rtt_read, generated_at AS checked_at
 FROM relay_metadata_latest
-WHERE readable
-ORDER BY rtt_read ASC NULLS LAST, relay_url;
+WHERE readable;
 
 -- Every relay in events_relays with the highest created_at among the events it served.
 -- An analyst's view: it reads every association (the synchronizer's durable position is

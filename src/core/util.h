@@ -61,4 +61,11 @@ int read_file(const char *path, size_t max, char **out, size_t *len);
  * directory. Returns 0, or -1 with errno set. */
 int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
 
+/* Whether s[0..n) is valid UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF; NUL is
+ * valid here, checked apart where it matters). */
+int utf8_valid(const char *s, size_t n);
+
+/* Length in bytes of the valid UTF-8 sequence at s (at most n bytes available), or 0 when invalid. */
+size_t utf8_seq(const unsigned char *s, size_t n);
+
 #endif

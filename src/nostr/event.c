@@ -90,11 +90,11 @@ int nostr_event_set(struct nostr_event *ev, uint32_t kind, int64_t created_at, c
 		return nostr_fail(err, NOSTR_E_ARG, "kind", "expected 0..65535");
 	if (created_at < 0)
 		return nostr_fail(err, NOSTR_E_ARG, "created_at", "expected a non-negative integer");
-	if (!json_utf8_valid(content, content_len))
+	if (!utf8_valid(content, content_len))
 		return nostr_fail(err, NOSTR_E_ARG, "content", "not valid UTF-8");
 	for (size_t i = 0; i < n_tags; i++)
 		for (size_t j = 0; j < tags[i].n; j++)
-			if (!json_utf8_valid(tags[i].items[j].s, tags[i].items[j].len))
+			if (!utf8_valid(tags[i].items[j].s, tags[i].items[j].len))
 				return nostr_fail(err, NOSTR_E_ARG, "tags", "not valid UTF-8");
 	struct storage st;
 	if (storage_alloc(&st, tags, n_tags, content_len) < 0)

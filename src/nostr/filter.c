@@ -90,7 +90,7 @@ int nostr_filter_add_tag(struct nostr_filter *f, char letter, const char *value,
 {
 	if (!is_letter(letter))
 		return nostr_fail(err, NOSTR_E_ARG, "#tag", "the tag name must be one letter a-z or A-Z");
-	if (value && !json_utf8_valid(value, len))
+	if (value && !utf8_valid(value, len))
 		return nostr_fail(err, NOSTR_E_ARG, "#tag", "not valid UTF-8");
 	struct nostr_filter_tag *t = tag_list(f, letter, err);
 	if (!t)

@@ -143,7 +143,7 @@ static int check_string(struct vstate *v, size_t i)
 			escaped = 1;
 			n = check_escape(v, p, end);
 		} else {
-			n = json_utf8_seq((const unsigned char *)v->s + p, end - p);
+			n = utf8_seq((const unsigned char *)v->s + p, end - p);
 			if (n == 0)
 				return fail_at(v, p, "invalid UTF-8 in string");
 		}

@@ -103,10 +103,4 @@ int json_canonical(const struct json_doc *d, size_t i, const uint8_t *skip, uint
 /* Whether any string in the value at token i (keys included) contains U+0000. */
 int json_value_has_nul(const struct json_doc *d, size_t i);
 
-/* Whether s[0..n) is valid UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF). */
-int json_utf8_valid(const char *s, size_t n);
-
-/* Length in bytes of the valid UTF-8 sequence at s (at most n bytes available), or 0 when invalid. */
-size_t json_utf8_seq(const unsigned char *s, size_t n);
-
 #endif

@@ -1,55 +1,7 @@
-/* json_str.c — JSON strings: decoding escapes, comparing, writing NIP-01 canonical escapes; integers; UTF-8. */
+/* json_str.c — JSON strings: decoding escapes, comparing, writing NIP-01 canonical escapes; integers. */
 #include "nostr/json.h"
 
 #include <string.h>
-
-size_t json_utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	if (c < 0x80)
-		return 1;
-	size_t len;
-	unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		if (c == 0xE0)
-			lo = 0xA0; /* no overlong forms */
-		else if (c == 0xED)
-			hi = 0x9F; /* no surrogates */
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F; /* nothing above U+10FFFF */
-	} else
-		return 0;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-	return len;
-}
-
-int json_utf8_valid(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-	while (i < n) {
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		size_t k = json_utf8_seq(p + i, n - i);
-		if (k == 0)
-			return 0;
-		i += k;
-	}
-	return 1;
-}
 
 static unsigned hexdig(char c)
 {

@@ -102,7 +102,7 @@ int nostr_build_neg_close(struct buf *out, const char *sub_id, struct nostr_err 
 int nostr_auth_event(const struct nostr_ctx *ctx, struct nostr_event *ev, const struct nostr_key *key,
 		     const char *relay_url, const char *c, size_t clen, int64_t created_at, struct nostr_err *err)
 {
-	if (clen > AUTH_CHALLENGE_MAX || !json_utf8_valid(c, clen))
+	if (clen > AUTH_CHALLENGE_MAX || !utf8_valid(c, clen))
 		return nostr_fail(err, NOSTR_E_ARG, "challenge", "must be valid UTF-8 of at most 1024 bytes");
 	struct nostr_str relay[2] = { { "relay", 5 }, { relay_url, strlen(relay_url) } };
 	struct nostr_str chal[2] = { { "challenge", 9 }, { c, clen } };

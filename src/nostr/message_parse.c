@@ -19,7 +19,7 @@ int nostr_subid_valid(const char *s, size_t len)
 {
 	size_t chars = 0;
 	for (size_t i = 0; i < len; chars++) {
-		size_t k = json_utf8_seq((const unsigned char *)s + i, len - i);
+		size_t k = utf8_seq((const unsigned char *)s + i, len - i);
 		if (k == 0)
 			return 0;
 		i += k;

@@ -21,7 +21,7 @@ void monitor_text(char *out, size_t n, const char *s, size_t len)
 		return;
 	for (size_t i = 0; i < len;) {
 		const unsigned char *p = (const unsigned char *)s + i;
-		size_t k = json_utf8_seq(p, len - i);
+		size_t k = utf8_seq(p, len - i);
 		int bad = k == 0 || *p < 0x20 || *p == 0x7f; /* k == 1 for those, 0 for invalid UTF-8 */
 		size_t w = bad ? 1 : k;
 		if (o + w >= n)
