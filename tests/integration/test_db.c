@@ -886,7 +886,8 @@ START_TEST(test_metadata_and_views)
 	ck_assert_int_eq(db_insert_relay_metadata(c.db, &m, &one), DB_OK);
 	ck_assert_uint_eq(one.inserted, 1);
 	ck_assert_uint_eq(one.nip11_inserted + one.nip66_inserted, 0);
-	ck_assert_str_eq(q_str(c.pq, "SELECT string_agg(relay_url, ',') FROM readable_relays", 0, NULL),
+	ck_assert_str_eq(q_str(c.pq, "SELECT string_agg(relay_url, ',' ORDER BY rtt_read NULLS LAST, relay_url) "
+				     "FROM readable_relays", 0, NULL),
 			 "wss://r2.example,wss://r4.example,wss://r1.example");
 	teardown(&c);
 }

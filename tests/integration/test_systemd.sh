@@ -138,33 +138,39 @@ allow_local = true
 socks_proxy = 127.0.0.1:$TOOL_PORT"
 echo "$R" >"$T/impl/data/seed_relays.txt"
 DB=sandbox_$$
-rcs=""
-for c in "db init" initializer monitor synchronizer; do
-	printf '#!/bin/sh\nexec strace -f -qq -o "%s" "%s" "$@"\n' "$T/strace.${c// /_}" "$BROTR" >"$T/traced"
-	chmod 755 "$T/traced"
-	# shellcheck disable=SC2086
-	BROTR=$T/traced svc_run "$T/impl" "$DB" BROTR_SYNCHRONIZER_PASS_BUDGET=60s -- $c >/dev/null 2>"$T/${c// /_}.err"
-	rcs="$rcs $?"
-done
-t_is "db init, initializer, monitor and synchronizer complete under strace" "$rcs" " 0 0 0 0"
-t_is "and archived the relay's 200 events" \
-	"$(db_q "$DB" "SELECT count(*) FROM events e JOIN events_relays r ON r.event_id = e.id WHERE e.kind = 1")" "200"
-calls() { cat "$T"/strace.* | sed -En 's/^[0-9]+ +([a-z0-9_]+)\(.*/\1/p' | sort -u; }
-t_is "every system call is one SystemCallFilter=@system-service ~@privileged allows" \
-	"$(comm -23 <(calls) <(printf '%s\n' "$allowed" | sort -u) | tr '\n' ' ')" ""
-t_is "every socket is AF_INET, AF_INET6 or AF_UNIX (RestrictAddressFamilies)" \
-	"$(cat "$T"/strace.* | sed -En 's/.* socket\(([A-Z0-9_]+),.*/\1/p' | sort -u | grep -vxE 'AF_INET|AF_INET6|AF_UNIX' | tr '\n' ' ')" ""
-connects=$(cat "$T"/strace.* | grep -E ' connect\(.*AF_INET6?')
-t_is "every connect() is to a loopback address (IPAddressAllow=localhost), and there were some" \
-	"$([ -n "$connects" ] && echo some) $(printf '%s\n' "$connects" | grep -vE 'inet_addr\("127\.|inet_pton\(AF_INET6, "::1"' | head -n 3)" "some "
-t_is "no mapping is both writable and executable (MemoryDenyWriteExecute)" \
-	"$(cat "$T"/strace.* | grep -E ' (mmap|mprotect|pkey_mprotect)\(' | grep -E 'PROT_WRITE\|PROT_EXEC|PROT_EXEC\|PROT_WRITE|PROT_READ\|PROT_WRITE\|PROT_EXEC' | head -n 3)" ""
-# (glibc's malloc reads /proc/sys/vm/overcommit_memory and does without it when it cannot.)
-t_is "no /proc file but the process's own (ProcSubset=pid)" \
-	"$(cat "$T"/strace.* | grep -oE '"/proc/[^"]*"' | grep -vE '^"/proc/(self|thread-self|[0-9]+)(/|")' |
-		grep -vxF '"/proc/sys/vm/overcommit_memory"' | sort -u | head -n 3 | tr '\n' ' ')" ""
-t_is "nothing opened for writing (ProtectSystem=strict)" \
-	"$(cat "$T"/strace.* | grep -E ' open(at)?\(' | grep -E 'O_WRONLY|O_RDWR|O_CREAT' | grep -v ' = -1 ' | grep -vE '"/dev/(null|tty)"' | head -n 3)" ""
+# Under ptrace a sanitizer build cannot run (LeakSanitizer refuses), and its runtime's own calls are
+# not brotr's: the sandbox is checked against the plain build only.
+if [[ $BROTR == */san-* ]]; then
+	for _ in $(seq 1 8); do t_pass "brotr under strace # SKIP sanitizer build"; done
+else
+	rcs=""
+	for c in "db init" initializer monitor synchronizer; do
+		printf '#!/bin/sh\nexec strace -f -qq -o "%s" "%s" "$@"\n' "$T/strace.${c// /_}" "$BROTR" >"$T/traced"
+		chmod 755 "$T/traced"
+		# shellcheck disable=SC2086
+		BROTR=$T/traced svc_run "$T/impl" "$DB" BROTR_SYNCHRONIZER_PASS_BUDGET=60s -- $c >/dev/null 2>"$T/${c// /_}.err"
+		rcs="$rcs $?"
+	done
+	t_is "db init, initializer, monitor and synchronizer complete under strace" "$rcs" " 0 0 0 0"
+	t_is "and archived the relay's 200 events" \
+		"$(db_q "$DB" "SELECT count(*) FROM events e JOIN events_relays r ON r.event_id = e.id WHERE e.kind = 1")" "200"
+	calls() { cat "$T"/strace.* | sed -En 's/^[0-9]+ +([a-z0-9_]+)\(.*/\1/p' | sort -u; }
+	t_is "every system call is one SystemCallFilter=@system-service ~@privileged allows" \
+		"$(comm -23 <(calls) <(printf '%s\n' "$allowed" | sort -u) | tr '\n' ' ')" ""
+	t_is "every socket is AF_INET, AF_INET6 or AF_UNIX (RestrictAddressFamilies)" \
+		"$(cat "$T"/strace.* | sed -En 's/.* socket\(([A-Z0-9_]+),.*/\1/p' | sort -u | grep -vxE 'AF_INET|AF_INET6|AF_UNIX' | tr '\n' ' ')" ""
+	connects=$(cat "$T"/strace.* | grep -E ' connect\(.*AF_INET6?')
+	t_is "every connect() is to a loopback address (IPAddressAllow=localhost), and there were some" \
+		"$([ -n "$connects" ] && echo some) $(printf '%s\n' "$connects" | grep -vE 'inet_addr\("127\.|inet_pton\(AF_INET6, "::1"' | head -n 3)" "some "
+	t_is "no mapping is both writable and executable (MemoryDenyWriteExecute)" \
+		"$(cat "$T"/strace.* | grep -E ' (mmap|mprotect|pkey_mprotect)\(' | grep -E 'PROT_WRITE\|PROT_EXEC|PROT_EXEC\|PROT_WRITE|PROT_READ\|PROT_WRITE\|PROT_EXEC' | head -n 3)" ""
+	# (glibc's malloc reads /proc/sys/vm/overcommit_memory and does without it when it cannot.)
+	t_is "no /proc file but the process's own (ProcSubset=pid)" \
+		"$(cat "$T"/strace.* | grep -oE '"/proc/[^"]*"' | grep -vE '^"/proc/(self|thread-self|[0-9]+)(/|")' |
+			grep -vxF '"/proc/sys/vm/overcommit_memory"' | sort -u | head -n 3 | tr '\n' ' ')" ""
+	t_is "nothing opened for writing (ProtectSystem=strict)" \
+		"$(cat "$T"/strace.* | grep -E ' open(at)?\(' | grep -E 'O_WRONLY|O_RDWR|O_CREAT' | grep -v ' = -1 ' | grep -vE '"/dev/(null|tty)"' | head -n 3)" ""
+fi
 
 # brotr's Tor under the same sandbox: offline (a bridge that does not answer, NOTES.md), traced from
 # start until its SOCKS port is open and it has tried the bridge, then stopped.
