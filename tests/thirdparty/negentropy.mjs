@@ -13,10 +13,13 @@
 // Sets are text files of "timestamp,idhex" lines. Timestamps stay below 2^31: this library's varints
 // use 32-bit shifts (`n >>>= 7`, `res << 7`) and break above that.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Negentropy, NegentropyStorage } from '@nostr-dev-kit/sync';
+
+// The library calls the global Web Crypto, which Node 18 (Debian 12's) has only behind a flag.
+if (!globalThis.crypto) globalThis.crypto = webcrypto;
 
 const toHex = (u8) => Buffer.from(u8).toString('hex');
 const fromHex = (s) => new Uint8Array(Buffer.from(s, 'hex'));
@@ -78,6 +81,13 @@ function start(cmd, frame) {
 	const env = { ...process.env };
 	if (frame) env.FRAMESIZELIMIT = String(frame); else delete env.FRAMESIZELIMIT;
 	const child = spawn('sh', ['-c', cmd], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+	// A side that dies fails the run at once: nothing is left waiting for its answer.
+	child.on('exit', (code, signal) => {
+		if (!child.finished) {
+			console.error(`negentropy.mjs: ${cmd}: exited (${signal || code}) before the reconciliation ended`);
+			process.exit(1);
+		}
+	});
 	const lines = createInterface({ input: child.stdout, terminal: false })[Symbol.asyncIterator]();
 	const next = async () => {
 		const r = await lines.next();
@@ -110,6 +120,7 @@ async function pair(cmdA, cmdB, fileA, fileB, frameA, frameB) {
 		for (msg = await a.next(); msg.startsWith('have,') || msg.startsWith('need,'); msg = await a.next())
 			(msg[0] === 'h' ? have : need).add(msg.slice(5));
 	}
+	a.child.finished = b.child.finished = true;
 	a.child.stdin.end();
 	b.child.stdin.end();
 	const idsA = new Set(setA.map((l) => l.split(',')[1])), idsB = new Set(setB.map((l) => l.split(',')[1]));
