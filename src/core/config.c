@@ -163,6 +163,8 @@ static const struct key_def keys[] = {
 	  "Largest NIP-11 document accepted." },
 	{ "network", "max_tunnels", T_INT, OFF(network.max_tunnels), "256", 1, 16384, NULL, 0,
 	  "Connections through the SOCKS5 helper at once, both networks (keep it >= the max_connections sum)." },
+	{ "network", "ca_file", T_PATH, OFF(network.ca_file), "", NOLIM, NULL, 0,
+	  "CA certificates (PEM) trusted for wss relays besides the system's (a private CA); empty: none." },
 
 	{ "tor", "socks_proxy", T_ADDR, OFF(tor.socks_proxy), "127.0.0.1:9050", NOLIM, NULL, 0,
 	  "SOCKS5 proxy host:port for every relay connection; empty: connect directly (no .onion)." },

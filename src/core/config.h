@@ -82,6 +82,7 @@ struct config {
 		long long max_message_size;
 		long long nip11_max_size;
 		long long max_tunnels;
+		char *ca_file;        /* extra trusted CA certificates (PEM); empty: the system's only */
 	} network;
 	struct {
 		char *socks_proxy;

@@ -252,6 +252,7 @@ void link_resubmit(struct link *l)
 	l->http_status = 0;
 	l->reason[0] = '\0';
 	l->tls_error[0] = '\0';
+	link_tls_reset(l);
 	submit(l);
 }
 
@@ -271,6 +272,7 @@ void link_detach(struct link *l)
 	n->n_links--;
 	free(l->url);
 	l->url = NULL;
+	link_tls_reset(l);
 }
 
 static void finish_cb(lws_sorted_usec_list_t *sul)
@@ -429,8 +431,9 @@ static void on_connection_error(struct link *l, struct lws *wsi, const char *msg
 		link_fail(l, NET_ERR_CLOSED, -1, 0, "connection closed during %s (%s)", phase_name(l->phase), msg);
 }
 
-static void on_cert_verify(struct link *l, X509_STORE_CTX *x, int preverify_ok)
+static void on_cert_verify(struct link *l, X509_STORE_CTX *x, const SSL *ssl, int preverify_ok)
 {
+	link_tls_verify(l, x, ssl, preverify_ok);
 	if (preverify_ok || l->tls_error[0])
 		return;
 	int e = X509_STORE_CTX_get_error(x);
@@ -462,10 +465,11 @@ int link_callback(struct link *l, struct lws *wsi, enum lws_callback_reasons rea
 		on_connection_error(l, wsi, msg[0] ? msg : "no reason given");
 		return 0;
 	case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
-		on_cert_verify(l, user, (int)len);
+		on_cert_verify(l, user, in, (int)len);
 		return 0;
 	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
 		if (l->phase == LP_CONNECT || l->phase == LP_TLS) { /* TLS (if any) is done: the request goes out */
+			link_tls_done(l, wsi);
 			l->phase = LP_UPGRADE;
 			link_set_deadline(l, mono_ms() + (uint64_t)link_limits(l)->upgrade_timeout_ms);
 		}

@@ -1,11 +1,13 @@
 /* net.c — the network layer's context: one libwebsockets event loop, the SOCKS5 helper, limits and timeouts. */
 #include "net/net.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "core/util.h"
 #include "net/net_int.h"
@@ -32,6 +34,7 @@ void net_options_from_config(struct net_options *o, const struct config *cfg)
 	o->nip11_max_size = (size_t)cfg->network.nip11_max_size;
 	o->max_tunnels = (int)cfg->network.max_tunnels;
 	o->allow_local = cfg->network.allow_local;
+	o->ca_file = *cfg->network.ca_file ? cfg->network.ca_file : NULL;
 }
 
 uint64_t net_random(struct net *n)
@@ -104,6 +107,10 @@ static int lws_timeout_secs(const struct net_options *o)
 static int create_context(struct net *n, char *err, size_t errlen)
 {
 	struct lws_context_creation_info ci;
+	if (n->ca_file && access(n->ca_file, R_OK) != 0) { /* lws would only log it, and trust nothing more */
+		snprintf(err, errlen, "[network] ca_file %s: %s", n->ca_file, strerror(errno));
+		return -1;
+	}
 	memset(&ci, 0, sizeof(ci));
 	ci.port = CONTEXT_PORT_NO_LISTEN;
 	ci.protocols = protocols;
@@ -207,6 +214,7 @@ void net_free(struct net *n)
 		struct link *l = n->links;
 		n->links = l->next;
 		free(l->url);
+		link_tls_reset(l);
 		l->ops->destroy(l);
 	}
 	helper_stop(n->helper);

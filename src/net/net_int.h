@@ -6,6 +6,7 @@
 
 #include "net/helper.h"
 #include "net/net.h"
+#include "net/tls.h"
 
 #define LINK_TICK_MS 250       /* while connecting, how often the helper's ticket is looked at */
 #define LINK_CONNECT_GRACE_MS 1000 /* the helper's own connect timeout, with its precise reason, fires first */
@@ -66,6 +67,8 @@ struct link {
 	int http_status;
 	char reason[288];
 	char tls_error[160];
+	struct net_tls_facts *tls; /* wss: what the handshake showed, from the first verify callback; owned */
+	int tls_done;              /* the handshake completed */
 };
 
 struct net {
@@ -111,6 +114,18 @@ int link_callback(struct link *l, struct lws *wsi, enum lws_callback_reasons rea
 const struct net_limits *link_limits(const struct link *l);
 /* "15s", or "1500ms" when not whole seconds: durations in reasons. */
 void link_fmt_ms(long long ms, char *out, size_t len);
+
+/* tls.c */
+/* LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION: the first call reads the server's certificate
+ * and the session so far; the first failure is kept as the reason. */
+void link_tls_verify(struct link *l, X509_STORE_CTX *x, const SSL *ssl, int preverify_ok);
+/* The handshake is done: the protocol and cipher agreed are read again. */
+void link_tls_done(struct link *l, struct lws *wsi);
+/* The attempt's facts with the verdict settled (verified only when the handshake completed without a
+ * verification failure), or NULL when no certificate was seen. Valid until the link's next attempt. */
+const struct net_tls_facts *link_tls_facts(struct link *l);
+/* Forgets the facts (a new attempt, or the link's end). */
+void link_tls_reset(struct link *l);
 
 /* net.c */
 void net_count_failure(struct net *n, const struct link *l);

@@ -308,6 +308,7 @@ static void report(struct relay_conn *c, int will_reconnect)
 		.was_open = c->open,
 		.attempt = c->attempt,
 		.will_reconnect = will_reconnect,
+		.tls = link_tls_facts(l),
 	};
 	if (l->failed)
 		log_debug(&l->net->log, "relay connection failed", LOG_S("relay", l->url),

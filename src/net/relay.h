@@ -6,6 +6,7 @@
 
 #include "net/error.h"
 #include "net/net.h"
+#include "net/tls.h"
 #include "net/url.h"
 
 /*
@@ -25,6 +26,9 @@ struct relay_conn_status {
 	int was_open;         /* the websocket had been established */
 	int attempt;          /* 1 for the first attempt, counting reconnections */
 	int will_reconnect;   /* a reconnection is scheduled: the handle stays valid */
+	/* wss: what this attempt's TLS handshake showed (net/tls.h), also when the certificate was
+	 * refused; NULL when no certificate was seen (ws://, or the attempt ended before it). */
+	const struct net_tls_facts *tls;
 };
 
 /*

@@ -67,10 +67,10 @@ struct hostent *gethostbyname(const char *name)
 
 enum {
 	R_MAIN, R_OVERSIZED, R_FRAGMENTED, R_SILENT, R_CA, R_NIP11_301, R_NIP11_404, R_NIP11_HTML, R_DROPPY, R_BINARY,
-	R_DRIBBLE, R_COUNT
+	R_DRIBBLE, R_EXPIRED, R_COUNT
 };
 static struct proc relays[R_COUNT], socks, hole;
-static char events_path[256], nip11_path[256], socks_log[256], droppy_log[256], ca_pem[300];
+static char events_path[256], nip11_path[256], socks_log[256], droppy_log[256], ca_pem[300], pki_dir[256];
 static int microsocks_port;
 static struct log_sink *sink;
 static struct logger lg;
@@ -105,18 +105,28 @@ static void make_certs(void)
 				 " -out leaf.csr -subj /CN=relay.test 2>/dev/null;"
 				 "printf 'subjectAltName=DNS:relay.test\\n' > leaf.ext;"
 				 "openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out leaf.pem"
-				 " -days 2 -extfile leaf.ext 2>/dev/null",
+				 " -days 2 -extfile leaf.ext 2>/dev/null;"
+				 /* the same CA's certificate for expired.test, valid for one day of 2020 */
+				 "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout old.key"
+				 " -out old.csr -subj /CN=expired.test 2>/dev/null;"
+				 "printf '[ca]\\ndefault_ca=c\\n[c]\\ndatabase=index.txt\\nnew_certs_dir=.\\nserial=serial\\n"
+				 "default_md=sha256\\npolicy=p\\n[p]\\ncommonName=supplied\\n' > ca.cnf;"
+				 ": > index.txt; echo 01 > serial; printf 'subjectAltName=DNS:expired.test\\n' > old.ext;"
+				 "openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -in old.csr -out old.pem"
+				 " -notext -startdate 20200101000000Z -enddate 20200102000000Z -extfile old.ext 2>/dev/null",
 				 dir, dir),
 			 0);
 	snprintf(ca_pem, sizeof(ca_pem), "%s/ca.pem", dir);
+	snprintf(pki_dir, sizeof(pki_dir), "%s", dir);
 }
 
 static void start_relay(int i, const char *extra1, const char *extra2, const char *extra3, const char *extra4)
 {
 	char bin[256], dir[256], cert[300], key[300];
 	tmp_path("pki", dir, sizeof(dir));
-	snprintf(cert, sizeof(cert), "%s/%s.pem", dir, i == R_CA ? "leaf" : "self");
-	snprintf(key, sizeof(key), "%s/%s.key", dir, i == R_CA ? "leaf" : "self");
+	const char *name = i == R_CA ? "leaf" : i == R_EXPIRED ? "old" : "self";
+	snprintf(cert, sizeof(cert), "%s/%s.pem", dir, name);
+	snprintf(key, sizeof(key), "%s/%s.key", dir, name);
 	char *argv[24] = { (char *)tool_path("fixture_relay", bin, sizeof(bin)), "--events", events_path, "--nip11",
 			   nip11_path, "--tls-port", "0", "--cert", cert, "--key", key };
 	int n = 11;
@@ -137,7 +147,7 @@ static void start_socks(void)
 		const char *name;
 		int relay, tls;
 	} map[] = { { "relay-a.test", R_MAIN, 0 }, { "relay-b.test", R_MAIN, 0 }, { ONION, R_MAIN, 0 },
-		    { "relay.test", R_CA, 1 },     { "wrong.test", R_CA, 1 } };
+		    { "relay.test", R_CA, 1 },     { "wrong.test", R_CA, 1 },     { "expired.test", R_EXPIRED, 1 } };
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		const struct proc *r = &relays[map[i].relay];
 		snprintf(maps[i], sizeof(maps[i]), "%s=127.0.0.1:%d", map[i].name, map[i].tls ? r->tls_port : r->port);
@@ -179,6 +189,7 @@ static void servers_up(void)
 	start_relay(R_DROPPY, "--close-after", "1", "--log", droppy_log);
 	start_relay(R_BINARY, "--mode", "binary", NULL, NULL);
 	start_relay(R_DRIBBLE, "--mode", "dribble", "--dribble-ms", "20");
+	start_relay(R_EXPIRED, NULL, NULL, NULL, NULL);
 	start_socks();
 	char *hargv[] = { (char *)tool_path("tcp_blackhole", bin, sizeof(bin)), NULL };
 	ck_assert_int_eq(proc_start(&hole, hargv), 0);
@@ -202,6 +213,7 @@ struct probe {
 	long long rtt_open;
 	struct relay_conn_status st;
 	char reason[320];
+	struct net_tls_facts tls; /* st.tls points here when the attempt had facts */
 	struct buf text;     /* every EVENT message, one per line */
 	int *open_now, *open_max;
 	volatile sig_atomic_t *stop_on_open;
@@ -258,6 +270,10 @@ static void p_close(struct relay_conn *c, void *user, const struct relay_conn_st
 	p->st = *st;
 	snprintf(p->reason, sizeof(p->reason), "%s", st->reason);
 	p->st.reason = p->reason;
+	if (st->tls) {
+		p->tls = *st->tls;
+		p->st.tls = &p->tls;
+	}
 	if (p->open_now && st->was_open)
 		--*p->open_now;
 }
@@ -781,6 +797,99 @@ START_TEST(tls_verification)
 }
 END_TEST
 
+/* What `openssl x509` prints as the SHA-256 fingerprint of pki/<name>.pem. */
+static void openssl_fingerprint(const char *name, char *out, size_t len)
+{
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "openssl x509 -noout -fingerprint -sha256 -in %s/%s.pem", pki_dir, name);
+	FILE *f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	char line[256] = "";
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	pclose(f);
+	char *eq = strchr(line, '=');
+	ck_assert_ptr_nonnull(eq);
+	eq[strcspn(eq, "\n")] = '\0';
+	snprintf(out, len, "%s", eq + 1);
+}
+
+static void assert_refused_facts(const struct probe *p, const char *why)
+{
+	ck_assert_ptr_nonnull(p->st.tls);
+	ck_assert_int_eq(p->st.tls->verified, 0);
+	ck_assert_msg(strstr(p->st.tls->verify_error, why) != NULL, "%s", p->st.tls->verify_error);
+}
+
+/* The handshake's facts, refused or not: what the certificate says, and the verdict. */
+START_TEST(tls_facts_of_the_handshake)
+{
+	char u[128], v[128], fp[128];
+	struct net_options o = options("");
+	struct net *n = new_net(&o);
+	struct probe self = { .req = REQ_ALL }, plain = { .req = REQ_ALL };
+	run_one(n, url(u, "wss", "localhost", relays[R_MAIN].tls_port), NET_CLEARNET, &self);
+	ck_assert_int_eq(self.st.err, NET_ERR_TLS);
+	assert_refused_facts(&self, "self-signed");
+	const struct net_tls_facts *f = self.st.tls;
+	ck_assert_str_eq(f->subject, "CN=localhost");
+	ck_assert_str_eq(f->issuer, "CN=localhost");
+	ck_assert_int_eq(f->n_sans, 2);
+	ck_assert_str_eq(f->sans[0], "DNS:localhost");
+	ck_assert_str_eq(f->sans[1], "IP:127.0.0.1");
+	ck_assert_int_eq(f->not_after - f->not_before, 2 * 86400);
+	openssl_fingerprint("self", fp, sizeof(fp));
+	ck_assert_str_eq(f->sha256, fp);
+	run_one(n, url(v, "ws", "127.0.0.1", relays[R_MAIN].port), NET_CLEARNET, &plain);
+	assert_complete(&plain, "ws");
+	ck_assert_ptr_null(plain.st.tls);
+	buf_free(&plain.text);
+	net_free(n);
+
+	/* accepted with allow_insecure: the verdict still says why a verifying client would refuse */
+	o.limits[NET_CLEARNET].allow_insecure = 1;
+	n = new_net(&o);
+	struct probe ins = { .req = REQ_ALL };
+	run_one(n, u, NET_CLEARNET, &ins);
+	assert_complete(&ins, "allow_insecure");
+	assert_refused_facts(&ins, "self-signed");
+	ck_assert_str_eq(ins.st.tls->version, "TLSv1.3");
+	ck_assert_msg(strncmp(ins.st.tls->cipher, "TLS_", 4) == 0, "%s", ins.st.tls->cipher);
+	buf_free(&ins.text);
+	net_free(n);
+
+	/* the private CA's relay.test verifies; its expired.test and a wrong name do not, refused or accepted */
+	for (int insecure = 0; insecure < 2; insecure++) {
+		o = options(logger_proxy());
+		o.ca_file = ca_pem;
+		o.limits[NET_CLEARNET].allow_insecure = insecure;
+		n = new_net(&o);
+		struct probe good = { .req = REQ_ALL }, old = { .req = REQ_ALL }, wrong = { .req = REQ_ALL };
+		run_one(n, "wss://relay.test", NET_CLEARNET, &good);
+		run_one(n, "wss://expired.test", NET_CLEARNET, &old);
+		run_one(n, "wss://wrong.test", NET_CLEARNET, &wrong);
+		assert_complete(&good, "CA-signed relay.test");
+		ck_assert_ptr_nonnull(good.st.tls);
+		ck_assert_msg(good.st.tls->verified == 1, "%s", good.st.tls->verify_error);
+		ck_assert_str_eq(good.st.tls->verify_error, "");
+		ck_assert_str_eq(good.st.tls->subject, "CN=relay.test");
+		ck_assert_str_eq(good.st.tls->issuer, "CN=brotr-test-ca");
+		ck_assert_str_eq(good.st.tls->sans[0], "DNS:relay.test");
+		openssl_fingerprint("leaf", fp, sizeof(fp));
+		ck_assert_str_eq(good.st.tls->sha256, fp);
+		ck_assert_int_eq(old.st.err, insecure ? NET_OK : NET_ERR_TLS);
+		assert_refused_facts(&old, "certificate has expired");
+		ck_assert_int_eq(old.st.tls->not_before, 1577836800); /* 2020-01-01 */
+		ck_assert_int_eq(old.st.tls->not_after, 1577923200);
+		ck_assert_int_eq(wrong.st.err, insecure ? NET_OK : NET_ERR_TLS);
+		assert_refused_facts(&wrong, "hostname mismatch");
+		buf_free(&good.text);
+		buf_free(&old.text);
+		buf_free(&wrong.text);
+		net_free(n);
+	}
+}
+END_TEST
+
 START_TEST(nip11_documents_and_refusals)
 {
 	struct net_options o = options("");
@@ -1221,6 +1330,7 @@ int main(void)
 	tcase_add_test(tc, fragmented_messages_are_reassembled);
 	tcase_add_test(tc, dribbling_relay_times_out_per_message);
 	tcase_add_test(tc, tls_verification);
+	tcase_add_test(tc, tls_facts_of_the_handshake);
 	tcase_add_test(tc, nip11_documents_and_refusals);
 	tcase_add_test(tc, reconnects_with_backoff_then_gives_up);
 	tcase_add_test(tc, concurrency_limit_and_isolation_of_failures);
