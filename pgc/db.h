@@ -173,11 +173,12 @@ struct db_relay_metadata {
 	int nip11_ok;
 	const struct db_doc *nip11; /* NULL: none */
 	const struct db_doc *nip66; /* NULL: none */
+	const struct db_doc *tls;   /* the TLS facts (relay_tls); NULL: none */
 };
 
 struct db_metadata_result {
 	size_t inserted, duplicates; /* snapshots (duplicate: same relay and generated_at) */
-	size_t nip11_inserted, nip66_inserted; /* new documents; the rest were shared */
+	size_t nip11_inserted, nip66_inserted, tls_inserted; /* new documents; the rest were shared */
 	size_t rejected[DB_REJECT__COUNT]; /* [DB_REJECT_DOC] stays 0: see docs_refused */
 	size_t docs_refused; /* snapshots stored without a document the server refused */
 };
@@ -185,7 +186,8 @@ struct db_metadata_result {
 /*
  * Stores snapshots like db_insert_event_batch stores events. A snapshot the server refuses
  * for its data is stored without its NIP-11 document (nip11_ok as given, no nip11_id: the
- * relay served a document the database cannot hold), else without both documents; status
+ * relay served a document the database cannot hold), else also without its TLS facts, else
+ * without any document; status
  * then says DB_REJECT_DOC and docs_refused counts it. A relay's document never costs its
  * snapshot.
  */

@@ -93,6 +93,29 @@ CREATE TABLE IF NOT EXISTS nip66 (
 );
 -- nip66_pkey: insert_relay_metadata_batch ON CONFLICT; relay_metadata_latest (join).
 
+-- What the TLS handshake of a wss relay showed, deduplicated the same way (id = sha256 of the
+-- canonical JSON document the monitor built from the handshake). The certificate is the one the
+-- server presented, whether or not it verified: verified says whether a client checking the
+-- chain against the system's CAs (plus [network] ca_file) and the relay's host name accepts
+-- it, verify_error why not. not_before and not_after are Unix seconds; fingerprint the SHA-256
+-- of the DER certificate as `openssl x509 -fingerprint -sha256` prints it. sans: "DNS:name" or
+-- "IP:address". extra holds other keys of the document (sans_omitted).
+CREATE TABLE IF NOT EXISTS relay_tls (
+	id           bytea PRIMARY KEY CHECK (octet_length(id) = 32),
+	version      text,
+	cipher       text,
+	subject      text,
+	issuer       text,
+	sans         text[],
+	not_before   bigint,
+	not_after    bigint,
+	fingerprint  text,
+	verified     boolean,
+	verify_error text,
+	extra        jsonb
+);
+-- relay_tls_pkey: insert_relay_metadata_batch ON CONFLICT; relay_tls_latest (join).
+
 -- One snapshot per relay per monitor pass, failures included. nip11_ok with no nip11_id: the
 -- relay served a document PostgreSQL could not hold (insert_relay_metadata_batch refused it);
 -- the snapshot is kept without it.
@@ -105,6 +128,8 @@ CREATE TABLE IF NOT EXISTS relay_metadata (
 	nip66_id      bytea REFERENCES nip66 (id),
 	PRIMARY KEY (relay_url, generated_at)
 );
+-- The TLS facts of the pass's websocket attempt (NULL: ws://, or no certificate was seen).
+ALTER TABLE relay_metadata ADD COLUMN IF NOT EXISTS tls_id bytea REFERENCES relay_tls (id);
 -- relay_metadata_pkey: the latest snapshot of a relay (ORDER BY generated_at DESC LIMIT 1 per
 -- relay) in relay_metadata_latest, readable_relays and relays_due_for_monitoring.
 

@@ -192,11 +192,19 @@ $$;
 --   NIP-11: the known top-level keys go to their columns, the rest to extra_fields.
 --   NIP-66: openable, readable, writable (booleans), rtt_open, rtt_read, rtt_write (integer
 --           milliseconds) go to their columns, the rest to extra.
+--   TLS:    version, cipher, subject, issuer, sans (array of strings), not_before, not_after,
+--           sha256 (to fingerprint), verified, verify_error go to relay_tls, the rest to extra.
+-- The functions before the TLS arrays existed (one argument list shorter) are dropped first:
+-- CREATE OR REPLACE cannot change a function's arguments.
+DROP FUNCTION IF EXISTS insert_relay_metadata(text, text, bigint, boolean, boolean, text, jsonb, text, jsonb);
+DROP FUNCTION IF EXISTS insert_relay_metadata_batch(text[], text[], bigint[], boolean[], boolean[], text[], jsonb[],
+	text[], jsonb[]);
 CREATE OR REPLACE FUNCTION insert_relay_metadata_batch(
 	p_relay_urls text[], p_networks text[], p_generated_at bigint[], p_connection_ok boolean[],
 	p_nip11_ok boolean[], p_nip11_ids text[], p_nip11_docs jsonb[], p_nip66_ids text[], p_nip66_docs jsonb[],
+	p_tls_ids text[] DEFAULT NULL, p_tls_docs jsonb[] DEFAULT NULL,
 	OUT inserted integer, OUT duplicates integer, OUT rejected integer,
-	OUT nip11_inserted integer, OUT nip66_inserted integer)
+	OUT nip11_inserted integer, OUT nip66_inserted integer, OUT tls_inserted integer)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 DECLARE
@@ -247,11 +255,30 @@ BEGIN
 	ON CONFLICT (id) DO NOTHING;
 	GET DIAGNOSTICS nip66_inserted = ROW_COUNT;
 
-	INSERT INTO relay_metadata (relay_url, generated_at, connection_ok, nip11_ok, nip11_id, nip66_id)
+	INSERT INTO relay_tls (id, version, cipher, subject, issuer, sans, not_before, not_after, fingerprint,
+		verified, verify_error, extra)
+	SELECT DISTINCT ON (d.id) decode(d.id, 'hex'), d.doc ->> 'version', d.doc ->> 'cipher',
+		d.doc ->> 'subject', d.doc ->> 'issuer',
+		CASE WHEN jsonb_typeof(d.doc -> 'sans') = 'array'
+		     THEN ARRAY(SELECT jsonb_array_elements_text(d.doc -> 'sans')) END,
+		jsonb_member_int(d.doc, 'not_before'), jsonb_member_int(d.doc, 'not_after'), d.doc ->> 'sha256',
+		jsonb_member_bool(d.doc, 'verified'), d.doc ->> 'verify_error',
+		CASE WHEN jsonb_typeof(d.doc) = 'object'
+		     THEN nullif(d.doc - ARRAY['version', 'cipher', 'subject', 'issuer', 'sans', 'not_before',
+				'not_after', 'sha256', 'verified', 'verify_error'], '{}')
+		     ELSE d.doc END
+	FROM unnest(p_tls_ids, p_tls_docs) AS d(id, doc)
+	WHERE d.id IS NOT NULL AND d.doc IS NOT NULL
+	ORDER BY d.id
+	ON CONFLICT (id) DO NOTHING;
+	GET DIAGNOSTICS tls_inserted = ROW_COUNT;
+
+	INSERT INTO relay_metadata (relay_url, generated_at, connection_ok, nip11_ok, nip11_id, nip66_id, tls_id)
 	SELECT m.url, m.generated_at, coalesce(m.connection_ok, false), coalesce(m.nip11_ok, false),
-		decode(m.nip11_id, 'hex'), decode(m.nip66_id, 'hex')
+		decode(m.nip11_id, 'hex'), decode(m.nip66_id, 'hex'), decode(m.tls_id, 'hex')
 	FROM unnest(p_relay_urls, p_networks, p_generated_at, p_connection_ok, p_nip11_ok, p_nip11_ids,
-		p_nip66_ids) AS m(url, network, generated_at, connection_ok, nip11_ok, nip11_id, nip66_id)
+		p_nip66_ids, p_tls_ids) AS m(url, network, generated_at, connection_ok, nip11_ok, nip11_id, nip66_id,
+		tls_id)
 	WHERE octet_length(m.url) BETWEEN 1 AND 2048 AND m.network IN ('clearnet', 'tor')
 	  AND m.generated_at IS NOT NULL
 	ORDER BY m.url, m.generated_at
@@ -265,14 +292,16 @@ $$;
 
 CREATE OR REPLACE FUNCTION insert_relay_metadata(p_relay_url text, p_network text, p_generated_at bigint,
 	p_connection_ok boolean, p_nip11_ok boolean, p_nip11_id text, p_nip11_doc jsonb, p_nip66_id text,
-	p_nip66_doc jsonb,
+	p_nip66_doc jsonb, p_tls_id text DEFAULT NULL, p_tls_doc jsonb DEFAULT NULL,
 	OUT inserted integer, OUT duplicates integer, OUT rejected integer,
-	OUT nip11_inserted integer, OUT nip66_inserted integer)
+	OUT nip11_inserted integer, OUT nip66_inserted integer, OUT tls_inserted integer)
 LANGUAGE sql
 AS $$
-	SELECT * FROM insert_relay_metadata_batch(ARRAY[p_relay_url], ARRAY[p_network], ARRAY[p_generated_at],
-		ARRAY[p_connection_ok], ARRAY[p_nip11_ok], ARRAY[p_nip11_id], ARRAY[p_nip11_doc],
-		ARRAY[p_nip66_id], ARRAY[p_nip66_doc])
+	SELECT * FROM insert_relay_metadata_batch(p_relay_urls => ARRAY[p_relay_url], p_networks => ARRAY[p_network],
+		p_generated_at => ARRAY[p_generated_at], p_connection_ok => ARRAY[p_connection_ok],
+		p_nip11_ok => ARRAY[p_nip11_ok], p_nip11_ids => ARRAY[p_nip11_id], p_nip11_docs => ARRAY[p_nip11_doc],
+		p_nip66_ids => ARRAY[p_nip66_id], p_nip66_docs => ARRAY[p_nip66_doc], p_tls_ids => ARRAY[p_tls_id],
+		p_tls_docs => ARRAY[p_tls_doc])
 $$;
 
 -- Deletes up to p_limit events that no relay association refers to any more (after an

@@ -16,6 +16,21 @@ JOIN LATERAL (SELECT rm.* FROM relay_metadata rm
 LEFT JOIN nip11 n11 ON n11.id = m.nip11_id
 LEFT JOIN nip66 n66 ON n66.id = m.nip66_id;
 
+-- The certificate of every wss relay whose latest snapshot has TLS facts, with the days left
+-- before it expires (negative: expired; computed at query time). An operator's or a client's
+-- question "which relays' certificates expire within a week, or do not verify" is
+--   SELECT relay_url, days_left, verify_error FROM relay_tls_latest
+--   WHERE days_left < 7 OR NOT verified ORDER BY days_left;
+CREATE OR REPLACE VIEW relay_tls_latest AS
+SELECT m.relay_url, r.network, m.generated_at, m.tls_id, t.version, t.cipher, t.subject, t.issuer, t.sans,
+	t.not_before, t.not_after, t.fingerprint, t.verified, t.verify_error,
+	floor((t.not_after - extract(epoch FROM now())) / 86400)::integer AS days_left
+FROM relays r
+JOIN LATERAL (SELECT rm.* FROM relay_metadata rm
+              WHERE rm.relay_url = r.url
+              ORDER BY rm.generated_at DESC LIMIT 1) AS m ON true
+JOIN relay_tls t ON t.id = m.tls_id;
+
 -- Relays whose latest snapshot says readable (what the synchronizer works through). No order:
 -- a view's order is no contract, so its reader orders (db_readable_relays: fastest rtt_read first).
 CREATE OR REPLACE VIEW readable_relays AS

@@ -5,15 +5,17 @@
 -- write), no CREATE anywhere. brotr_reader: SELECT on every table and view, the read functions.
 
 REVOKE ALL ON brotr_schema, relays, events, events_relays, nip11, nip66, relay_metadata,
-	relay_sync_progress, relay_metadata_latest, readable_relays, relay_last_event_timestamp
+	relay_sync_progress, relay_metadata_latest, readable_relays, relay_last_event_timestamp, relay_tls,
+	relay_tls_latest
 	FROM PUBLIC, brotr_writer, brotr_reader;
 
 GRANT SELECT ON brotr_schema, relays, nip11, nip66, relay_metadata, relay_sync_progress,
-	relay_metadata_latest, readable_relays, relay_last_event_timestamp
+	relay_metadata_latest, readable_relays, relay_last_event_timestamp, relay_tls, relay_tls_latest
 	TO brotr_writer;
 
 GRANT SELECT ON brotr_schema, relays, events, events_relays, nip11, nip66, relay_metadata,
-	relay_sync_progress, relay_metadata_latest, readable_relays, relay_last_event_timestamp
+	relay_sync_progress, relay_metadata_latest, readable_relays, relay_last_event_timestamp, relay_tls,
+	relay_tls_latest
 	TO brotr_reader;
 
 GRANT EXECUTE ON FUNCTION
@@ -22,8 +24,9 @@ GRANT EXECUTE ON FUNCTION
 		bigint, bigint, bigint),
 	insert_relay(text, text, bigint),
 	insert_relay_batch(text[], text[], bigint),
-	insert_relay_metadata(text, text, bigint, boolean, boolean, text, jsonb, text, jsonb),
-	insert_relay_metadata_batch(text[], text[], bigint[], boolean[], boolean[], text[], jsonb[], text[], jsonb[]),
+	insert_relay_metadata(text, text, bigint, boolean, boolean, text, jsonb, text, jsonb, text, jsonb),
+	insert_relay_metadata_batch(text[], text[], bigint[], boolean[], boolean[], text[], jsonb[], text[], jsonb[],
+		text[], jsonb[]),
 	set_relay_sync_progress(text, text, text, bigint, bigint, bigint)
 	TO brotr_writer;
 

@@ -193,6 +193,8 @@ static const struct key_def keys[] = {
 	  "Key signing the write test (hex or nsec; secret); empty: a fresh ephemeral key per pass." },
 	{ "monitor", "nip77_test", T_BOOL, OFF(monitor.nip77_test), "true", NOLIM, NULL, 0,
 	  "Send a NIP-77 NEG-OPEN for an empty set to learn whether the relay really speaks negentropy." },
+	{ "monitor", "tls_expiry_warning", T_DURATION, OFF(monitor.tls_expiry_warning_ms), "14d", 0, 86400000LL * 365,
+	  NULL, 0, "A wss relay's certificate that expires within this (or has expired) counts as expiring." },
 
 	SYNC_KEYS(synchronizer, "15m", "20"),
 

@@ -103,6 +103,7 @@ struct config {
 		long long max_pow;         /* NIP-13 difficulty the write test will mine, at most */
 		char *private_key;         /* hex or nsec; empty: an ephemeral key per pass */
 		int nip77_test;
+		long long tls_expiry_warning_ms; /* a certificate expiring within this is counted as expiring */
 	} monitor;
 	struct config_sync synchronizer, priority_synchronizer;
 	struct {

@@ -37,6 +37,7 @@ struct due {
 
 struct tally {
 	size_t checked, opened, readable, writable, skipped, nip11_ok, mined;
+	size_t tls, tls_unverified, tls_expiring; /* wss checks with TLS facts */
 };
 
 struct pass {
@@ -67,6 +68,11 @@ static void count(struct pass *ps, const char *name, const char *help, const cha
 	metrics_count(ps->ctx->metrics, name, help, k1, v1, k2, v2, n);
 }
 
+static void gauge(struct pass *ps, const char *name, const char *help, size_t v)
+{
+	metric_set(metrics_get(ps->ctx->metrics, METRIC_GAUGE, name, help, NULL), (double)v);
+}
+
 static void count_rtt(struct pass *ps, const char *step, const char *net, int64_t ms)
 {
 	if (ms < 0)
@@ -83,6 +89,21 @@ static void count_flag(struct pass *ps, const char *name, const char *help, cons
 		return;
 	count(ps, name, help, "network", net, "result", v ? "yes" : "no", 1);
 	*tally += v == 1;
+}
+
+/* The certificate of a wss check: verified or not, and expiring within [monitor] tls_expiry_warning. */
+static void account_tls(struct pass *ps, const struct monitor_probe *p, const char *net)
+{
+	const struct net_tls_facts *f = p->tls;
+	int expiring = f->not_after - ps->generated_at <= ps->cfg->monitor.tls_expiry_warning_ms / 1000;
+	ps->t.tls++;
+	ps->t.tls_unverified += !f->verified;
+	ps->t.tls_expiring += expiring;
+	count(ps, "monitor_tls_total", "wss checks with TLS facts, by network and whether the certificate verified.",
+	      "network", net, "verified", f->verified ? "yes" : "no", 1);
+	if (expiring)
+		log_info(&ps->ctx->log, "relay certificate expiring", LOG_S("relay", p->url),
+			 LOG_I("days_left", monitor_tls_days_left(f, ps->generated_at)), LOG_I("not_after", f->not_after));
 }
 
 /* A finished check: tallies, metrics and a debug line. */
@@ -110,6 +131,8 @@ static void account(struct pass *ps, const struct monitor_probe *p)
 	if (o->nip77 != NIP66_ABSENT)
 		count(ps, "monitor_nip77_total", "NIP-77 probes by network and result.", "network", net, "result",
 		      o->nip77 ? "yes" : "no", 1);
+	if (p->tls)
+		account_tls(ps, p, net);
 	if (o->pow) {
 		ps->t.mined++;
 		count(ps, "monitor_pow_events_total", "Write-test events mined for NIP-13 proof of work.", NULL, NULL,
@@ -403,7 +426,14 @@ static void summary(struct pass *ps, const struct monitor_store_stats *s)
 		 LOG_U("abandoned", ps->in_flight), LOG_U("nip11_ok", ps->t.nip11_ok), LOG_U("pow_mined", ps->t.mined),
 		 LOG_U("snapshots", s->stored), LOG_U("snapshots_lost", s->lost), LOG_U("nip11_new", s->nip11_new),
 		 LOG_U("nip11_shared", s->nip11_sent - s->nip11_new), LOG_U("nip66_new", s->nip66_new),
-		 LOG_U("nip66_shared", s->nip66_sent - s->nip66_new));
+		 LOG_U("nip66_shared", s->nip66_sent - s->nip66_new), LOG_U("tls", ps->t.tls),
+		 LOG_U("tls_unverified", ps->t.tls_unverified), LOG_U("tls_expiring", ps->t.tls_expiring),
+		 LOG_U("tls_new", s->tls_new));
+	gauge(ps, "monitor_tls_expiring_relays",
+	      "wss relays checked in the last pass whose certificate expires within [monitor] tls_expiry_warning "
+	      "(or has expired).", ps->t.tls_expiring);
+	gauge(ps, "monitor_tls_unverified_relays",
+	      "wss relays checked in the last pass whose certificate did not verify.", ps->t.tls_unverified);
 }
 
 static int monitor_pass(struct service_ctx *ctx)

@@ -90,24 +90,66 @@ static int raw_doc(const struct monitor_outcome *o, struct buf *raw)
 	return raw->failed ? -1 : 0;
 }
 
-int monitor_doc_build(const struct monitor_outcome *o, struct buf *json, unsigned char id[32])
+/* raw (any key order) made canonical, appended to json; id = its sha256. Frees raw. */
+static int canonical_doc(struct buf *raw, struct buf *json, unsigned char id[32])
 {
-	struct buf raw;
 	struct json_doc d;
 	struct nostr_err err;
 	size_t start = json->len;
 	int rc = -1;
-	buf_init(&raw);
 	json_doc_init(&d);
-	if (raw_doc(o, &raw) < 0 || json_parse(&d, raw.data, raw.len, &err) < 0 ||
-	    json_canonical(&d, 0, NULL, 0, json) < 0 || json->failed)
+	if (raw->failed || json_parse(&d, raw->data, raw->len, &err) < 0 || json_canonical(&d, 0, NULL, 0, json) < 0 ||
+	    json->failed)
 		goto out;
 	SHA256((const unsigned char *)json->data + start, json->len - start, id);
 	rc = 0;
 out:
 	json_doc_free(&d);
-	buf_free(&raw);
+	buf_free(raw);
 	return rc;
+}
+
+int monitor_doc_build(const struct monitor_outcome *o, struct buf *json, unsigned char id[32])
+{
+	struct buf raw;
+	buf_init(&raw);
+	if (raw_doc(o, &raw) < 0) {
+		buf_free(&raw);
+		return -1;
+	}
+	return canonical_doc(&raw, json, id);
+}
+
+int monitor_tls_doc_build(const struct net_tls_facts *f, struct buf *json, unsigned char id[32])
+{
+	struct buf raw;
+	int first = 1;
+	buf_init(&raw);
+	buf_putc(&raw, '{');
+	put_str(&raw, &first, "version", f->version);
+	put_str(&raw, &first, "cipher", f->cipher);
+	put_str(&raw, &first, "subject", f->subject);
+	put_str(&raw, &first, "issuer", f->issuer);
+	buf_printf(&raw, ",\"sans\":[");
+	for (int i = 0; i < f->n_sans; i++) {
+		buf_printf(&raw, "%s", i ? "," : "");
+		json_write_str(&raw, f->sans[i], strlen(f->sans[i]));
+	}
+	buf_printf(&raw, "],\"not_before\":%lld,\"not_after\":%lld", (long long)f->not_before, (long long)f->not_after);
+	if (f->sans_omitted)
+		buf_printf(&raw, ",\"sans_omitted\":%d", f->sans_omitted);
+	put_str(&raw, &first, "sha256", f->sha256);
+	buf_printf(&raw, ",\"verified\":%s", f->verified ? "true" : "false");
+	if (f->verify_error[0])
+		put_str(&raw, &first, "verify_error", f->verify_error);
+	buf_putc(&raw, '}');
+	return canonical_doc(&raw, json, id);
+}
+
+int64_t monitor_tls_days_left(const struct net_tls_facts *f, int64_t now_s)
+{
+	int64_t s = f->not_after - now_s;
+	return s >= 0 ? s / 86400 : -((86399 - s) / 86400);
 }
 
 const char *monitor_msg_prefix(const char *msg, size_t len, const char *fallback)

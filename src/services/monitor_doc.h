@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/util.h"
+#include "net/tls.h"
 #include "nostr/nip66.h"
 
 /* Longest reason kept (bytes, UTF-8, cut on a character boundary). */
@@ -63,6 +64,19 @@ void monitor_text(char *out, size_t n, const char *s, size_t len);
  * Returns 0, or -1 when out of memory or o holds an out-of-range value.
  */
 int monitor_doc_build(const struct monitor_outcome *o, struct buf *json, unsigned char id[32]);
+
+/*
+ * The TLS facts of a wss check (net/tls.h) as the stored document (table relay_tls), canonical
+ * like the NIP-66 one, appended to json, and id = sha256 of those bytes. Keys: version, cipher,
+ * subject, issuer, sans (array of "DNS:..." / "IP:..."), not_before, not_after (Unix seconds),
+ * sha256 (the certificate's fingerprint), verified, and verify_error and sans_omitted when set.
+ * Nothing in it changes between checks unless the relay's certificate or verdict does.
+ * Returns 0, or -1 when out of memory.
+ */
+int monitor_tls_doc_build(const struct net_tls_facts *f, struct buf *json, unsigned char id[32]);
+
+/* Whole days from now_s (Unix seconds) until the certificate's not_after; negative once expired. */
+int64_t monitor_tls_days_left(const struct net_tls_facts *f, int64_t now_s);
 
 /*
  * The machine-readable prefix of an OK or CLOSED message (NIP-01, NIP-42): "auth-required",

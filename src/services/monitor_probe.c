@@ -366,6 +366,8 @@ static void on_close(struct relay_conn *c, void *user, const struct relay_conn_s
 	(void)c;
 	p->conn = NULL;
 	p->conn_done = 1;
+	if (st->tls && !p->tls && (p->tls = malloc(sizeof(*p->tls))))
+		*p->tls = *st->tls; /* out of memory: the snapshot goes without its TLS facts */
 	p->local_failure |= net_error_is_local(st->err); /* at any step: nothing about the relay */
 	if (p->step == STEP_OPEN) {
 		o->r.openable = 0;
@@ -524,6 +526,17 @@ int monitor_probe_snapshot(struct monitor_probe *p, int64_t generated_at, struct
 	}
 	snap->nip66_json = doc.data;
 	snap->nip66_len = doc.len;
+	if (p->tls) {
+		struct buf tls;
+		buf_init(&tls);
+		if (monitor_tls_doc_build(p->tls, &tls, snap->tls_id) < 0) {
+			buf_free(&tls);
+			monitor_snapshot_clear(snap);
+			return -1;
+		}
+		snap->tls_json = tls.data;
+		snap->tls_len = tls.len;
+	}
 	snap->nip11_json = p->nip11_json;
 	snap->nip11_len = p->nip11_len;
 	memcpy(snap->nip11_id, p->nip11_id, 32);
@@ -537,4 +550,6 @@ void monitor_probe_free(struct monitor_probe *p)
 	p->nip11_json = NULL;
 	free(p->write_msg);
 	p->write_msg = NULL;
+	free(p->tls);
+	p->tls = NULL;
 }

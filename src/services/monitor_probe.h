@@ -90,6 +90,7 @@ struct monitor_probe {
 	size_t nip11_len;
 	unsigned char nip11_id[32];
 	int64_t min_pow;            /* limitation.min_pow_difficulty, 0 when absent */
+	struct net_tls_facts *tls;  /* wss: what the handshake showed (also when refused); NULL: none */
 	/* The check could not run for a reason of ours (a local limit, out of memory): no snapshot,
 	 * the relay stays due. */
 	int local_failure;

@@ -26,15 +26,16 @@ struct monitor_store {
 	struct monitor_store_stats stats; /* the writer thread's; read once it has stopped */
 	/* the writer's scratch, reused between batches */
 	struct db_relay_metadata *meta;
-	struct db_doc *docs;            /* 2 per row: nip11, nip66 */
+	struct db_doc *docs;            /* 3 per row: nip11, nip66, tls */
 };
 
 void monitor_snapshot_clear(struct monitor_snapshot *s)
 {
 	free(s->nip11_json);
 	free(s->nip66_json);
-	s->nip11_json = s->nip66_json = NULL;
-	s->nip11_len = s->nip66_len = 0;
+	free(s->tls_json);
+	s->nip11_json = s->nip66_json = s->tls_json = NULL;
+	s->nip11_len = s->nip66_len = s->tls_len = 0;
 }
 
 static void free_batch(struct batch *b)
@@ -54,12 +55,14 @@ static void count(struct monitor_store *s, const char *name, const char *help, c
 			   (double)n);
 }
 
-static void account(struct monitor_store *s, const struct db_metadata_result *r, size_t n11, size_t n66)
+static void account(struct monitor_store *s, const struct db_metadata_result *r, size_t n11, size_t n66,
+		    size_t ntls)
 {
 	size_t rejected = 0;
 	for (int i = 0; i < DB_REJECT__COUNT; i++)
 		rejected += r->rejected[i];
-	static const char docs[] = "NIP-11 and NIP-66 documents sent with snapshots: new rows, or shared with an identical one.";
+	static const char docs[] = "NIP-11, NIP-66 and TLS documents sent with snapshots: new rows, or shared with an "
+				   "identical one.";
 	count(s, "monitor_snapshots_total", SNAPSHOTS_HELP, "result", "stored", NULL, NULL, r->inserted);
 	count(s, "monitor_snapshots_total", SNAPSHOTS_HELP, "result", "duplicate", NULL, NULL, r->duplicates);
 	count(s, "monitor_snapshots_total", SNAPSHOTS_HELP, "result", "rejected", NULL, NULL, rejected);
@@ -67,6 +70,8 @@ static void account(struct monitor_store *s, const struct db_metadata_result *r,
 	count(s, "monitor_documents_total", docs, "doc", "nip11", "result", "shared", n11 - r->nip11_inserted);
 	count(s, "monitor_documents_total", docs, "doc", "nip66", "result", "new", r->nip66_inserted);
 	count(s, "monitor_documents_total", docs, "doc", "nip66", "result", "shared", n66 - r->nip66_inserted);
+	count(s, "monitor_documents_total", docs, "doc", "tls", "result", "new", r->tls_inserted);
+	count(s, "monitor_documents_total", docs, "doc", "tls", "result", "shared", ntls - r->tls_inserted);
 	count(s, "monitor_documents_refused_total",
 	      "Snapshots stored without a document the database refused (the document is not kept).", NULL, NULL,
 	      NULL, NULL, r->docs_refused);
@@ -80,6 +85,8 @@ static void account(struct monitor_store *s, const struct db_metadata_result *r,
 	s->stats.nip11_new += r->nip11_inserted;
 	s->stats.nip66_sent += n66;
 	s->stats.nip66_new += r->nip66_inserted;
+	s->stats.tls_sent += ntls;
+	s->stats.tls_new += r->tls_inserted;
 	s->stats.batches++;
 }
 
@@ -96,7 +103,7 @@ static const struct db_doc *doc(struct db_doc *d, const char *json, size_t len, 
 /* Writes one batch. Returns 0, or -1 (logged) when it could not be written. */
 static int write_batch(struct monitor_store *s, const struct batch *b)
 {
-	size_t n11 = 0, n66 = 0;
+	size_t n11 = 0, n66 = 0, ntls = 0;
 	for (size_t i = 0; i < b->n; i++) {
 		const struct monitor_snapshot *r = &b->rows[i];
 		s->meta[i] = (struct db_relay_metadata){
@@ -104,11 +111,13 @@ static int write_batch(struct monitor_store *s, const struct batch *b)
 			.generated_at = r->generated_at,
 			.connection_ok = r->connection_ok,
 			.nip11_ok = r->nip11_ok,
-			.nip11 = doc(&s->docs[2 * i], r->nip11_json, r->nip11_len, r->nip11_id),
-			.nip66 = doc(&s->docs[2 * i + 1], r->nip66_json, r->nip66_len, r->nip66_id),
+			.nip11 = doc(&s->docs[3 * i], r->nip11_json, r->nip11_len, r->nip11_id),
+			.nip66 = doc(&s->docs[3 * i + 1], r->nip66_json, r->nip66_len, r->nip66_id),
+			.tls = doc(&s->docs[3 * i + 2], r->tls_json, r->tls_len, r->tls_id),
 		};
 		n11 += r->nip11_json != NULL;
 		n66 += r->nip66_json != NULL;
+		ntls += r->tls_json != NULL;
 	}
 	struct db_metadata_result res = { 0 };
 	int rc = db_insert_relay_metadata_batch(s->db, s->meta, b->n, &res, NULL);
@@ -116,7 +125,7 @@ static int write_batch(struct monitor_store *s, const struct batch *b)
 		log_error(&s->log, "cannot store snapshots", LOG_U("snapshots", b->n), LOG_S("error", db_error(s->db)));
 		return -1;
 	}
-	account(s, &res, n11, n66);
+	account(s, &res, n11, n66, ntls);
 	return 0;
 }
 
@@ -150,7 +159,7 @@ struct monitor_store *monitor_store_new(struct db *db, size_t batch_size, const 
 	s->log = *lg;
 	s->metrics = m;
 	s->meta = calloc(s->batch_size, sizeof(*s->meta));
-	s->docs = calloc(2 * s->batch_size, sizeof(*s->docs));
+	s->docs = calloc(3 * s->batch_size, sizeof(*s->docs));
 	if (!s->meta || !s->docs || !(s->q = jobq_start(run_batch, s, 0))) {
 		free(s->meta);
 		free(s->docs);

@@ -16,9 +16,9 @@ struct monitor_snapshot {
 	enum db_network network;
 	int64_t generated_at;
 	int connection_ok, nip11_ok;
-	char *nip11_json, *nip66_json;
-	size_t nip11_len, nip66_len;
-	unsigned char nip11_id[32], nip66_id[32];
+	char *nip11_json, *nip66_json, *tls_json; /* tls: the TLS facts of a wss check (relay_tls) */
+	size_t nip11_len, nip66_len, tls_len;
+	unsigned char nip11_id[32], nip66_id[32], tls_id[32];
 };
 
 /* Frees the documents of a snapshot (not the snapshot). */
@@ -30,7 +30,7 @@ struct monitor_store_stats {
 	size_t duplicates;    /* snapshots already there (same relay and pass start) */
 	size_t rejected;      /* refused rows (URL, encoding or data) */
 	size_t lost;          /* snapshots not written because a batch failed */
-	size_t nip11_sent, nip11_new, nip66_sent, nip66_new; /* documents; sent - new were shared */
+	size_t nip11_sent, nip11_new, nip66_sent, nip66_new, tls_sent, tls_new; /* documents; sent - new were shared */
 	size_t batches;
 };
 

@@ -344,7 +344,7 @@ START_TEST(test_url_at_cap_everywhere)
 	n66.json = "{\"openable\":true,\"readable\":true,\"rtt_read\":5}";
 	n66.len = strlen(n66.json);
 	memset(n66.id, 7, sizeof(n66.id));
-	struct db_relay_metadata m = { r, 10, 1, 0, NULL, &n66 };
+	struct db_relay_metadata m = { r, 10, 1, 0, NULL, &n66, NULL };
 	struct db_metadata_result mr = { 0 };
 	ck_assert_int_eq(db_insert_relay_metadata(c.db, &m, &mr), DB_OK);
 	ck_assert_uint_eq(mr.inserted, 1);
@@ -725,7 +725,7 @@ START_TEST(test_sync_progress_coverage)
 	d.json = "{\"openable\":true,\"readable\":true,\"rtt_read\":5}";
 	d.len = strlen(d.json);
 	sha256(d.json, d.len, d.id);
-	struct db_relay_metadata m = { r, 1000, 1, 0, NULL, &d };
+	struct db_relay_metadata m = { r, 1000, 1, 0, NULL, &d, NULL };
 	struct db_metadata_result mr = { 0 };
 	ck_assert_int_eq(db_insert_relay_metadata_batch(c.db, &m, 1, &mr, NULL), DB_OK);
 	struct db_relay_list l;
@@ -776,11 +776,11 @@ START_TEST(test_metadata_and_views)
 	struct db_relay_result rr = { 0 };
 	ck_assert_int_eq(db_insert_relay(c.db, &r4, 1, &rr), DB_OK);
 	struct db_relay_metadata ms[] = {
-		{ r1, 1000, 1, 1, &n11, &x },
-		{ r2, 1000, 1, 1, &n11, &y }, /* the same NIP-11 document as r1 */
-		{ r3, 1000, 0, 0, NULL, &z },
-		{ r1, 2000, 1, 1, &n11, &w },
-		{ r1, 1000, 1, 1, &n11, &x }, /* the same snapshot again */
+		{ r1, 1000, 1, 1, &n11, &x, NULL },
+		{ r2, 1000, 1, 1, &n11, &y, NULL }, /* the same NIP-11 document as r1 */
+		{ r3, 1000, 0, 0, NULL, &z, NULL },
+		{ r1, 2000, 1, 1, &n11, &w, NULL },
+		{ r1, 1000, 1, 1, &n11, &x, NULL }, /* the same snapshot again */
 	};
 	struct db_metadata_result res = { 0 };
 	unsigned char status[5];
@@ -842,7 +842,7 @@ START_TEST(test_metadata_and_views)
 	db_relay_list_free(&l);
 
 	/* A second monitor pass with identical documents shares every document row. */
-	struct db_relay_metadata pass2[] = { { r1, 3000, 1, 1, &n11, &x }, { r2, 3000, 1, 1, &n11, &y } };
+	struct db_relay_metadata pass2[] = { { r1, 3000, 1, 1, &n11, &x, NULL }, { r2, 3000, 1, 1, &n11, &y, NULL } };
 	struct db_metadata_result res2 = { 0 };
 	ck_assert_int_eq(db_insert_relay_metadata_batch(c.db, pass2, 2, &res2, NULL), DB_OK);
 	ck_assert_uint_eq(res2.inserted, 2);
@@ -859,10 +859,10 @@ START_TEST(test_metadata_and_views)
 	memset(long_url, 'u', sizeof(long_url) - 1);
 	long_url[sizeof(long_url) - 1] = '\0';
 	struct db_relay_metadata mixed[] = {
-		{ r1, 500, 1, 1, &nul, NULL }, /* older than their latest: the views below do not change */
-		{ r2, 500, 1, 1, &bad, NULL },
-		{ { long_url, DB_CLEARNET }, 4000, 1, 0, NULL, NULL },
-		{ r3, 4000, 1, 0, NULL, NULL },
+		{ r1, 500, 1, 1, &nul, NULL, NULL }, /* older than their latest: the views below do not change */
+		{ r2, 500, 1, 1, &bad, NULL, NULL },
+		{ { long_url, DB_CLEARNET }, 4000, 1, 0, NULL, NULL, NULL },
+		{ r3, 4000, 1, 0, NULL, NULL, NULL },
 	};
 	struct db_metadata_result res3 = { 0 };
 	ck_assert_int_eq(db_insert_relay_metadata_batch(c.db, mixed, 4, &res3, status), DB_OK);
@@ -882,7 +882,7 @@ START_TEST(test_metadata_and_views)
 
 	/* Single form. */
 	struct db_metadata_result one = { 0 };
-	struct db_relay_metadata m = { r4, 5000, 1, 1, &n11, &y };
+	struct db_relay_metadata m = { r4, 5000, 1, 1, &n11, &y, NULL };
 	ck_assert_int_eq(db_insert_relay_metadata(c.db, &m, &one), DB_OK);
 	ck_assert_uint_eq(one.inserted, 1);
 	ck_assert_uint_eq(one.nip11_inserted + one.nip66_inserted, 0);
@@ -905,9 +905,9 @@ START_TEST(test_metadata_refused_document)
 	struct db_relay r1 = { "wss://r1.example", DB_CLEARNET }, r2 = { "wss://r2.example", DB_CLEARNET },
 			r3 = { "wss://r3.example", DB_CLEARNET };
 	struct db_relay_metadata ms[] = {
-		{ r1, 1000, 1, 1, &good, &n66 },
-		{ r2, 1000, 1, 1, &huge, &n66 },
-		{ r3, 1000, 1, 1, &good, &n66 },
+		{ r1, 1000, 1, 1, &good, &n66, NULL },
+		{ r2, 1000, 1, 1, &huge, &n66, NULL },
+		{ r3, 1000, 1, 1, &good, &n66, NULL },
 	};
 	struct db_metadata_result res = { 0 };
 	unsigned char status[3];
@@ -926,7 +926,7 @@ START_TEST(test_metadata_refused_document)
 	/* So the relay is readable, and the synchronizer will archive it. */
 	ck_assert_int_eq(q_int(c.pq, "SELECT count(*) FROM readable_relays", 0, NULL), 3);
 	/* Alone in its batch, the same. */
-	struct db_relay_metadata again = { r2, 2000, 1, 1, &huge, &n66 };
+	struct db_relay_metadata again = { r2, 2000, 1, 1, &huge, &n66, NULL };
 	struct db_metadata_result one = { 0 };
 	ck_assert_int_eq(db_insert_relay_metadata_batch(c.db, &again, 1, &one, status), DB_OK);
 	ck_assert_uint_eq(one.inserted, 1);

@@ -1,4 +1,4 @@
-/* test_monitor_doc.c — the monitor's pure parts: NIP-66 documents from check outcomes, reasons, prefixes, due bound, the write-test event. */
+/* test_monitor_doc.c — the monitor's pure parts: NIP-66 and TLS documents from check outcomes, reasons, prefixes, due bound, the write-test event. */
 #include <check.h>
 #include <openssl/sha.h>
 #include <stdatomic.h>
@@ -91,6 +91,50 @@ START_TEST(doc_equal_outcomes_share_an_id)
 	buf_init(&out);
 	ck_assert_int_eq(monitor_doc_build(&a, &out, ida), -1);
 	buf_free(&out);
+}
+END_TEST
+
+START_TEST(tls_doc_is_canonical_and_escaped)
+{
+	static struct net_tls_facts f; /* 9 KiB: not on the stack */
+	memset(&f, 0, sizeof(f));
+	snprintf(f.version, sizeof(f.version), "TLSv1.3");
+	snprintf(f.cipher, sizeof(f.cipher), "TLS_AES_128_GCM_SHA256");
+	snprintf(f.subject, sizeof(f.subject), "CN=relay \\\"q\\\"");
+	snprintf(f.issuer, sizeof(f.issuer), "CN=ca");
+	snprintf(f.sans[0], sizeof(f.sans[0]), "DNS:relay.example");
+	snprintf(f.sans[1], sizeof(f.sans[1]), "IP:::1");
+	f.n_sans = 2;
+	f.not_before = 1700000000;
+	f.not_after = 1800000000;
+	snprintf(f.sha256, sizeof(f.sha256), "AB:CD");
+	f.verified = 1;
+	unsigned char id[32], want[32], id2[32];
+	struct buf b;
+	buf_init(&b);
+	ck_assert_int_eq(monitor_tls_doc_build(&f, &b, id), 0);
+	ck_assert_str_eq(b.data, "{\"cipher\":\"TLS_AES_128_GCM_SHA256\",\"issuer\":\"CN=ca\",\"not_after\":1800000000,"
+				 "\"not_before\":1700000000,\"sans\":[\"DNS:relay.example\",\"IP:::1\"],\"sha256\":\"AB:CD\","
+				 "\"subject\":\"CN=relay \\\\\\\"q\\\\\\\"\",\"verified\":true,\"version\":\"TLSv1.3\"}");
+	SHA256((const unsigned char *)b.data, b.len, want);
+	ck_assert_mem_eq(id, want, 32);
+	f.verified = 0; /* another verdict, another document */
+	snprintf(f.verify_error, sizeof(f.verify_error), "certificate has expired (depth 0)");
+	f.sans_omitted = 3;
+	buf_free(&b);
+	buf_init(&b);
+	ck_assert_int_eq(monitor_tls_doc_build(&f, &b, id2), 0);
+	ck_assert_ptr_nonnull(strstr(b.data, "\"sans_omitted\":3,\"sha256\""));
+	ck_assert_ptr_nonnull(strstr(b.data, "\"verified\":false,\"verify_error\":\"certificate has expired (depth 0)\""));
+	ck_assert_int_ne(memcmp(id, id2, 32), 0);
+	buf_free(&b);
+	/* days left: whole days, rounded down, negative once expired */
+	ck_assert_int_eq(monitor_tls_days_left(&f, 1800000000 - 86400), 1);
+	ck_assert_int_eq(monitor_tls_days_left(&f, 1800000000 - 86399), 0);
+	ck_assert_int_eq(monitor_tls_days_left(&f, 1800000000), 0);
+	ck_assert_int_eq(monitor_tls_days_left(&f, 1800000001), -1);
+	ck_assert_int_eq(monitor_tls_days_left(&f, 1800000000 + 86400), -1);
+	ck_assert_int_eq(monitor_tls_days_left(&f, 1800000000 + 86401), -2);
 }
 END_TEST
 
@@ -244,6 +288,7 @@ int main(void)
 	tcase_add_test(tc, doc_failure_keeps_reasons_sorted);
 	tcase_add_test(tc, doc_partial_results_and_extras);
 	tcase_add_test(tc, doc_equal_outcomes_share_an_id);
+	tcase_add_test(tc, tls_doc_is_canonical_and_escaped);
 	tcase_add_test(tc, text_is_made_storable);
 	tcase_add_test(tc, prefixes_of_ok_and_closed);
 	tcase_add_test(tc, due_bound);
