@@ -55,3 +55,8 @@ GRANT EXECUTE ON FUNCTION finder_event_qualifies(integer, jsonb) TO brotr_writer
 REVOKE ALL ON finder_sources FROM PUBLIC, brotr_writer, brotr_reader;
 GRANT SELECT ON finder_sources TO brotr_writer, brotr_reader;
 GRANT EXECUTE ON FUNCTION finder_commit_source(text, text, bigint, text[], text[], bigint) TO brotr_writer;
+
+-- The monitor's publications (sql/40_publisher.sql).
+REVOKE ALL ON monitor_publications FROM PUBLIC, brotr_writer, brotr_reader;
+GRANT SELECT ON monitor_publications TO brotr_writer, brotr_reader;
+GRANT EXECUTE ON FUNCTION publisher_record_batch(text[], integer[], text[], text[], bigint, bigint[]) TO brotr_writer;

@@ -141,12 +141,18 @@ static const struct command commands[] = {
 	  "  - write, with [monitor] write_test: an event of [monitor] write_kind (ephemeral), signed\n"
 	  "    with [monitor] private_key or a key made for the pass, with NIP-13 proof of work when the\n"
 	  "    NIP-11 document asks for a difficulty up to [monitor] max_pow (above it: not tested);\n"
-	  "    OK true means writable (rtt_write); OK false keeps the relay's message.\n"
+	  "    OK true means writable (rtt_write); OK false keeps the relay's message;\n"
+	  "  - NIP-42 AUTH answered with [auth] private_key, NIP-77 probed ([monitor] nip77_test), and\n"
+	  "    for wss the TLS handshake's facts (certificate, validity, verdict).\n"
 	  "Read and write each wait at most the network's response_timeout after their message.\n"
 	  "\n"
 	  "Stores one relay_metadata snapshot per relay per pass, failures included (reasons in the\n"
-	  "NIP-66 document's extra keys), stamped with the pass's start time. NIP-11 and NIP-66\n"
+	  "NIP-66 document's extra keys), stamped with the pass's start time. NIP-11, NIP-66 and TLS\n"
 	  "documents are stored once per distinct content (sha256 of the canonical JSON) and shared.\n"
+	  "With [publisher] enabled, each relay that opened gets a kind 30166 event of what was\n"
+	  "observed (NIP-40 expiration [publisher] expiration_intervals ahead), and the monitor a\n"
+	  "10166 announcement, signed with [monitor] private_key and sent to [publisher] relays only\n"
+	  "when the facts changed or the last event is about to expire.\n"
 	  "Snapshots are written [database] batch_size at a time as the pass goes. Ends each pass\n"
 	  "with one line: msg=\"monitor pass summary\" checked=N open=N readable=N writable=N ...\n"
 	  "SIGTERM: no new checks start, checks in flight are abandoned (those relays stay due),\n"
@@ -157,7 +163,7 @@ static const struct command commands[] = {
 	  "\n"
 	  "Exit status: 0 when the pass completed (--loop: stopped by a signal), 1 when it failed\n"
 	  "(database unreachable, snapshots not stored) or was interrupted, 2 on a configuration error\n"
-	  "(for example a malformed BROTR_MONITOR_PRIVATE_KEY).\n",
+	  "(for example a malformed BROTR_MONITOR_PRIVATE_KEY, or [publisher] enabled without a key).\n",
 	  1, NULL, &monitor_service },
 	{ "synchronizer", "[--loop]", "archive every event of every relay the monitor found readable",
 	  "For each readable relay (fastest first), at most [synchronizer] max_relays at once, pages\n"

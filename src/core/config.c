@@ -52,6 +52,8 @@ static const struct section_def sections[] = {
 	{ "auth", 0, "NIP-42: the identity the monitor and the synchronizers answer AUTH challenges with." },
 	{ "initializer", 1, "Seeds the relay registry from a file of relay URLs." },
 	{ "monitor", 1, "Checks relays: NIP-11 document, NIP-66 open, read and write tests." },
+	{ "publisher", 1, "NIP-66 publishing, inside brotr monitor: kind 30166 per relay that opened, the 10166 "
+			  "announcement, kinds 0 and 10002." },
 	{ "synchronizer", 1, "Archives every event of every readable relay." },
 	{ "priority_synchronizer", 1, "Archives every event of the relays listed in relay_file." },
 	{ "finder", 1, "Finds relay URLs in the archived events: relay candidates for the validator." },
@@ -195,6 +197,17 @@ static const struct key_def keys[] = {
 	  "Send a NIP-77 NEG-OPEN for an empty set to learn whether the relay really speaks negentropy." },
 	{ "monitor", "tls_expiry_warning", T_DURATION, OFF(monitor.tls_expiry_warning_ms), "14d", 0, 86400000LL * 365,
 	  NULL, 0, "A wss relay's certificate that expires within this (or has expired) counts as expiring." },
+
+	{ "publisher", "enabled", T_BOOL, OFF(publisher.enabled), "false", NOLIM, NULL, 0,
+	  "Publish what each monitor pass observed as NIP-66 events (needs [monitor] private_key and relays)." },
+	{ "publisher", "relays", T_STR, OFF(publisher.relays), "", NOLIM, NULL, 0,
+	  "Publish relays (ws:// or wss:// URLs, comma-separated, at most 16), reached like any relay." },
+	{ "publisher", "expiration_intervals", T_INT, OFF(publisher.expiration_intervals), "3", 2, 100, NULL, 0,
+	  "A 30166 event expires (NIP-40) this many [monitor] intervals after it is published." },
+	{ "publisher", "profile", T_STR, OFF(publisher.profile), "", NOLIM, NULL, 0,
+	  "The monitor's kind 0 profile, a JSON object ({\"name\":...,\"about\":...}); empty: none published." },
+	{ "publisher", "relay_list", T_BOOL, OFF(publisher.relay_list), "false", NOLIM, NULL, 0,
+	  "Also publish a kind 10002 relay list naming the publish relays." },
 
 	SYNC_KEYS(synchronizer, "15m", "20"),
 

@@ -105,6 +105,13 @@ struct config {
 		int nip77_test;
 		long long tls_expiry_warning_ms; /* a certificate expiring within this is counted as expiring */
 	} monitor;
+	struct {
+		int enabled;
+		char *relays;              /* comma-separated publish relay URLs */
+		long long expiration_intervals; /* NIP-40 expiration, in [monitor] intervals ahead */
+		char *profile;             /* kind 0 content (a JSON object); empty: none */
+		int relay_list;            /* publish kind 10002 naming the publish relays */
+	} publisher;
 	struct config_sync synchronizer, priority_synchronizer;
 	struct {
 		long long interval_ms;

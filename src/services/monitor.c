@@ -13,6 +13,7 @@
 #include "nostr/keys.h"
 #include "services/monitor_probe.h"
 #include "services/monitor_store.h"
+#include "services/publisher.h"
 #include "services/service_db.h"
 
 #define PAGE_SIZE 1000   /* relays per db_relays_due call (keyset paging by URL) */
@@ -58,6 +59,7 @@ struct pass {
 	size_t n_slots, in_flight;
 	uint64_t last_flush;
 	struct tally t;
+	struct publisher *pub;  /* [publisher] enabled: what the checks observed goes out as NIP-66 events */
 };
 
 /* ---- metrics ---- */
@@ -218,6 +220,17 @@ static int read_chunk(struct pass *ps)
 
 /* ---- the checks ---- */
 
+/* A relay whose websocket opened: its 30166 event is queued (before the snapshot gives up its NIP-11). */
+static void publish(struct pass *ps, const struct monitor_probe *p, const struct monitor_snapshot *snap)
+{
+	struct pub_relay_facts f;
+	if (!ps->pub || p->out.r.openable != 1)
+		return;
+	pub_relay_facts_init(&f, p->url, net_network_name(p->nw));
+	monitor_pub_facts(&p->out, snap->nip11_json, snap->nip11_len, ps->cfg->monitor.write_kind, &f);
+	publisher_add(ps->pub, &f, wall_ms() / 1000);
+}
+
 static void complete(struct pass *ps, size_t i)
 {
 	struct monitor_probe *p = ps->slots[i];
@@ -228,10 +241,12 @@ static void complete(struct pass *ps, size_t i)
 				  o->write.error[0] ? o->write.reason : o->nip11.reason;
 		skipped(ps, p->url, *why ? why : "out of memory");
 	} else {
-		if (monitor_probe_snapshot(p, ps->generated_at, &snap) < 0)
+		if (monitor_probe_snapshot(p, ps->generated_at, &snap) < 0) {
 			log_error(&ps->ctx->log, "out of memory for a snapshot", LOG_S("relay", p->url));
-		else
+		} else {
+			publish(ps, p, &snap);
 			monitor_store_add(ps->store, &snap);
+		}
 		account(ps, p); /* after the snapshot, which settles the NIP-42 facts */
 	}
 	monitor_probe_free(p);
@@ -267,7 +282,8 @@ static void start_one(struct pass *ps, const char *url, enum db_network dn)
 /* Whether checks may start: no stop, and the database writer neither failed nor behind. */
 static int may_start(struct pass *ps)
 {
-	return !*ps->ctx->stop && !monitor_store_failed(ps->store) && !monitor_store_backlogged(ps->store);
+	return !*ps->ctx->stop && !monitor_store_failed(ps->store) && !monitor_store_backlogged(ps->store) &&
+	       !(ps->pub && publisher_backlogged(ps->pub));
 }
 
 /* Starts checks while there is room: free slots, relays left, may_start. */
@@ -294,6 +310,8 @@ static void collect(struct pass *ps)
 		if (monitor_probe_finished(ps->slots[i]))
 			complete(ps, i);
 	}
+	if (ps->pub)
+		publisher_poll(ps->pub);
 	if (now - ps->last_flush >= FLUSH_MS) {
 		monitor_store_flush(ps->store);
 		ps->last_flush = now;
@@ -319,7 +337,7 @@ static void run_chunk(struct pass *ps)
 		start_probes(ps);
 		if (ps->in_flight == 0 && (ps->due.next >= ps->due.n || *stop || monitor_store_failed(ps->store)))
 			return;
-		if (ps->in_flight == 0) { /* the writer is behind */
+		if (ps->in_flight == 0 && (!ps->pub || publisher_idle(ps->pub))) { /* the writer is behind */
 			monitor_store_wait(ps->store, SLICE_MS);
 			continue;
 		}
@@ -392,7 +410,26 @@ static int pass_open(struct pass *ps)
 		log_error(&ps->ctx->log, "cannot start the database writer");
 		return -1;
 	}
+	if (ps->cfg->publisher.enabled &&
+	    !(ps->pub = publisher_new(ps->cfg, ps->st->nctx, &ps->st->key, ps->env.net, ps->db, ps->generated_at,
+				      &ps->ctx->log, ps->ctx->metrics))) {
+		log_error(&ps->ctx->log, "cannot start the publisher");
+		return -1;
+	}
 	return 0;
+}
+
+/* The checks are done: what the publisher holds goes out, within the network's timeouts. */
+static void drain_publisher(struct pass *ps)
+{
+	if (!ps->pub)
+		return;
+	publisher_finish(ps->pub);
+	while (!publisher_idle(ps->pub) && !*ps->ctx->stop) {
+		if (net_run(ps->env.net, ps->ctx->stop, SLICE_MS) < 0)
+			break;
+		publisher_poll(ps->pub);
+	}
 }
 
 /* Stops everything (abandoning checks in flight), then commits what is complete. Returns 0, or -1
@@ -401,7 +438,8 @@ static int pass_close(struct pass *ps, struct monitor_store_stats *stats)
 {
 	int rc = 0;
 	monitor_signer_free(ps->env.signer);
-	net_free(ps->env.net); /* no callback follows: the probes can go */
+	net_free(ps->env.net); /* no callback follows: the probes and the publisher can go */
+	publisher_free(ps->pub, NULL);
 	for (size_t i = 0; ps->slots && i < ps->n_slots; i++) {
 		if (ps->slots[i])
 			monitor_probe_free(ps->slots[i]);
@@ -451,6 +489,8 @@ static int monitor_pass(struct service_ctx *ctx)
 		if (!ps.more || monitor_store_failed(ps.store))
 			break;
 	}
+	if (rc == 0)
+		drain_publisher(&ps);
 	if (pass_close(&ps, &stats) < 0)
 		rc = -1;
 	summary(&ps, &stats);
@@ -466,7 +506,7 @@ static long long monitor_interval(const struct config *cfg)
 
 static int monitor_check(const struct config *cfg, char *err, size_t errlen)
 {
-	if (auth_check_config(cfg, err, errlen) < 0)
+	if (auth_check_config(cfg, err, errlen) < 0 || publisher_check_config(cfg, err, errlen) < 0)
 		return -1;
 	if (!*cfg->monitor.private_key || nostr_key_check_str(cfg->monitor.private_key) == 0)
 		return 0;

@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "nostr/json.h"
 
@@ -150,6 +151,58 @@ int64_t monitor_tls_days_left(const struct net_tls_facts *f, int64_t now_s)
 {
 	int64_t s = f->not_after - now_s;
 	return s >= 0 ? s / 86400 : -((86399 - s) / 86400);
+}
+
+static void req(struct pub_relay_facts *f, const char *r)
+{
+	if (f->n_reqs < PUB_REQS_MAX)
+		f->reqs[f->n_reqs++] = r;
+}
+
+/* Whether the write test's refusal mentions payment (the relay's words: "restricted: pay first"). */
+static int speaks_of_payment(const char *reason)
+{
+	for (const char *s = reason; *s; s++)
+		if (strncasecmp(s, "pay", 3) == 0)
+			return 1;
+	return 0;
+}
+
+void monitor_pub_facts(const struct monitor_outcome *o, const char *nip11_json, size_t nip11_len, int64_t write_kind,
+		       struct pub_relay_facts *f)
+{
+	f->rtt_open = o->r.rtt_open;
+	f->rtt_read = o->r.rtt_read;
+	f->rtt_write = o->r.rtt_write;
+	if (nip11_json)
+		f->nips[f->n_nips++] = 11;
+	if (strcmp(o->auth, "accepted") == 0)
+		f->nips[f->n_nips++] = 42;
+	if (o->nip77 == 1)
+		f->nips[f->n_nips++] = 77;
+	if (o->auth_required)
+		req(f, "auth");
+	else if (o->r.readable == 1)
+		req(f, "!auth");
+	if (o->r.writable == 1) {
+		req(f, "!payment");
+		req(f, "!writes");
+		if (o->pow)
+			req(f, "pow");
+		f->kind_accepted = write_kind;
+	} else if (o->r.writable == 0) {
+		if (strcmp(o->write.error, "blocked") == 0 || strcmp(o->write.error, "restricted") == 0)
+			req(f, "writes");
+		if (speaks_of_payment(o->write.reason))
+			req(f, "payment");
+		if (strcmp(o->write.error, "pow") == 0)
+			req(f, "pow");
+	}
+	if (nip11_json) {
+		pub_relay_facts_topics(f, nip11_json, nip11_len);
+		f->content = nip11_json;
+		f->content_len = nip11_len;
+	}
 }
 
 const char *monitor_msg_prefix(const char *msg, size_t len, const char *fallback)

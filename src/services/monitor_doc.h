@@ -8,6 +8,7 @@
 #include "core/util.h"
 #include "net/tls.h"
 #include "nostr/nip66.h"
+#include "services/publisher_event.h"
 
 /* Longest reason kept (bytes, UTF-8, cut on a character boundary). */
 #define MONITOR_REASON_MAX 200
@@ -77,6 +78,19 @@ int monitor_tls_doc_build(const struct net_tls_facts *f, struct buf *json, unsig
 
 /* Whole days from now_s (Unix seconds) until the certificate's not_after; negative once expired. */
 int64_t monitor_tls_days_left(const struct net_tls_facts *f, int64_t now_s);
+
+/*
+ * What a check of a relay whose websocket opened says to NIP-66 consumers (f: pub_relay_facts_init
+ * first). Only what was observed: rtt-* as measured; N 11 when the NIP-11 document was served, 42
+ * when our AUTH was accepted, 77 when the NIP-77 probe was answered; R "auth" when a request was
+ * refused with auth-required:, "!auth" when the relay was read without being asked to; "!writes" and
+ * "!payment" when the write test's event was accepted ("pow" too when it had to be mined), "writes"
+ * when it was refused as blocked or restricted, "payment" when the refusal speaks of payment, "pow"
+ * when it was refused for proof of work; t the NIP-11 document's topics; k the write test's kind
+ * when accepted; content the NIP-11 document (borrowed from nip11_json).
+ */
+void monitor_pub_facts(const struct monitor_outcome *o, const char *nip11_json, size_t nip11_len, int64_t write_kind,
+		       struct pub_relay_facts *f);
 
 /*
  * The machine-readable prefix of an OK or CLOSED message (NIP-01, NIP-42): "auth-required",

@@ -95,6 +95,13 @@ pg_up() {
 }
 
 # psql_admin ARGS...: psql as the superuser over the private socket.
+# readme_sql NAME: the SQL of the README's block marked <!-- sql-example: NAME --> (tests run the
+# README's examples as written).
+readme_sql() {
+	awk -v n="$1" '$0 == "<!-- sql-example: " n " -->" { on = 1; next } on && /^```sql$/ { body = 1; next }
+		body && /^```$/ { exit } body { print }' README.md
+}
+
 psql_admin() {
 	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$TEST_PGSOCK" -p "$TEST_PGPORT" -U postgres "$@"
 }

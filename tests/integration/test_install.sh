@@ -99,18 +99,14 @@ t_like "it registered the installed seed list" "$T_ERR" \
 
 # The README's example SQL, as an analyst (brotr_reader) runs it, over a small known history.
 psql_admin -d "$db" -f tests/fixtures/sql/readme_history.sql >/dev/null
-example() {
-	awk -v n="$1" '$0 == "<!-- sql-example: " n " -->" { on = 1; next } on && /^```sql$/ { body = 1; next }
-		body && /^```$/ { exit } body { print }' README.md
-}
 reader() { psql_admin -d "$db" -A -t -F ' ' -c "SET ROLE brotr_reader" -c "$1" 2>&1; }
-t_is "README: events per relay" "$(reader "$(example events-per-relay)")" \
+t_is "README: events per relay" "$(reader "$(readme_sql events-per-relay)")" \
 	"$(printf '%s\n' 'wss://a.example 3' 'wss://b.example 1')"
-t_is "README: relay uptime over a month" "$(reader "$(example uptime)")" \
+t_is "README: relay uptime over a month" "$(reader "$(readme_sql uptime)")" \
 	"$(printf '%s\n' 'wss://b.example 2 100.0' 'wss://a.example 3 66.7')"
-t_is "README: slowest relays" "$(reader "$(example slowest)")" \
+t_is "README: slowest relays" "$(reader "$(readme_sql slowest)")" \
 	"$(printf '%s\n' 'wss://b.example 400 2' 'wss://a.example 150 2')"
-t_is "README: kinds per day" "$(reader "$(example kinds-per-day)")" \
+t_is "README: kinds per day" "$(reader "$(readme_sql kinds-per-day)")" \
 	"$(printf '%s\n' "$(date -u -d @$(($(date +%s) - 86400)) +%F) 1 2" "$(date -u -d @$(($(date +%s) - 86400)) +%F) 7 1")"
 
 # The README's backup and restore: a dump of the implementation's database, restored into a fresh

@@ -116,11 +116,7 @@ t_like "its certificate still does not verify" "$(tls "$U_OLD" "verified::text |
 t_is "both passes share its row" "$(q "SELECT count(DISTINCT tls_id) FROM relay_metadata WHERE relay_url = '$U_OLD'")" 1
 t_is "still three rows" "$(q 'SELECT count(*) FROM relay_tls')" 3
 
-example() {
-	awk -v n="$1" '$0 == "<!-- sql-example: " n " -->" { on = 1; next } on && /^```sql$/ { body = 1; next }
-		body && /^```$/ { exit } body { print }' README.md
-}
-certs=$(psql_admin -d "$DB" -A -t -F ' ' -c "SET ROLE brotr_reader" -c "$(example certificates)" 2>&1)
+certs=$(psql_admin -d "$DB" -A -t -F ' ' -c "SET ROLE brotr_reader" -c "$(readme_sql certificates)" 2>&1)
 t_like "README: the expired certificate first, as brotr_reader" "$(printf '%s' "$certs" | head -n 1)" \
 	"^wss://expired.test -[0-9]+ f certificate has expired \(depth 0\)$"
 t_like "then the self-signed one; the valid one is not listed" "$(printf '%s' "$certs" | sed -n '2,$p')" \

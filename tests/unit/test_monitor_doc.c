@@ -138,6 +138,58 @@ START_TEST(tls_doc_is_canonical_and_escaped)
 }
 END_TEST
 
+/* The facts published for a relay: only what the check observed. */
+START_TEST(published_facts_are_observed_ones)
+{
+	struct monitor_outcome o;
+	struct pub_relay_facts f;
+	static const char doc[] = "{\"name\":\"r\",\"supported_nips\":[1,9,40],\"tags\":[\"music\"]}";
+	monitor_outcome_init(&o);
+	o.r.openable = o.r.readable = o.r.writable = 1;
+	o.r.rtt_open = 10, o.r.rtt_read = 20, o.r.rtt_write = 30;
+	snprintf(o.auth, sizeof(o.auth), "not-asked");
+	o.nip77 = 1;
+	o.pow = 8;
+	pub_relay_facts_init(&f, "ws://r.example", "clearnet");
+	monitor_pub_facts(&o, doc, strlen(doc), 20166, &f);
+	ck_assert_uint_eq(f.n_nips, 2); /* 11 served, 77 answered; the document's claims (1, 9, 40) are not ours */
+	ck_assert_int_eq(f.nips[0], 11);
+	ck_assert_int_eq(f.nips[1], 77);
+	ck_assert_uint_eq(f.n_reqs, 4);
+	ck_assert_str_eq(f.reqs[0], "!auth");
+	ck_assert_str_eq(f.reqs[1], "!payment");
+	ck_assert_str_eq(f.reqs[2], "!writes");
+	ck_assert_str_eq(f.reqs[3], "pow");
+	ck_assert_int_eq(f.kind_accepted, 20166);
+	ck_assert_uint_eq(f.n_topics, 1);
+	ck_assert_int_eq(f.rtt_write, 30);
+	ck_assert_ptr_eq(f.content, doc);
+
+	monitor_outcome_init(&o); /* auth required and accepted, the write refused for payment */
+	o.r.openable = o.r.readable = 1, o.r.writable = 0;
+	snprintf(o.auth, sizeof(o.auth), "accepted");
+	o.auth_required = 1;
+	monitor_fail_set(&o.write, "restricted", "OK false: restricted: pay the relay first");
+	pub_relay_facts_init(&f, "ws://r.example", "clearnet");
+	monitor_pub_facts(&o, NULL, 0, 20166, &f);
+	ck_assert_uint_eq(f.n_nips, 1);
+	ck_assert_int_eq(f.nips[0], 42);
+	ck_assert_uint_eq(f.n_reqs, 3);
+	ck_assert_str_eq(f.reqs[0], "auth");
+	ck_assert_str_eq(f.reqs[1], "writes");
+	ck_assert_str_eq(f.reqs[2], "payment");
+	ck_assert_int_eq(f.kind_accepted, -1);
+	ck_assert_int_eq(f.rtt_write, -1);
+	ck_assert_ptr_null(f.content);
+
+	monitor_outcome_init(&o); /* opened, nothing answered: no requirement is known */
+	o.r.openable = 1, o.r.readable = 0;
+	pub_relay_facts_init(&f, "ws://r.example", "clearnet");
+	monitor_pub_facts(&o, NULL, 0, 20166, &f);
+	ck_assert_uint_eq(f.n_nips + f.n_reqs, 0);
+}
+END_TEST
+
 START_TEST(text_is_made_storable)
 {
 	char out[16];
@@ -289,6 +341,7 @@ int main(void)
 	tcase_add_test(tc, doc_partial_results_and_extras);
 	tcase_add_test(tc, doc_equal_outcomes_share_an_id);
 	tcase_add_test(tc, tls_doc_is_canonical_and_escaped);
+	tcase_add_test(tc, published_facts_are_observed_ones);
 	tcase_add_test(tc, text_is_made_storable);
 	tcase_add_test(tc, prefixes_of_ok_and_closed);
 	tcase_add_test(tc, due_bound);

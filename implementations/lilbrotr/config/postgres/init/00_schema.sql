@@ -9,3 +9,4 @@
 \ir ../../../../../sql/20_functions.sql
 \ir ../../../../../sql/80_views.sql
 \ir ../../../../../sql/30_discovery.sql
+\ir ../../../../../sql/40_publisher.sql
