@@ -209,6 +209,7 @@ struct db_relay_row {
 	int64_t checked_at;   /* latest snapshot, -1: never checked */
 	int64_t rtt_read;     /* ms, -1: unknown */
 	struct db_sync_progress progress; /* readable relays only; all -1 otherwise */
+	int nip45;            /* the monitor's work list only: NIP-45 as the synchronizer saw it (1, 0), -1 unknown */
 };
 
 struct db_relay_list {
@@ -225,6 +226,11 @@ int db_relays_due(struct db *db, int64_t checked_before, const char *after_url, 
 /* The synchronizer's work list: readable relays, fastest rtt_read first, with their progress
  * under coverage (all -1 where there is none, or only progress earned for another coverage). */
 int db_readable_relays(struct db *db, const char *coverage, size_t limit, struct db_relay_list *out);
+
+/* Records what the synchronizer saw of the relay's NIP-45: supported (a COUNT answered) or not (a
+ * COUNT closed), at observed_at (Unix s). A relay not registered is left alone. */
+int db_relay_nip45_set(struct db *db, const char *url, int supported, int64_t observed_at)
+	__attribute__((warn_unused_result));
 
 /* A relay's progress under coverage (all -1 when it has none under it). */
 int db_sync_progress_get(struct db *db, const char *url, const char *coverage, struct db_sync_progress *out);

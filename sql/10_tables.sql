@@ -133,6 +133,16 @@ ALTER TABLE relay_metadata ADD COLUMN IF NOT EXISTS tls_id bytea REFERENCES rela
 -- relay_metadata_pkey: the latest snapshot of a relay (ORDER BY generated_at DESC LIMIT 1 per
 -- relay) in relay_metadata_latest, readable_relays and relays_due_for_monitoring.
 
+-- NIP-45 as the synchronizer saw it: whether a COUNT it sent the relay was answered with COUNT
+-- (true) or refused with CLOSED (false), and when. It asks only about seconds that fill a relay's
+-- cap, so most relays have no row (never asked). Read by the monitor for its NIP-66 events (N 45).
+CREATE TABLE IF NOT EXISTS relay_nip45 (
+	relay_url   text PRIMARY KEY REFERENCES relays (url),
+	supported   boolean NOT NULL,
+	observed_at bigint NOT NULL
+);
+-- relay_nip45_pkey: set_relay_nip45's upsert; relays_due_for_monitoring (join).
+
 -- Durable synchronizer progress. Every event of the relay with created_at <= synced_until that
 -- matches the filter it was earned for is committed in events/events_relays (NULL: nothing yet).
 -- The synchronizer pages backwards from a top time; while such a walk is under way, every event

@@ -332,19 +332,37 @@ $$;
 
 -- The monitor's work list: relays never checked or whose latest snapshot is older than
 -- p_checked_before, in URL order after p_after (keyset paging), at most p_limit of them.
-CREATE OR REPLACE FUNCTION relays_due_for_monitoring(p_checked_before bigint, p_after text, p_limit integer)
-RETURNS TABLE (url text, network text, checked_at bigint)
+-- nip45: what the synchronizer saw of the relay's NIP-45 (relay_nip45; NULL: never asked).
+-- The version without nip45 is dropped first (a function's result columns cannot change in place).
+DROP FUNCTION IF EXISTS relays_due_for_monitoring(bigint, text, integer);
+CREATE FUNCTION relays_due_for_monitoring(p_checked_before bigint, p_after text, p_limit integer)
+RETURNS TABLE (url text, network text, checked_at bigint, nip45 boolean)
 LANGUAGE sql STABLE
 AS $$
-	SELECT r.url, r.network, m.generated_at
+	SELECT r.url, r.network, m.generated_at, n.supported
 	FROM relays r
 	LEFT JOIN LATERAL (SELECT rm.generated_at FROM relay_metadata rm
 	                   WHERE rm.relay_url = r.url
 	                   ORDER BY rm.generated_at DESC LIMIT 1) AS m ON true
+	LEFT JOIN relay_nip45 n ON n.relay_url = r.url
 	WHERE r.url > coalesce(p_after, '')
 	  AND (m.generated_at IS NULL OR m.generated_at < p_checked_before)
 	ORDER BY r.url
 	LIMIT greatest(p_limit, 0)
+$$;
+
+-- Records what the synchronizer saw of a relay's NIP-45 (the latest observation counts). Returns
+-- whether a row was written (false: not a known relay).
+CREATE OR REPLACE FUNCTION set_relay_nip45(p_relay_url text, p_supported boolean, p_observed_at bigint,
+	OUT recorded boolean)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+BEGIN
+	INSERT INTO relay_nip45 (relay_url, supported, observed_at)
+	SELECT r.url, p_supported, p_observed_at FROM relays r WHERE r.url = p_relay_url
+	ON CONFLICT (relay_url) DO UPDATE SET supported = excluded.supported, observed_at = excluded.observed_at;
+	recorded := FOUND;
+END
 $$;
 
 -- Records the schema version, the implementation and the checksum `brotr db init` put in

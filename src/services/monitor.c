@@ -30,9 +30,14 @@ struct monitor_state {
 };
 
 /* The relays of the current chunk, in URL order. */
+struct due_relay {
+	enum db_network network;
+	int nip45; /* as the synchronizer saw it (db_relay_row) */
+};
+
 struct due {
 	char **urls;
-	enum db_network *nets;
+	struct due_relay *rel;
 	size_t n, next;
 };
 
@@ -162,7 +167,7 @@ static void due_free(struct due *d)
 	for (size_t i = 0; i < d->n; i++)
 		free(d->urls[i]);
 	free(d->urls);
-	free(d->nets);
+	free(d->rel);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -172,14 +177,14 @@ static int due_take(struct due *d, struct db_relay_list *l)
 	char **u = realloc(d->urls, (d->n + l->n + 1) * sizeof(*u));
 	if (u)
 		d->urls = u;
-	enum db_network *w = realloc(d->nets, (d->n + l->n + 1) * sizeof(*w));
+	struct due_relay *w = realloc(d->rel, (d->n + l->n + 1) * sizeof(*w));
 	if (w)
-		d->nets = w;
+		d->rel = w;
 	if (!u || !w)
 		return -1;
 	for (size_t i = 0; i < l->n; i++) {
 		d->urls[d->n] = l->rows[i].url;
-		d->nets[d->n++] = l->rows[i].network;
+		d->rel[d->n++] = (struct due_relay){ l->rows[i].network, l->rows[i].nip45 };
 		l->rows[i].url = NULL;
 	}
 	return 0;
@@ -227,7 +232,7 @@ static void publish(struct pass *ps, const struct monitor_probe *p, const struct
 	if (!ps->pub || p->out.r.openable != 1)
 		return;
 	pub_relay_facts_init(&f, p->url, net_network_name(p->nw));
-	monitor_pub_facts(&p->out, snap->nip11_json, snap->nip11_len, ps->cfg->monitor.write_kind, &f);
+	monitor_pub_facts(&p->out, p->nip45, snap->nip11_json, snap->nip11_len, ps->cfg->monitor.write_kind, &f);
 	publisher_add(ps->pub, &f, wall_ms() / 1000);
 }
 
@@ -255,8 +260,9 @@ static void complete(struct pass *ps, size_t i)
 	ps->in_flight--;
 }
 
-static void start_one(struct pass *ps, const char *url, enum db_network dn)
+static void start_one(struct pass *ps, const char *url, const struct due_relay *rel)
 {
+	enum db_network dn = rel->network;
 	size_t i = 0;
 	while (ps->slots[i])
 		i++;
@@ -275,6 +281,7 @@ static void start_one(struct pass *ps, const char *url, enum db_network dn)
 		return;
 	}
 	monitor_probe_start(p, &ps->env, url, nw);
+	p->nip45 = rel->nip45;
 	ps->slots[i] = p;
 	ps->in_flight++;
 }
@@ -291,7 +298,7 @@ static void start_probes(struct pass *ps)
 {
 	struct due *d = &ps->due;
 	while (ps->in_flight < ps->n_slots && d->next < d->n && may_start(ps)) {
-		start_one(ps, d->urls[d->next], d->nets[d->next]);
+		start_one(ps, d->urls[d->next], &d->rel[d->next]);
 		d->next++;
 	}
 }

@@ -168,8 +168,8 @@ static int speaks_of_payment(const char *reason)
 	return 0;
 }
 
-void monitor_pub_facts(const struct monitor_outcome *o, const char *nip11_json, size_t nip11_len, int64_t write_kind,
-		       struct pub_relay_facts *f)
+void monitor_pub_facts(const struct monitor_outcome *o, int nip45, const char *nip11_json, size_t nip11_len,
+		       int64_t write_kind, struct pub_relay_facts *f)
 {
 	f->rtt_open = o->r.rtt_open;
 	f->rtt_read = o->r.rtt_read;
@@ -178,6 +178,8 @@ void monitor_pub_facts(const struct monitor_outcome *o, const char *nip11_json, 
 		f->nips[f->n_nips++] = 11;
 	if (strcmp(o->auth, "accepted") == 0)
 		f->nips[f->n_nips++] = 42;
+	if (nip45 == 1)
+		f->nips[f->n_nips++] = 45;
 	if (o->nip77 == 1)
 		f->nips[f->n_nips++] = 77;
 	if (o->auth_required)

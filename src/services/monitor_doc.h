@@ -82,15 +82,16 @@ int64_t monitor_tls_days_left(const struct net_tls_facts *f, int64_t now_s);
 /*
  * What a check of a relay whose websocket opened says to NIP-66 consumers (f: pub_relay_facts_init
  * first). Only what was observed: rtt-* as measured; N 11 when the NIP-11 document was served, 42
- * when our AUTH was accepted, 77 when the NIP-77 probe was answered; R "auth" when a request was
+ * when our AUTH was accepted, 45 when nip45 is 1 (the synchronizer's COUNT was answered), 77 when
+ * the NIP-77 probe was answered; R "auth" when a request was
  * refused with auth-required:, "!auth" when the relay was read without being asked to; "!writes" and
  * "!payment" when the write test's event was accepted ("pow" too when it had to be mined), "writes"
  * when it was refused as blocked or restricted, "payment" when the refusal speaks of payment, "pow"
  * when it was refused for proof of work; t the NIP-11 document's topics; k the write test's kind
  * when accepted; content the NIP-11 document (borrowed from nip11_json).
  */
-void monitor_pub_facts(const struct monitor_outcome *o, const char *nip11_json, size_t nip11_len, int64_t write_kind,
-		       struct pub_relay_facts *f);
+void monitor_pub_facts(const struct monitor_outcome *o, int nip45, const char *nip11_json, size_t nip11_len,
+		       int64_t write_kind, struct pub_relay_facts *f);
 
 /*
  * The machine-readable prefix of an OK or CLOSED message (NIP-01, NIP-42): "auth-required",

@@ -91,6 +91,7 @@ struct monitor_probe {
 	unsigned char nip11_id[32];
 	int64_t min_pow;            /* limitation.min_pow_difficulty, 0 when absent */
 	struct net_tls_facts *tls;  /* wss: what the handshake showed (also when refused); NULL: none */
+	int nip45;                  /* NIP-45 as the synchronizer saw it (1, 0, -1 unknown); set by the caller */
 	/* The check could not run for a reason of ours (a local limit, out of memory): no snapshot,
 	 * the relay stays due. */
 	int local_failure;

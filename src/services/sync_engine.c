@@ -381,6 +381,9 @@ void sync_engine_relay_done(struct sync_engine *e, struct sync_relay *r)
 	metric_add(e->m_truncated, (double)r->c.truncated);
 	add_counts(&e->total, &r->c);
 	struct logger *lg = &e->log;
+	if (r->nip45 >= 0 && db_relay_nip45_set(e->db, r->t->url, r->nip45, wall_ms() / 1000) != DB_OK)
+		log_warn(lg, "cannot record the relay's NIP-45 support", LOG_S("relay", r->t->url),
+			 LOG_S("error", db_error(e->db)));
 	if (r->outcome == SYNC_R_COMPLETE)
 		log_info(lg, "relay synchronized", LOG_S("relay", r->t->url), LOG_U("events", r->c.received),
 			 LOG_U("accepted", r->c.accepted), LOG_U("rejected", r->c.rejected), LOG_U("pages", r->c.pages),

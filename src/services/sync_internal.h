@@ -76,6 +76,7 @@ struct sync_relay {
 	unsigned probe_no;
 	int walks_done;          /* every page is done; waiting for COUNT answers until probe_deadline */
 	uint64_t probe_deadline;
+	int nip45;               /* NIP-45 as seen: 1 a COUNT answered, 0 one closed, -1 none asked or answered */
 	struct sync_counts c;
 	/* NIP-42 on this connection: a page closed with auth-required: waits (auth_wait, within its
 	 * deadline) for the AUTH exchange, then is asked again once (auth_resent) */

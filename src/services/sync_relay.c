@@ -374,11 +374,14 @@ static void on_message(struct relay_conn *c, void *user, const char *text, size_
 			finish_page(r);
 		break;
 	case NOSTR_MSG_COUNT:
-		if ((i = probe_index(r, &e->msg)) >= 0)
+		if ((i = probe_index(r, &e->msg)) >= 0) {
+			r->nip45 = 1;
 			settle(r, i, (long long)e->msg.count);
+		}
 		break;
 	case NOSTR_MSG_CLOSED:
 		if ((i = probe_index(r, &e->msg)) >= 0) {
+			r->nip45 = r->nip45 == 1; /* one answer is proof enough; a refusal alone says not */
 			settle(r, i, -1);
 		} else if (for_page(r, &e->msg)) {
 			page_closed(r, &e->msg.message);
@@ -437,6 +440,7 @@ void sync_relay_start(struct sync_engine *e, struct sync_relay *r)
 	r->e = e;
 	r->outcome = SYNC_R_RUNNING;
 	r->started_ms = mono_ms();
+	r->nip45 = -1;
 	auth_session_init(&r->auth, &e->auth);
 	plan_walks(r);
 	if (r->n_walks == 0) {

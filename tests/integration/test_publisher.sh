@@ -4,7 +4,7 @@
 # third-party npm relay, a logging fixture relay and a dead publish relay; every event read back and
 # verified with nostr-tools (tests/thirdparty/nip66-check.mjs) and its tags checked against NIP-66;
 # nothing republished while the facts stand; a relay that changes state gets a new event; the
-# configuration errors.
+# configuration errors; NIP-45 as the synchronizer saw it.
 set -u
 cd "$(dirname "$0")/../.."
 : "${BUILD:=build}" "${BROTR:=$PWD/$BUILD/brotr}"
@@ -14,7 +14,7 @@ source tests/integration/services_lib.sh
 [ -n "${TEST_PGPORT:-}" ] || { echo "not ok - run me through tests/run (make check): I need the harness's PostgreSQL"; exit 1; }
 T=$(mktemp -d "$TEST_TMP/publisher.XXXXXX")
 trap 'tools_stop; [ -z "${TEST_KEEP:-}" ] && rm -rf "$T"' EXIT
-t_plan 38
+t_plan 39
 
 # the monitor's identity: secret key 3, whose x-only public key is the x coordinate of 3G
 KEY=0000000000000000000000000000000000000000000000000000000000000003
@@ -112,10 +112,13 @@ t_is "the publish relay received nothing more" "$(grep -c '^EVENT ' "$T/publish.
 kill "$SILENT_PID"
 for _ in $(seq 1 50); do kill -0 "$SILENT_PID" 2>/dev/null || break; sleep 0.1; done
 relay --port "$P_SILENT" --nip11 "$T/good.json"
+# and the synchronizer saw the rejecting relay answer a COUNT (test_sync.sh shows it recording that)
+q "SELECT set_relay_nip45('$U_REJECT', true, 1)" >/dev/null
 q "UPDATE relay_metadata SET generated_at = generated_at - 7200" >/dev/null
 t_status "a third pass" 0 mon
-t_like "publishes only the relay that changed" "$T_ERR" "queued=7 unchanged=6 published=1 accepted=1 "
+t_like "publishes only the relays that changed" "$T_ERR" "queued=7 unchanged=5 published=2 accepted=2 "
 CHECK=$(check)
+t_like "NIP-45 as the synchronizer saw it" "$(line_of "$U_REJECT")" "N=11,45 R=!auth,writes "
 t_like "its event is replaced: readable, writable, the new document" "$(line_of "$U_SILENT")" \
 	"N=11 R=!auth,!payment,!writes t=music,cats k=20166 rtt=open,read,write .*content=good$"
 t_is "one 30166 per relay on the relay (addressable: replaced)" "$(printf '%s\n' "$CHECK" | grep -c '^30166 ')" 4

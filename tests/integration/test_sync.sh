@@ -91,6 +91,9 @@ t_is "every event outside the crowded second archived" \
 t_is "uncounted relay: everything but what it never returns" "$(archived "$UNCOUNTED" | wc -l)" "45"
 t_like "its crowded second is reported as possibly truncated" "$log" \
 	"relay does not count; it may hold more events\" relay=$UNCOUNTED created_at=8000 returned=25"
+t_is "NIP-45 as seen: answered by the counting relays, never by the other (no row: unknown)" \
+	"$(q "SELECT string_agg(relay_url || '=' || supported, ' ' ORDER BY relay_url) FROM relay_nip45")" \
+	"$(printf '%s\n' "$BURST=true" "$CROWDED=true" | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
 t_set "garbage relay: exactly the valid events" "$(archived "$GARBAGE")" "$(ids_of "$tmp/good.jsonl")"
 t_is "nothing invalid stored" "$(q "SELECT count(*) FROM events WHERE content LIKE 'BAD%' OR content LIKE 'bad%'")" "0"
 # Counts are of messages: a page's boundary second is read again by the next page, so an invalid

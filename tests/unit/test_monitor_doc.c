@@ -151,7 +151,7 @@ START_TEST(published_facts_are_observed_ones)
 	o.nip77 = 1;
 	o.pow = 8;
 	pub_relay_facts_init(&f, "ws://r.example", "clearnet");
-	monitor_pub_facts(&o, doc, strlen(doc), 20166, &f);
+	monitor_pub_facts(&o, -1, doc, strlen(doc), 20166, &f);
 	ck_assert_uint_eq(f.n_nips, 2); /* 11 served, 77 answered; the document's claims (1, 9, 40) are not ours */
 	ck_assert_int_eq(f.nips[0], 11);
 	ck_assert_int_eq(f.nips[1], 77);
@@ -171,9 +171,10 @@ START_TEST(published_facts_are_observed_ones)
 	o.auth_required = 1;
 	monitor_fail_set(&o.write, "restricted", "OK false: restricted: pay the relay first");
 	pub_relay_facts_init(&f, "ws://r.example", "clearnet");
-	monitor_pub_facts(&o, NULL, 0, 20166, &f);
-	ck_assert_uint_eq(f.n_nips, 1);
+	monitor_pub_facts(&o, 1, NULL, 0, 20166, &f);
+	ck_assert_uint_eq(f.n_nips, 2); /* and the synchronizer's COUNT was answered */
 	ck_assert_int_eq(f.nips[0], 42);
+	ck_assert_int_eq(f.nips[1], 45);
 	ck_assert_uint_eq(f.n_reqs, 3);
 	ck_assert_str_eq(f.reqs[0], "auth");
 	ck_assert_str_eq(f.reqs[1], "writes");
@@ -185,7 +186,7 @@ START_TEST(published_facts_are_observed_ones)
 	monitor_outcome_init(&o); /* opened, nothing answered: no requirement is known */
 	o.r.openable = 1, o.r.readable = 0;
 	pub_relay_facts_init(&f, "ws://r.example", "clearnet");
-	monitor_pub_facts(&o, NULL, 0, 20166, &f);
+	monitor_pub_facts(&o, 0, NULL, 0, 20166, &f);
 	ck_assert_uint_eq(f.n_nips + f.n_reqs, 0);
 }
 END_TEST
