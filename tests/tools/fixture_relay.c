@@ -988,6 +988,53 @@ static int http_body(struct lws *wsi, struct pss *p)
 
 /* ---- lws ---- */
 
+/* A websocket frame: whole messages are handled now, or held (--delay), or echoed. */
+static int on_receive(struct lws *wsi, struct pss *p, const void *in, size_t len)
+{
+	if (O.mode == M_SILENT)
+		return 0;
+	if (lws_is_first_fragment(wsi))
+		p->rx_len = 0;
+	p->rx = realloc(p->rx, p->rx_len + len + 1);
+	memcpy(p->rx + p->rx_len, in, len);
+	p->rx_len += len;
+	if (!lws_is_final_fragment(wsi))
+		return 0;
+	if (O.delay_ms) {
+		if (p->held) /* one held at a time: the older one goes now */
+			on_message(p, p->held, p->held_len);
+		free(p->held);
+		p->held = p->rx, p->held_len = p->rx_len, p->rx = NULL;
+		lws_set_timer_usecs(wsi, (lws_usec_t)O.delay_ms * 1000);
+	} else if (O.mode == M_ECHO) {
+		send_text(p, 0, "%.*s", (int)p->rx_len, p->rx);
+	} else {
+		on_message(p, p->rx, p->rx_len);
+	}
+	p->rx_len = 0;
+	if (p->head)
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/* The connection is gone: what it held goes. */
+static void on_closed(struct pss *p)
+{
+	logline("CLOSED");
+	free(p->held);
+	p->held = NULL;
+	free(p->rx);
+	p->rx = NULL;
+	if (p->cur)
+		free_out(p->cur);
+	while (p->head) {
+		struct out *o = p->head;
+		p->head = o->next;
+		free_out(o);
+	}
+	p->cur = p->tail = NULL;
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct pss *p = user;
@@ -1004,32 +1051,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		logline("OPEN %s", peer);
 		return 0;
 	}
-	case LWS_CALLBACK_RECEIVE: {
-		if (O.mode == M_SILENT)
-			return 0;
-		if (lws_is_first_fragment(wsi))
-			p->rx_len = 0;
-		p->rx = realloc(p->rx, p->rx_len + len + 1);
-		memcpy(p->rx + p->rx_len, in, len);
-		p->rx_len += len;
-		if (!lws_is_final_fragment(wsi))
-			return 0;
-		if (O.delay_ms) {
-			if (p->held) /* one held at a time: the older one goes now */
-				on_message(p, p->held, p->held_len);
-			free(p->held);
-			p->held = p->rx, p->held_len = p->rx_len, p->rx = NULL;
-			lws_set_timer_usecs(wsi, (lws_usec_t)O.delay_ms * 1000);
-		} else if (O.mode == M_ECHO) {
-			send_text(p, 0, "%.*s", (int)p->rx_len, p->rx);
-		} else {
-			on_message(p, p->rx, p->rx_len);
-		}
-		p->rx_len = 0;
-		if (p->head)
-			lws_callback_on_writable(wsi);
-		return 0;
-	}
+	case LWS_CALLBACK_RECEIVE:
+		return on_receive(wsi, p, in, len);
 	case LWS_CALLBACK_TIMER: /* --delay: the held message is due; dribble, trickle: the next piece is */
 		if (p->held)
 			on_message(p, p->held, p->held_len);
@@ -1055,19 +1078,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			return escapes_close(wsi);
 		return 0;
 	case LWS_CALLBACK_CLOSED:
-		logline("CLOSED");
-		free(p->held);
-		p->held = NULL;
-		free(p->rx);
-		p->rx = NULL;
-		if (p->cur)
-			free_out(p->cur);
-		while (p->head) {
-			struct out *o = p->head;
-			p->head = o->next;
-			free_out(o);
-		}
-		p->cur = p->tail = NULL;
+		on_closed(p);
 		return 0;
 	default:
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
