@@ -118,10 +118,10 @@ struct sync_engine *sync_engine_open(struct service_ctx *ctx, const struct confi
 	e->log = ctx->log;
 	e->batch_size = (size_t)ctx->cfg->database.batch_size;
 	nostr_filter_init(&e->filter);
-	nostr_msg_init(&e->msg);
-	json_doc_init(&e->doc);
-	nostr_event_init(&e->ev);
-	buf_init(&e->out);
+	nostr_msg_init(&e->wire.msg);
+	json_doc_init(&e->wire.doc);
+	nostr_event_init(&e->wire.ev);
+	buf_init(&e->wire.out);
 	struct nostr_err ferr = { 0 };
 	/* sync_check_filter already accepted the filter; parse it once for the engine */
 	if (read_filter(scfg->filter, &e->filter, &ferr) < 0 || make_coverage(e) < 0 || !(e->nctx = nostr_ctx_new()) ||
@@ -178,10 +178,10 @@ void sync_engine_close(struct sync_engine *e)
 	auth_identity_wipe(&e->auth);
 	nostr_ctx_free(e->nctx);
 	nostr_filter_free(&e->filter);
-	nostr_msg_free(&e->msg);
-	json_doc_free(&e->doc);
-	nostr_event_free(&e->ev);
-	buf_free(&e->out);
+	nostr_msg_free(&e->wire.msg);
+	json_doc_free(&e->wire.doc);
+	nostr_event_free(&e->wire.ev);
+	buf_free(&e->wire.out);
 	free(e);
 }
 
@@ -368,7 +368,8 @@ static void add_counts(struct sync_counts *to, const struct sync_counts *c)
 	to->truncated += c->truncated;
 }
 
-void sync_engine_relay_done(struct sync_engine *e, struct sync_relay *r)
+/* r's connection is gone: logs its line and counts its outcome. */
+static void relay_done(struct sync_engine *e, struct sync_relay *r)
 {
 	sync_relay_settle_probes(r);
 	sync_relay_flush(r);
@@ -425,16 +426,28 @@ static void check_limits(struct sync_engine *e, struct sync_relay *rs, size_t n,
 	}
 }
 
+/* Takes the outcome of every relay of rs[0..n) that finished since the last call (taken[i] marks it). */
+static void reap(struct sync_engine *e, struct sync_relay *rs, size_t n, unsigned char *taken)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rs[i].finished && !taken[i]) {
+			taken[i] = 1;
+			relay_done(e, &rs[i]);
+		}
+}
+
 /* Runs the loop until every started relay is done (or, after a stop, until DRAIN_MS passed). */
-static void run_loop(struct sync_engine *e, struct sync_relay *rs, struct sync_target *targets, size_t n)
+static void run_loop(struct sync_engine *e, struct sync_relay *rs, struct sync_target *targets, size_t n,
+		     unsigned char *taken)
 {
 	uint64_t started = mono_ms(), drain_until = 0;
 	size_t next = 0;
 	for (;;) {
 		while (!e->stopping && e->active < (size_t)e->cfg->max_relays && next < n) {
-			rs[next].t = &targets[next];
 			e->active++;
-			sync_relay_start(e, &rs[next++]);
+			sync_relay_start(e, &rs[next], &targets[next]);
+			reap(e, rs + next, 1, taken + next); /* one with nothing to do is done at once */
+			next++;
 		}
 		if (e->active == 0 && (next >= n || e->stopping))
 			break;
@@ -445,6 +458,7 @@ static void run_loop(struct sync_engine *e, struct sync_relay *rs, struct sync_t
 		net_run(e->net, e->stopping ? NULL : e->ctx->stop, 200);
 		collect(e, COLLECT_DONE);
 		check_limits(e, rs, n, started);
+		reap(e, rs, next, taken);
 	}
 }
 
@@ -485,27 +499,25 @@ int sync_engine_run(struct sync_engine *e, struct sync_target *targets, size_t n
 	dbo.log = &e->log;
 	dbo.application_name = "brotr-sync-writer";
 	struct sync_relay *rs = calloc(n ? n : 1, sizeof(*rs));
-	if (!rs || !(e->net = net_new(&no, &e->log, e->ctx->metrics, err, sizeof(err))) ||
+	unsigned char *taken = calloc(n ? n : 1, 1);
+	if (!rs || !taken || !(e->net = net_new(&no, &e->log, e->ctx->metrics, err, sizeof(err))) ||
 	    !(e->writer = sync_writer_start(&dbo, WRITER_QUEUE, e->coverage, err, sizeof(err)))) {
-		log_error(&e->log, "cannot start the pass", LOG_S("error", rs ? err : "out of memory"));
+		log_error(&e->log, "cannot start the pass", LOG_S("error", rs && taken ? err : "out of memory"));
 		net_free(e->net);
 		e->net = NULL;
 		free(rs);
+		free(taken);
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++)
 		show_progress(e, targets[i].url, &targets[i].progress);
-	run_loop(e, rs, targets, n);
+	run_loop(e, rs, targets, n, taken);
 	net_free(e->net); /* connections still open after the drain close without callbacks */
 	e->net = NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (rs[i].e && rs[i].conn) {
-			rs[i].conn = NULL;
-			if (rs[i].outcome == SYNC_R_RUNNING)
-				rs[i].outcome = SYNC_R_STOPPED;
-			sync_engine_relay_done(e, &rs[i]);
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		if (rs[i].e && !rs[i].finished)
+			sync_relay_abandon(&rs[i]);
+	reap(e, rs, n, taken);
 	/* Every batch queued is committed (or refused) and counted before the pass ends: one that
 	 * fails after others were written must fail the pass, and the summary counts them all. */
 	collect(e, COLLECT_ALL);
@@ -522,5 +534,6 @@ int sync_engine_run(struct sync_engine *e, struct sync_target *targets, size_t n
 	}
 	log_summary(e, n, mono_ms() - t0);
 	free(rs);
+	free(taken);
 	return e->db_failed ? -1 : 0;
 }

@@ -48,9 +48,23 @@ struct sync_counts {
 	uint64_t truncated;  /* seconds COUNT showed to hold more events than the relay returns */
 };
 
+/* What the relays parse their messages into and build theirs in, one message at a time on the loop's
+ * thread: used by sync_relay.c alone; the engine only makes and frees it. */
+struct sync_scratch {
+	struct nostr_msg msg;
+	struct json_doc doc;
+	struct nostr_event ev;
+	struct buf out;
+};
+
 struct sync_relay {
 	struct sync_engine *e;
 	struct sync_target *t;
+	struct sync_scratch *s;
+	/* the configured filter (its arrays borrowed from the engine's) with this relay's own since,
+	 * until and limit, set per page or COUNT */
+	struct nostr_filter filter;
+	int finished;            /* its connection is gone (or never was): the engine takes its outcome */
 	struct relay_conn *conn;
 	enum sync_outcome outcome;
 	char reason[256];
@@ -108,11 +122,8 @@ struct sync_engine {
 	int64_t pass_start;
 	int db_failed;
 	int stopping; /* budget or signal: no new pages */
-	struct nostr_msg msg; /* the loop's scratch for parsing */
-	struct json_doc doc;
-	struct nostr_event ev;
-	struct buf out;
-	size_t active; /* relays started whose connection is not gone */
+	struct sync_scratch wire;    /* the relays' message scratch (sync_relay.c) */
+	size_t active; /* relays started whose outcome is not taken yet */
 	struct sync_counts total;
 	uint64_t relays[SYNC_R__COUNT];
 	struct metric *m_received, *m_accepted, *m_cached, *m_stored, *m_duplicates, *m_pages, *m_at_cap, *m_truncated;
@@ -120,7 +131,10 @@ struct sync_engine {
 };
 
 /* sync_relay.c */
-void sync_relay_start(struct sync_engine *e, struct sync_relay *r);
+/* Starts relay r of target t. Its outcome, even a failure to start, is there once r->finished. */
+void sync_relay_start(struct sync_engine *e, struct sync_relay *r, struct sync_target *t);
+/* The loop ended with r's connection open (net_free closed it without callbacks): r ends stopped. */
+void sync_relay_abandon(struct sync_relay *r);
 /* Seconds still being counted are reported as possibly truncated (the relay did not answer). */
 void sync_relay_settle_probes(struct sync_relay *r);
 /* Ends relays that waited long enough for COUNT answers, or whose page is not whole in time. */
@@ -147,7 +161,5 @@ void sync_engine_verify_some(struct sync_engine *e, struct sync_relay *r);
 void sync_engine_commit(struct sync_engine *e, struct sync_relay *r, const struct db_sync_progress *progress);
 /* Counts a rejected event by reason. */
 void sync_engine_reject(struct sync_engine *e, struct sync_relay *r, const char *reason);
-/* r's connection is gone: logs its line and counts its outcome. */
-void sync_engine_relay_done(struct sync_engine *e, struct sync_relay *r);
 
 #endif

@@ -98,14 +98,14 @@ static void request_page(struct sync_relay *r)
 	memset(&r->page, 0, sizeof(r->page));
 	r->page_since = since;
 	r->page_until = until;
-	e->filter.since = since;
-	e->filter.until = until;
-	e->filter.limit = e->cfg->page_limit;
-	e->filter.has_since = e->filter.has_until = e->filter.has_limit = 1;
+	r->filter.since = since;
+	r->filter.until = until;
+	r->filter.limit = e->cfg->page_limit;
+	r->filter.has_since = r->filter.has_until = r->filter.has_limit = 1;
 	struct nostr_err err = { 0 };
-	buf_reset(&e->out);
-	if (nostr_build_req(&e->out, r->sub, &e->filter, 1, &err) < 0 ||
-	    relay_conn_send(r->conn, e->out.data, e->out.len, 1) < 0) {
+	buf_reset(&r->s->out);
+	if (nostr_build_req(&r->s->out, r->sub, &r->filter, 1, &err) < 0 ||
+	    relay_conn_send(r->conn, r->s->out.data, r->s->out.len, 1) < 0) {
 		sync_relay_end(r, SYNC_R_FAILED, "cannot send the request");
 		return;
 	}
@@ -125,7 +125,6 @@ static void unconfirmed(struct sync_relay *r, int64_t second, uint32_t returned)
 /* Asks the relay (NIP-45 COUNT) how many events the second holds; the answer settles it. */
 static void probe_at_cap(struct sync_relay *r, int64_t second, uint32_t returned)
 {
-	struct sync_engine *e = r->e;
 	if (r->n_probes == SYNC_MAX_PROBES) {
 		unconfirmed(r, second, returned);
 		return;
@@ -134,14 +133,14 @@ static void probe_at_cap(struct sync_relay *r, int64_t second, uint32_t returned
 	snprintf(p->sub, sizeof(p->sub), "brotr-count-%u", ++r->probe_no);
 	p->second = second;
 	p->returned = returned;
-	e->filter.since = e->filter.until = second;
-	e->filter.has_since = e->filter.has_until = 1;
-	e->filter.has_limit = 0;
+	r->filter.since = r->filter.until = second;
+	r->filter.has_since = r->filter.has_until = 1;
+	r->filter.has_limit = 0;
 	struct nostr_err err = { 0 };
-	buf_reset(&e->out);
+	buf_reset(&r->s->out);
 	/* No reply is required: relays without NIP-45 ignore COUNT or answer with a NOTICE. */
-	if (nostr_build_count(&e->out, p->sub, &e->filter, 1, &err) < 0 ||
-	    relay_conn_send(r->conn, e->out.data, e->out.len, 0) < 0) {
+	if (nostr_build_count(&r->s->out, p->sub, &r->filter, 1, &err) < 0 ||
+	    relay_conn_send(r->conn, r->s->out.data, r->s->out.len, 0) < 0) {
 		unconfirmed(r, second, returned);
 		return;
 	}
@@ -248,9 +247,9 @@ static void finish_page(struct sync_relay *r)
 	if (v != SYNC_MORE)
 		sync_relay_flush(r);
 	struct nostr_err err = { 0 };
-	buf_reset(&e->out);
-	if (nostr_build_close(&e->out, r->sub, &err) == 0)
-		relay_conn_send(r->conn, e->out.data, e->out.len, 0);
+	buf_reset(&r->s->out);
+	if (nostr_build_close(&r->s->out, r->sub, &err) == 0)
+		relay_conn_send(r->conn, r->s->out.data, r->s->out.len, 0);
 	if (v == SYNC_STALLED)
 		sync_relay_end(r, SYNC_R_STALLED, "the relay filled a page with events that are invalid or outside the filter");
 	else if (!e->stopping)
@@ -267,9 +266,9 @@ static void take_event(struct sync_relay *r, int parsed, const struct nostr_err 
 		sync_engine_reject(e, r, nostr_errc_name(err->code));
 		return;
 	}
-	e->filter.since = r->page_since;
-	e->filter.until = r->page_until;
-	if (!nostr_filter_match(&e->filter, &e->ev)) {
+	r->filter.since = r->page_since;
+	r->filter.until = r->page_until;
+	if (!nostr_filter_match(&r->filter, &r->s->ev)) {
 		r->page_outside++;
 		sync_engine_reject(e, r, "outside filter");
 		return;
@@ -278,7 +277,7 @@ static void take_event(struct sync_relay *r, int parsed, const struct nostr_err 
 		sync_relay_end(r, SYNC_R_FAILED, "the database failed");
 		return;
 	}
-	int added = sync_batch_add(r->batch, &e->ev);
+	int added = sync_batch_add(r->batch, &r->s->ev);
 	if (added > 0) {
 		sync_engine_reject(e, r, "too many tags");
 		return;
@@ -302,10 +301,9 @@ static int for_page(const struct sync_relay *r, const struct nostr_msg *m)
 /* ["AUTH", challenge]: answered when [auth] gives an identity. */
 static void on_challenge(struct sync_relay *r)
 {
-	struct sync_engine *e = r->e;
-	buf_reset(&e->out);
-	if (auth_session_challenge(&r->auth, r->t->url, &e->msg, wall_ms() / 1000, &e->out) == 1)
-		relay_conn_send(r->conn, e->out.data, e->out.len, 0);
+	buf_reset(&r->s->out);
+	if (auth_session_challenge(&r->auth, r->t->url, &r->s->msg, wall_ms() / 1000, &r->s->out) == 1)
+		relay_conn_send(r->conn, r->s->out.data, r->s->out.len, 0);
 	else if (r->auth_wait && r->auth.state == AUTH_REFUSED)
 		sync_relay_end(r, SYNC_R_FAILED, r->auth.reason);
 }
@@ -356,46 +354,46 @@ static void on_message(struct relay_conn *c, void *user, const char *text, size_
 	struct sync_relay *r = user;
 	struct sync_engine *e = r->e;
 	struct nostr_err err = { 0 };
-	int rc = nostr_msg_parse(&e->msg, &e->doc, &e->ev, text, len, &err);
-	if (rc < 0 && e->msg.type != NOSTR_MSG_EVENT) {
+	int rc = nostr_msg_parse(&r->s->msg, &r->s->doc, &r->s->ev, text, len, &err);
+	if (rc < 0 && r->s->msg.type != NOSTR_MSG_EVENT) {
 		sync_engine_reject(e, r, "malformed message");
 		return;
 	}
 	int i;
-	switch (e->msg.type) {
+	switch (r->s->msg.type) {
 	case NOSTR_MSG_EVENT:
-		if (!for_page(r, &e->msg))
+		if (!for_page(r, &r->s->msg))
 			sync_engine_reject(e, r, "not for the current subscription");
 		else
 			take_event(r, rc == 0, &err);
 		break;
 	case NOSTR_MSG_EOSE:
-		if (for_page(r, &e->msg))
+		if (for_page(r, &r->s->msg))
 			finish_page(r);
 		break;
 	case NOSTR_MSG_COUNT:
-		if ((i = probe_index(r, &e->msg)) >= 0) {
+		if ((i = probe_index(r, &r->s->msg)) >= 0) {
 			r->nip45 = 1;
-			settle(r, i, (long long)e->msg.count);
+			settle(r, i, (long long)r->s->msg.count);
 		}
 		break;
 	case NOSTR_MSG_CLOSED:
-		if ((i = probe_index(r, &e->msg)) >= 0) {
+		if ((i = probe_index(r, &r->s->msg)) >= 0) {
 			r->nip45 = r->nip45 == 1; /* one answer is proof enough; a refusal alone says not */
 			settle(r, i, -1);
-		} else if (for_page(r, &e->msg)) {
-			page_closed(r, &e->msg.message);
+		} else if (for_page(r, &r->s->msg)) {
+			page_closed(r, &r->s->msg.message);
 		}
 		break;
 	case NOSTR_MSG_AUTH:
 		on_challenge(r);
 		break;
 	case NOSTR_MSG_OK:
-		if (auth_session_ok(&r->auth, &e->msg))
+		if (auth_session_ok(&r->auth, &r->s->msg))
 			on_auth_ok(r);
 		break;
 	case NOSTR_MSG_NOTICE:
-		log_info(&e->log, "relay notice", LOG_S("relay", r->t->url), LOG_S("notice", e->msg.message.s));
+		log_info(&e->log, "relay notice", LOG_S("relay", r->t->url), LOG_S("notice", r->s->msg.message.s));
 		break;
 	default:
 		break;
@@ -432,12 +430,23 @@ static void on_close(struct relay_conn *c, void *user, const struct relay_conn_s
 		r->outcome = SYNC_R_FAILED;
 		snprintf(r->reason, sizeof(r->reason), "%s", why);
 	}
-	sync_engine_relay_done(r->e, r);
+	r->finished = 1;
 }
 
-void sync_relay_start(struct sync_engine *e, struct sync_relay *r)
+void sync_relay_abandon(struct sync_relay *r)
+{
+	r->conn = NULL;
+	if (r->outcome == SYNC_R_RUNNING)
+		r->outcome = SYNC_R_STOPPED;
+	r->finished = 1;
+}
+
+void sync_relay_start(struct sync_engine *e, struct sync_relay *r, struct sync_target *t)
 {
 	r->e = e;
+	r->t = t;
+	r->s = &e->wire;
+	r->filter = e->filter; /* shallow: since, until and limit are the relay's own */
 	r->outcome = SYNC_R_RUNNING;
 	r->started_ms = mono_ms();
 	r->nip45 = -1;
@@ -445,7 +454,7 @@ void sync_relay_start(struct sync_engine *e, struct sync_relay *r)
 	plan_walks(r);
 	if (r->n_walks == 0) {
 		r->outcome = SYNC_R_COMPLETE;
-		sync_engine_relay_done(e, r);
+		r->finished = 1;
 		return;
 	}
 	setup_walk(r);
@@ -457,6 +466,6 @@ void sync_relay_start(struct sync_engine *e, struct sync_relay *r)
 	if (!r->conn) {
 		r->outcome = SYNC_R_FAILED;
 		snprintf(r->reason, sizeof(r->reason), "out of memory");
-		sync_engine_relay_done(e, r);
+		r->finished = 1;
 	}
 }
