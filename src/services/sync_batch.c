@@ -51,7 +51,7 @@ void sync_batch_reset(struct sync_batch *b)
 		buf_free(&b->tags);
 	buf_reset(&b->tags);
 	b->n = b->n_rows = b->bytes = b->statement = b->n_tags = b->verified = 0;
-	b->relay = NULL;
+	b->feed = NULL;
 	b->has_progress = 0;
 	b->rc = 0;
 	memset(&b->res, 0, sizeof(b->res));

@@ -27,7 +27,7 @@
 /* An emptied batch keeps at most this much of its tags buffer for the next use. */
 #define SYNC_BATCH_KEEP_BYTES ((size_t)256 << 10)
 
-struct sync_relay; /* the engine's per-relay state (sync_engine.c) */
+struct sync_feed; /* a relay's way into the pipeline (sync_pipeline.h) */
 
 /*
  * Owned by one relay while it fills, then by the writer, then back on the free list. Events are
@@ -44,7 +44,7 @@ struct sync_batch {
 	size_t statement;       /* bound of the encoded statement (sync_event_cost) */
 	size_t n_tags;          /* tags of the events held */
 	size_t max_event_tags;  /* an event with more tags is refused by sync_batch_add; 0: no cap */
-	struct sync_relay *relay;
+	struct sync_feed *feed; /* whose events these are: the writer's outcome is counted there */
 	int64_t seen_at;
 	struct db_relay db_relay; /* url points into the relay's state, which outlives the batch */
 	int has_progress;       /* the last batch of a page carries the walk's progress */

@@ -1,4 +1,4 @@
-/* sync_engine.c — one synchronizer pass: relays at once within a limit, batches verified and committed, budgets. */
+/* sync_engine.c — the scheduler of a synchronizer pass: which relays run at once, their budgets, the stop; their events go through sync_pipeline.c. */
 #include "services/sync_engine.h"
 
 #include <errno.h>
@@ -10,9 +10,7 @@
 
 #include "services/sync_internal.h"
 
-#define WRITER_QUEUE 2          /* verified batches waiting for the database */
 #define DRAIN_MS 3000           /* after a stop, how long closing connections may take */
-#define SEEN_BITS 16            /* 65536 verified signatures remembered (6 MiB) */
 
 static const char *outcome_name[SYNC_R__COUNT] = { "running", "complete", "failed", "stalled", "budget", "stopped" };
 
@@ -88,12 +86,6 @@ static struct metric *counter(struct sync_engine *e, const char *name, const cha
 static void make_metrics(struct sync_engine *e)
 {
 	e->m_received = counter(e, "sync_events_received_total", "EVENT messages received for our subscriptions.", NULL);
-	e->m_accepted = counter(e, "sync_events_accepted_total",
-				"Events verified and inside the filter and window, sent to the database.", NULL);
-	e->m_cached = counter(e, "sync_signatures_known_total",
-			      "Events whose id and signature were already verified in this process (id checked only).", NULL);
-	e->m_stored = counter(e, "sync_events_stored_total", "New events committed.", NULL);
-	e->m_duplicates = counter(e, "sync_events_duplicate_total", "Events already stored.", NULL);
 	e->m_pages = counter(e, "sync_pages_total", "REQ pages completed (EOSE).", NULL);
 	e->m_at_cap = counter(e, "sync_seconds_at_cap_total",
 			      "Seconds that filled a relay's cap and that it would not count (NIP-45): they may hold "
@@ -116,7 +108,6 @@ struct sync_engine *sync_engine_open(struct service_ctx *ctx, const struct confi
 	e->ctx = ctx;
 	e->cfg = scfg;
 	e->log = ctx->log;
-	e->batch_size = (size_t)ctx->cfg->database.batch_size;
 	nostr_filter_init(&e->filter);
 	nostr_msg_init(&e->wire.msg);
 	json_doc_init(&e->wire.doc);
@@ -125,21 +116,13 @@ struct sync_engine *sync_engine_open(struct service_ctx *ctx, const struct confi
 	struct nostr_err ferr = { 0 };
 	/* sync_check_filter already accepted the filter; parse it once for the engine */
 	if (read_filter(scfg->filter, &e->filter, &ferr) < 0 || make_coverage(e) < 0 || !(e->nctx = nostr_ctx_new()) ||
-	    !(e->pool = workpool_new(0)))
+	    !(e->pipe = sync_pipeline_new((size_t)ctx->cfg->database.batch_size, (size_t)scfg->max_event_tags, &e->log,
+					  ctx->metrics)))
 		goto oom;
 	if (auth_identity_load(&e->auth, e->nctx, ctx->cfg) < 0) { /* the service's check refused it already */
 		log_error(&ctx->log, "unusable [auth] private_key");
 		sync_engine_close(e);
 		return NULL;
-	}
-	unsigned workers = workpool_size(e->pool);
-	if (!(e->ver = calloc(workers, sizeof(*e->ver))) || !(e->scratch = calloc(workers, sizeof(*e->scratch))) ||
-	    sync_seen_init(&e->seen, SEEN_BITS) < 0)
-		goto oom;
-	for (unsigned i = 0; i < workers; i++) {
-		buf_init(&e->scratch[i]);
-		if (!(e->ver[i] = nostr_verifier_new(e->nctx)))
-			goto oom;
 	}
 	make_metrics(e);
 	struct db_options opt;
@@ -165,16 +148,7 @@ void sync_engine_close(struct sync_engine *e)
 	if (!e)
 		return;
 	db_close(e->db);
-	if (e->ver && e->pool)
-		for (unsigned i = 0; i < workpool_size(e->pool); i++)
-			nostr_verifier_free(e->ver[i]);
-	if (e->scratch && e->pool)
-		for (unsigned i = 0; i < workpool_size(e->pool); i++)
-			buf_free(&e->scratch[i]);
-	free(e->ver);
-	free(e->scratch);
-	sync_seen_free(&e->seen);
-	workpool_free(e->pool);
+	sync_pipeline_free(e->pipe);
 	auth_identity_wipe(&e->auth);
 	nostr_ctx_free(e->nctx);
 	nostr_filter_free(&e->filter);
@@ -190,179 +164,13 @@ struct db *sync_engine_db(struct sync_engine *e)
 	return e->db;
 }
 
-/* ---------------------------------------------------------------- batches and accounting */
+/* ---------------------------------------------------------------- relays done */
 
-/* A relay's committed progress as gauges: everything it sent up to synced_until is archived; a walk
- * under way has reached down to walk_from. Set for every relay of the pass, then on each commit. */
-static void show_progress(struct sync_engine *e, const char *url, const struct db_sync_progress *p)
-{
-	char l[2 * RELAY_URL_MAX + 16];
-	metrics_labels(l, sizeof(l), "relay", url, NULL);
-	if (p->synced_until >= 0)
-		metric_set(metrics_get(e->ctx->metrics, METRIC_GAUGE, "sync_relay_synced_until_timestamp_seconds",
-				       "Every event of the relay created up to this time is archived (Unix time).", l),
-			   (double)p->synced_until);
-	if (p->walk_top >= 0 && p->walk_from >= 0)
-		metric_set(metrics_get(e->ctx->metrics, METRIC_GAUGE, "sync_relay_walk_from_timestamp_seconds",
-				       "How far down an unfinished walk of the relay has archived (Unix time).", l),
-			   (double)p->walk_from);
-}
-
-/* A batch the writer gave back: add its outcome to its relay and the pass, then keep it for reuse. */
-static void account(struct sync_engine *e, struct sync_batch *b)
-{
-	struct sync_relay *r = b->relay;
-	if (b->rc != DB_OK) {
-		e->db_failed = 1;
-	} else if (r) {
-		/* Batches come back after their relay may be done: the pass total is counted here. */
-		r->c.stored += b->res.inserted;
-		r->c.duplicates += b->res.duplicates;
-		e->total.stored += b->res.inserted;
-		e->total.duplicates += b->res.duplicates;
-		metric_add(e->m_stored, (double)b->res.inserted);
-		metric_add(e->m_duplicates, (double)b->res.duplicates);
-		for (int k = 1; k < DB_REJECT__COUNT; k++)
-			for (size_t i = 0; i < b->res.rejected[k]; i++)
-				sync_engine_reject(e, r, db_reject_name((enum db_reject)k));
-		if (b->has_progress)
-			show_progress(e, b->db_relay.url, &b->res.progress);
-	}
-	sync_batch_reset(b);
-	b->next = e->free_batches;
-	e->free_batches = b;
-}
-
-enum collect_mode {
-	COLLECT_DONE, /* the batches already written */
-	COLLECT_ONE,  /* at least one (waiting for it), unless none is queued */
-	COLLECT_ALL,  /* every batch queued: nothing is left with the writer */
-};
-
-static void collect(struct sync_engine *e, enum collect_mode mode)
-{
-	struct sync_batch *b;
-	while ((b = sync_writer_take(e->writer, mode != COLLECT_DONE)) != NULL) {
-		account(e, b);
-		if (mode == COLLECT_ONE)
-			mode = COLLECT_DONE;
-	}
-}
-
-struct sync_batch *sync_engine_batch(struct sync_engine *e, struct sync_relay *r)
-{
-	if (!e->free_batches)
-		collect(e, COLLECT_DONE);
-	if (!e->free_batches && e->batches < e->max_batches) {
-		struct sync_batch *b = sync_batch_new(e->batch_size, (size_t)e->cfg->max_event_tags);
-		if (b) {
-			e->batches++;
-			b->next = e->free_batches;
-			e->free_batches = b;
-		}
-	}
-	if (!e->free_batches)
-		collect(e, COLLECT_ONE);
-	struct sync_batch *b = e->free_batches;
-	if (!b || e->db_failed)
-		return NULL;
-	e->free_batches = b->next;
-	b->next = NULL;
-	b->relay = r;
-	b->db_relay.url = r->t->url;
-	b->db_relay.network = r->t->network == RELAY_NET_TOR ? DB_TOR : DB_CLEARNET;
-	return b;
-}
-
-/* Adds what verification learnt about ev[from..to) of r's batch to r's page and counters. */
-static void apply(struct sync_engine *e, struct sync_relay *r, const struct sync_batch *b, size_t from, size_t to)
-{
-	for (size_t i = from; i < to; i++) {
-		if (!b->valid[i]) {
-			sync_engine_reject(e, r, nostr_errc_name(b->errc[i]));
-			continue;
-		}
-		if (r->page.usable == 0 || b->ev[i].created_at < r->page.oldest)
-			r->page.oldest = b->ev[i].created_at;
-		r->page.usable++;
-		r->c.accepted++;
-		metric_add(e->m_accepted, 1);
-		if (b->valid[i] == 2)
-			metric_add(e->m_cached, 1);
-		else
-			sync_seen_add(&e->seen, b->ev[i].id, b->ev[i].sig);
-	}
-}
-
-/* Waits for the verification in flight, helping with it, and applies its results. */
-static void settle(struct sync_engine *e)
-{
-	struct sync_relay *r = e->run_relay;
-	if (!r)
-		return;
-	sync_verify_finish(&e->run);
-	apply(e, r, e->run.b, e->run.from, e->run.to);
-	e->run_relay = NULL;
-}
-
-#define VERIFY_CHUNK 128 /* events handed to the pool at once while receiving */
-
-void sync_engine_verify_some(struct sync_engine *e, struct sync_relay *r)
-{
-	struct sync_batch *b = r->batch;
-	size_t from = e->run_relay == r ? e->run.to : b->verified;
-	if (b->n - from < VERIFY_CHUNK)
-		return;
-	settle(e);
-	sync_verify_start(&e->run, e->pool, e->ver, e->scratch, &e->seen, b, b->verified, b->n);
-	e->run_relay = r;
-}
-
-void sync_engine_verify(struct sync_engine *e, struct sync_relay *r)
-{
-	settle(e);
-	struct sync_batch *b = r->batch;
-	if (!b || b->verified == b->n)
-		return;
-	sync_verify_start(&e->run, e->pool, e->ver, e->scratch, &e->seen, b, b->verified, b->n);
-	e->run_relay = r;
-	settle(e);
-}
-
-void sync_engine_commit(struct sync_engine *e, struct sync_relay *r, const struct db_sync_progress *progress)
-{
-	if (e->run_relay == r)
-		settle(e);
-	struct sync_batch *b = r->batch;
-	if (!b && progress)
-		b = sync_engine_batch(e, r);
-	r->batch = NULL;
-	if (!b)
-		return;
-	b->seen_at = wall_ms() / 1000;
-	b->has_progress = progress != NULL;
-	if (progress)
-		b->progress = *progress;
-	sync_writer_put(e->writer, b);
-}
-
-void sync_engine_reject(struct sync_engine *e, struct sync_relay *r, const char *reason)
-{
-	char l[96];
-	r->c.rejected++;
-	e->total.rejected++;
-	metric_add(metrics_get(e->ctx->metrics, METRIC_COUNTER, "sync_events_rejected_total",
-			       "Events and messages dropped, by reason.", metrics_labels(l, sizeof(l), "reason", reason, NULL)),
-		   1);
-	log_debug(&e->log, "dropped", LOG_S("relay", r->t->url), LOG_S("reason", reason));
-}
-
-/* A done relay's counters into the pass total (stored, duplicates and rejected are counted there
- * as they happen: the writer's results can come back after the relay is done). */
+/* A done relay's walk counters into the pass total (what became of its events, the pipeline
+ * counts: the writer's results can come back after the relay is done). */
 static void add_counts(struct sync_counts *to, const struct sync_counts *c)
 {
 	to->received += c->received;
-	to->accepted += c->accepted;
 	to->pages += c->pages;
 	to->at_cap += c->at_cap;
 	to->truncated += c->truncated;
@@ -387,12 +195,12 @@ static void relay_done(struct sync_engine *e, struct sync_relay *r)
 			 LOG_S("error", db_error(e->db)));
 	if (r->outcome == SYNC_R_COMPLETE)
 		log_info(lg, "relay synchronized", LOG_S("relay", r->t->url), LOG_U("events", r->c.received),
-			 LOG_U("accepted", r->c.accepted), LOG_U("rejected", r->c.rejected), LOG_U("pages", r->c.pages),
+			 LOG_U("accepted", r->feed.accepted), LOG_U("rejected", r->feed.rejected), LOG_U("pages", r->c.pages),
 			 LOG_U("at_cap", r->c.at_cap), LOG_U("truncated", r->c.truncated),
 			 LOG_U("duration_ms", mono_ms() - r->started_ms));
 	else
 		log_warn(lg, "relay not finished", LOG_S("relay", r->t->url), LOG_S("outcome", outcome_name[r->outcome]),
-			 LOG_S("reason", r->reason), LOG_U("events", r->c.received), LOG_U("accepted", r->c.accepted),
+			 LOG_S("reason", r->reason), LOG_U("events", r->c.received), LOG_U("accepted", r->feed.accepted),
 			 LOG_U("pages", r->c.pages), LOG_U("duration_ms", mono_ms() - r->started_ms));
 }
 
@@ -413,7 +221,7 @@ static void check_limits(struct sync_engine *e, struct sync_relay *rs, size_t n,
 		return;
 	if (*e->ctx->stop)
 		end_all(e, rs, n, SYNC_R_STOPPED, "stop requested");
-	else if (e->db_failed || sync_writer_failed(e->writer, NULL, 0))
+	else if (sync_pipeline_failed(e->pipe))
 		end_all(e, rs, n, SYNC_R_FAILED, "the database failed");
 	else if ((long long)(mono_ms() - pass_started) > e->cfg->pass_budget_ms)
 		end_all(e, rs, n, SYNC_R_BUDGET, "pass budget spent");
@@ -456,7 +264,7 @@ static void run_loop(struct sync_engine *e, struct sync_relay *rs, struct sync_t
 		if (drain_until && mono_ms() > drain_until)
 			break;
 		net_run(e->net, e->stopping ? NULL : e->ctx->stop, 200);
-		collect(e, COLLECT_DONE);
+		sync_pipeline_collect(e->pipe);
 		check_limits(e, rs, n, started);
 		reap(e, rs, next, taken);
 	}
@@ -465,25 +273,24 @@ static void run_loop(struct sync_engine *e, struct sync_relay *rs, struct sync_t
 static void log_summary(struct sync_engine *e, size_t n, uint64_t ms)
 {
 	const struct sync_counts *t = &e->total;
+	const struct sync_pipeline_totals *p = &e->piped;
 	log_info(&e->log, "pass summary", LOG_U("relays", n), LOG_U("complete", e->relays[SYNC_R_COMPLETE]),
 		 LOG_U("failed", e->relays[SYNC_R_FAILED] + e->relays[SYNC_R_STALLED]),
 		 LOG_U("budget", e->relays[SYNC_R_BUDGET]), LOG_U("stopped", e->relays[SYNC_R_STOPPED]),
-		 LOG_U("events", t->received), LOG_U("stored", t->stored), LOG_U("duplicates", t->duplicates),
-		 LOG_U("rejected", t->rejected), LOG_U("at_cap", t->at_cap), LOG_U("truncated", t->truncated),
+		 LOG_U("events", t->received), LOG_U("stored", p->stored), LOG_U("duplicates", p->duplicates),
+		 LOG_U("rejected", p->rejected), LOG_U("at_cap", t->at_cap), LOG_U("truncated", t->truncated),
 		 LOG_U("pages", t->pages),
-		 LOG_U("duration_ms", ms), LOG_U("events_per_s", ms ? t->accepted * 1000 / ms : 0));
+		 LOG_U("duration_ms", ms), LOG_U("events_per_s", ms ? p->accepted * 1000 / ms : 0));
 }
 
 static void reset_pass(struct sync_engine *e)
 {
 	memset(&e->total, 0, sizeof(e->total));
+	memset(&e->piped, 0, sizeof(e->piped));
 	memset(e->relays, 0, sizeof(e->relays));
-	e->db_failed = e->stopping = 0;
+	e->stopping = 0;
 	e->active = 0;
-	e->batches = 0;
-	e->free_batches = NULL;
 	e->pass_start = wall_ms() / 1000;
-	e->max_batches = (size_t)e->cfg->max_relays + WRITER_QUEUE + 2;
 }
 
 int sync_engine_run(struct sync_engine *e, struct sync_target *targets, size_t n)
@@ -501,7 +308,7 @@ int sync_engine_run(struct sync_engine *e, struct sync_target *targets, size_t n
 	struct sync_relay *rs = calloc(n ? n : 1, sizeof(*rs));
 	unsigned char *taken = calloc(n ? n : 1, 1);
 	if (!rs || !taken || !(e->net = net_new(&no, &e->log, e->ctx->metrics, err, sizeof(err))) ||
-	    !(e->writer = sync_writer_start(&dbo, WRITER_QUEUE, e->coverage, err, sizeof(err)))) {
+	    sync_pipeline_begin(e->pipe, &dbo, e->coverage, (size_t)e->cfg->max_relays, err, sizeof(err)) < 0) {
 		log_error(&e->log, "cannot start the pass", LOG_S("error", rs && taken ? err : "out of memory"));
 		net_free(e->net);
 		e->net = NULL;
@@ -510,7 +317,7 @@ int sync_engine_run(struct sync_engine *e, struct sync_target *targets, size_t n
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++)
-		show_progress(e, targets[i].url, &targets[i].progress);
+		sync_pipeline_show_progress(e->pipe, targets[i].url, &targets[i].progress);
 	run_loop(e, rs, targets, n, taken);
 	net_free(e->net); /* connections still open after the drain close without callbacks */
 	e->net = NULL;
@@ -518,22 +325,11 @@ int sync_engine_run(struct sync_engine *e, struct sync_target *targets, size_t n
 		if (rs[i].e && !rs[i].finished)
 			sync_relay_abandon(&rs[i]);
 	reap(e, rs, n, taken);
-	/* Every batch queued is committed (or refused) and counted before the pass ends: one that
-	 * fails after others were written must fail the pass, and the summary counts them all. */
-	collect(e, COLLECT_ALL);
-	if (sync_writer_failed(e->writer, err, sizeof(err))) {
+	int rc = sync_pipeline_end(e->pipe, &e->piped, err, sizeof(err));
+	if (rc < 0)
 		log_error(&e->log, "the database failed; progress stays at the last committed batch", LOG_S("error", err));
-		e->db_failed = 1;
-	}
-	sync_writer_stop(e->writer);
-	e->writer = NULL;
-	while (e->free_batches) {
-		struct sync_batch *b = e->free_batches;
-		e->free_batches = b->next;
-		sync_batch_free(b);
-	}
 	log_summary(e, n, mono_ms() - t0);
 	free(rs);
 	free(taken);
-	return e->db_failed ? -1 : 0;
+	return rc;
 }

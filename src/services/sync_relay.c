@@ -96,6 +96,7 @@ static void request_page(struct sync_relay *r)
 	}
 	snprintf(r->sub, sizeof(r->sub), "brotr-%u", ++r->page_no);
 	memset(&r->page, 0, sizeof(r->page));
+	sync_pipeline_page_begin(&r->feed);
 	r->page_since = since;
 	r->page_until = until;
 	r->filter.since = since;
@@ -216,8 +217,7 @@ static void unreadable_second_zero(struct sync_relay *r)
 
 void sync_relay_flush(struct sync_relay *r)
 {
-	sync_engine_verify(r->e, r);
-	sync_engine_commit(r->e, r, r->has_pending ? &r->pending : NULL);
+	sync_pipeline_commit(r->pipe, &r->feed, r->has_pending ? &r->pending : NULL);
 	r->has_pending = 0;
 }
 
@@ -230,7 +230,9 @@ static void finish_page(struct sync_relay *r)
 {
 	struct sync_engine *e = r->e;
 	r->in_page = 0;
-	sync_engine_verify(e, r);
+	sync_pipeline_verify(r->pipe, &r->feed);
+	r->page.usable = r->feed.usable;
+	r->page.oldest = r->feed.oldest;
 	unreadable_second_zero(r);
 	struct sync_step step;
 	enum sync_verdict v = sync_walk_page(&r->walk, &r->page, &step);
@@ -259,37 +261,31 @@ static void finish_page(struct sync_relay *r)
 /* An EVENT for the page in flight: count it, keep it if it fits the filter and the window. */
 static void take_event(struct sync_relay *r, int parsed, const struct nostr_err *err)
 {
-	struct sync_engine *e = r->e;
 	r->page.received++;
 	r->c.received++;
 	if (!parsed) {
-		sync_engine_reject(e, r, nostr_errc_name(err->code));
+		sync_pipeline_reject(r->pipe, &r->feed, nostr_errc_name(err->code));
 		return;
 	}
 	r->filter.since = r->page_since;
 	r->filter.until = r->page_until;
 	if (!nostr_filter_match(&r->filter, &r->s->ev)) {
 		r->page_outside++;
-		sync_engine_reject(e, r, "outside filter");
+		sync_pipeline_reject(r->pipe, &r->feed, "outside filter");
 		return;
 	}
-	if (!r->batch && !(r->batch = sync_engine_batch(e, r))) {
+	switch (sync_pipeline_add(r->pipe, &r->feed, &r->s->ev)) {
+	case SYNC_ADD_DB:
 		sync_relay_end(r, SYNC_R_FAILED, "the database failed");
-		return;
-	}
-	int added = sync_batch_add(r->batch, &r->s->ev);
-	if (added > 0) {
-		sync_engine_reject(e, r, "too many tags");
-		return;
-	}
-	if (added < 0) {
+		break;
+	case SYNC_ADD_NOMEM:
 		sync_relay_end(r, SYNC_R_FAILED, "out of memory");
-		return;
-	}
-	if (sync_batch_full(r->batch)) {
+		break;
+	case SYNC_ADD_FULL:
 		sync_relay_flush(r);
-	} else {
-		sync_engine_verify_some(e, r);
+		break;
+	default: /* added, or refused for its tags (counted) */
+		break;
 	}
 }
 
@@ -356,14 +352,14 @@ static void on_message(struct relay_conn *c, void *user, const char *text, size_
 	struct nostr_err err = { 0 };
 	int rc = nostr_msg_parse(&r->s->msg, &r->s->doc, &r->s->ev, text, len, &err);
 	if (rc < 0 && r->s->msg.type != NOSTR_MSG_EVENT) {
-		sync_engine_reject(e, r, "malformed message");
+		sync_pipeline_reject(r->pipe, &r->feed, "malformed message");
 		return;
 	}
 	int i;
 	switch (r->s->msg.type) {
 	case NOSTR_MSG_EVENT:
 		if (!for_page(r, &r->s->msg))
-			sync_engine_reject(e, r, "not for the current subscription");
+			sync_pipeline_reject(r->pipe, &r->feed, "not for the current subscription");
 		else
 			take_event(r, rc == 0, &err);
 		break;
@@ -447,6 +443,8 @@ void sync_relay_start(struct sync_engine *e, struct sync_relay *r, struct sync_t
 	r->t = t;
 	r->s = &e->wire;
 	r->filter = e->filter; /* shallow: since, until and limit are the relay's own */
+	r->pipe = e->pipe;
+	sync_pipeline_feed_init(&r->feed, t->url, t->network);
 	r->outcome = SYNC_R_RUNNING;
 	r->started_ms = mono_ms();
 	r->nip45 = -1;

@@ -174,7 +174,7 @@ TUN=$(setting network max_tunnels)
 C=$R; [ "$CN" -lt "$C" ] && C=$CN; [ "$TUN" -lt "$C" ] && C=$TUN
 BMAX=$(c_define src/services/sync_batch.h SYNC_BATCH_MAX_BYTES)
 KEEP=$(c_define src/services/sync_batch.h SYNC_BATCH_KEEP_BYTES)
-WQ=$(c_define src/services/sync_engine.c WRITER_QUEUE)
+WQ=$(c_define src/services/sync_pipeline.c WRITER_QUEUE)
 K=$(( R + ${WQ:+$WQ + 2} ))
 W=$(nproc)
 BATCH=$(( BMAX + 16 * M + N * 512 + KEEP ))

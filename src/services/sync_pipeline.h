@@ -1,0 +1,75 @@
+/* sync_pipeline.h — the synchronizer's path from a relay's events to the database: batches, verification on the worker pool, the writer, and what each relay's events came to. */
+#ifndef BROTR_SERVICES_SYNC_PIPELINE_H
+#define BROTR_SERVICES_SYNC_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/log.h"
+#include "core/metrics.h"
+#include "db.h"
+#include "nostr/event.h"
+#include "nostr/relay_url.h"
+
+/*
+ * One relay's way into the pipeline. Written by sync_pipeline.c only: the relay reads it (usable
+ * and oldest for its walk, the counts for its report). Batches come back from the writer after
+ * their relay may be done, so a feed must live for the whole pass.
+ */
+struct sync_feed {
+	struct db_relay relay;     /* url borrowed from the relay, network */
+	struct sync_batch *batch;  /* being filled; NULL: none yet */
+	uint32_t usable;           /* verified events of the page since sync_pipeline_page_begin */
+	int64_t oldest;            /* the oldest of them (meaningless while usable is 0) */
+	uint64_t accepted;         /* verified and inside filter and window: sent to the database */
+	uint64_t stored, duplicates; /* what the database made of them */
+	uint64_t rejected;         /* every reason together (sync_pipeline_reject) */
+};
+
+/* The pass's totals of what the pipeline counts. */
+struct sync_pipeline_totals {
+	uint64_t accepted, stored, duplicates, rejected;
+};
+
+struct sync_pipeline;
+
+/* The pipeline of an engine: worker pool, verifiers and the cache of verified signatures (kept
+ * across passes), batch_size events per batch of at most max_event_tags tags each. NULL on OOM. */
+struct sync_pipeline *sync_pipeline_new(size_t batch_size, size_t max_event_tags, const struct logger *lg,
+					struct metrics *m);
+void sync_pipeline_free(struct sync_pipeline *p);
+
+/* A pass: the writer on its own connection (dbo), progress recorded under coverage, at most
+ * max_relays relays filling batches. Returns 0, or -1 with err. */
+int sync_pipeline_begin(struct sync_pipeline *p, const struct db_options *dbo, const char *coverage,
+			size_t max_relays, char *err, size_t errlen);
+/* Takes back every batch from the writer, stops it. Returns 0, or -1 when the database failed
+ * (err says why); *totals gets the pass's counts. */
+int sync_pipeline_end(struct sync_pipeline *p, struct sync_pipeline_totals *totals, char *err, size_t errlen);
+/* The gauges of a relay's committed progress: everything it sent up to synced_until is archived;
+ * a walk under way has reached down to walk_from. */
+void sync_pipeline_show_progress(struct sync_pipeline *p, const char *url, const struct db_sync_progress *prog);
+/* Counts what the writer has given back so far. */
+void sync_pipeline_collect(struct sync_pipeline *p);
+/* 1 once a batch could not be written: relays should stop. */
+int sync_pipeline_failed(struct sync_pipeline *p);
+
+void sync_pipeline_feed_init(struct sync_feed *f, const char *url, enum relay_network network);
+/* A new page: usable and oldest start again. */
+void sync_pipeline_page_begin(struct sync_feed *f);
+
+enum sync_add { SYNC_ADDED, SYNC_ADD_FULL, SYNC_ADD_TAGS, SYNC_ADD_DB, SYNC_ADD_NOMEM };
+/* Adds ev to f's batch (a batch is taken when f has none; verification of the newest events starts
+ * on the pool as they arrive). SYNC_ADD_FULL: added, and the batch is full (commit it);
+ * SYNC_ADD_TAGS: refused for too many tags (counted); SYNC_ADD_DB: the database failed;
+ * SYNC_ADD_NOMEM: out of memory. */
+enum sync_add sync_pipeline_add(struct sync_pipeline *p, struct sync_feed *f, const struct nostr_event *ev);
+/* Verifies the rest of f's batch, so usable and oldest count every event received. */
+void sync_pipeline_verify(struct sync_pipeline *p, struct sync_feed *f);
+/* Verifies f's batch and hands it to the writer with progress when not NULL (with no batch, an
+ * empty one carries progress alone). f has no batch afterwards. */
+void sync_pipeline_commit(struct sync_pipeline *p, struct sync_feed *f, const struct db_sync_progress *progress);
+/* Counts a rejected event of f by reason. */
+void sync_pipeline_reject(struct sync_pipeline *p, struct sync_feed *f, const char *reason);
+
+#endif
