@@ -193,6 +193,8 @@ static struct sync_batch *take_batch(struct sync_pipeline *p, struct sync_feed *
 	return b;
 }
 
+static void settle(struct sync_pipeline *p);
+
 /* ---- a pass ---- */
 
 int sync_pipeline_begin(struct sync_pipeline *p, const struct db_options *dbo, const char *coverage,
@@ -210,7 +212,9 @@ int sync_pipeline_begin(struct sync_pipeline *p, const struct db_options *dbo, c
 int sync_pipeline_end(struct sync_pipeline *p, struct sync_pipeline_totals *totals, char *err, size_t errlen)
 {
 	/* Every batch queued is committed (or refused) and counted before the pass ends: one that fails
-	 * after others were written must fail the pass, and the totals count them all. */
+	 * after others were written must fail the pass, and the totals count them all. A verification
+	 * still in flight (none, when every relay was flushed) is applied while its feed lives. */
+	settle(p);
 	collect(p, 1, 1);
 	if (sync_writer_failed(p->writer, err, errlen))
 		p->db_failed = 1;
