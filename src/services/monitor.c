@@ -29,12 +29,13 @@ struct monitor_state {
 	struct auth_identity auth; /* [auth]: answers NIP-42 challenges */
 };
 
-/* The relays of the current chunk, in URL order. */
+/* What the work list says of one due relay. */
 struct due_relay {
 	enum db_network network;
 	int nip45; /* as the synchronizer saw it (db_relay_row) */
 };
 
+/* The relays of the current chunk, in URL order. */
 struct due {
 	char **urls;
 	struct due_relay *rel;

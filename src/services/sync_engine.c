@@ -116,8 +116,8 @@ struct sync_engine *sync_engine_open(struct service_ctx *ctx, const struct confi
 	struct nostr_err ferr = { 0 };
 	/* sync_check_filter already accepted the filter; parse it once for the engine */
 	if (read_filter(scfg->filter, &e->filter, &ferr) < 0 || make_coverage(e) < 0 || !(e->nctx = nostr_ctx_new()) ||
-	    !(e->pipe = sync_pipeline_new((size_t)ctx->cfg->database.batch_size, (size_t)scfg->max_event_tags, &e->log,
-					  ctx->metrics)))
+	    !(e->pipe = sync_pipeline_new(e->nctx, (size_t)ctx->cfg->database.batch_size, (size_t)scfg->max_event_tags,
+					  &e->log, ctx->metrics)))
 		goto oom;
 	if (auth_identity_load(&e->auth, e->nctx, ctx->cfg) < 0) { /* the service's check refused it already */
 		log_error(&ctx->log, "unusable [auth] private_key");

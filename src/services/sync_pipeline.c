@@ -20,7 +20,7 @@ struct sync_pipeline {
 	struct logger log;
 	struct metrics *metrics;
 	size_t batch_size, max_event_tags;
-	struct nostr_ctx *nctx;
+	const struct nostr_ctx *nctx; /* borrowed */
 	struct workpool *pool;
 	struct nostr_verifier **ver;
 	struct buf *scratch;       /* one per worker */
@@ -55,8 +55,8 @@ static int make_verifiers(struct sync_pipeline *p)
 	return 0;
 }
 
-struct sync_pipeline *sync_pipeline_new(size_t batch_size, size_t max_event_tags, const struct logger *lg,
-					struct metrics *m)
+struct sync_pipeline *sync_pipeline_new(const struct nostr_ctx *nctx, size_t batch_size, size_t max_event_tags,
+					const struct logger *lg, struct metrics *m)
 {
 	struct sync_pipeline *p = calloc(1, sizeof(*p));
 	if (!p)
@@ -65,7 +65,8 @@ struct sync_pipeline *sync_pipeline_new(size_t batch_size, size_t max_event_tags
 	p->metrics = m;
 	p->batch_size = batch_size;
 	p->max_event_tags = max_event_tags;
-	if (!(p->nctx = nostr_ctx_new()) || !(p->pool = workpool_new(0)) || make_verifiers(p) < 0) {
+	p->nctx = nctx;
+	if (!(p->pool = workpool_new(0)) || make_verifiers(p) < 0) {
 		sync_pipeline_free(p);
 		return NULL;
 	}
@@ -92,7 +93,6 @@ void sync_pipeline_free(struct sync_pipeline *p)
 	free(p->scratch);
 	sync_seen_free(&p->seen);
 	workpool_free(p->pool);
-	nostr_ctx_free(p->nctx);
 	free(p);
 }
 

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "db.h"
+#include "nostr/ctx.h"
 #include "nostr/event.h"
 #include "nostr/relay_url.h"
 
@@ -33,10 +34,11 @@ struct sync_pipeline_totals {
 
 struct sync_pipeline;
 
-/* The pipeline of an engine: worker pool, verifiers and the cache of verified signatures (kept
- * across passes), batch_size events per batch of at most max_event_tags tags each. NULL on OOM. */
-struct sync_pipeline *sync_pipeline_new(size_t batch_size, size_t max_event_tags, const struct logger *lg,
-					struct metrics *m);
+/* The pipeline of an engine: worker pool, verifiers (on nctx, which must outlive it) and the cache
+ * of verified signatures, kept across passes; batch_size events per batch of at most max_event_tags
+ * tags each. NULL on OOM. */
+struct sync_pipeline *sync_pipeline_new(const struct nostr_ctx *nctx, size_t batch_size, size_t max_event_tags,
+					const struct logger *lg, struct metrics *m);
 void sync_pipeline_free(struct sync_pipeline *p);
 
 /* A pass: the writer on its own connection (dbo), progress recorded under coverage, at most

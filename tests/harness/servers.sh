@@ -94,7 +94,6 @@ pg_up() {
 		>/dev/null
 }
 
-# psql_admin ARGS...: psql as the superuser over the private socket.
 # readme_sql NAME: the SQL of the README's block marked <!-- sql-example: NAME --> (tests run the
 # README's examples as written).
 readme_sql() {
@@ -102,6 +101,7 @@ readme_sql() {
 		body && /^```$/ { exit } body { print }' README.md
 }
 
+# psql_admin ARGS...: psql as the superuser over the private socket.
 psql_admin() {
 	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$TEST_PGSOCK" -p "$TEST_PGPORT" -U postgres "$@"
 }
