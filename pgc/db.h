@@ -22,7 +22,7 @@
 #include "core/util.h"
 
 /* The schema this binary speaks; sql/20_functions.sql brotr_record_schema() records the same. */
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 /* Longest relay URL stored, in bytes (longer ones are rejected and counted). */
 #define DB_URL_MAX 2048
 /* Longest tag value kept in events.tagvalues, in bytes (longer ones stay in tags only). */
@@ -112,18 +112,32 @@ struct db_event {
 };
 
 /*
- * A relay's synchronizer progress. Every event with created_at <= synced_until is archived;
- * while a walk paging backwards from walk_top is under way, so is every event in
- * [walk_from, walk_top]. -1 means none.
+ * A relay's synchronizer progress. Every event with created_at <= synced_until is archived (-1:
+ * nothing yet), and so is every event in [complete_from, top] of each window: the parts of the
+ * relay's range above synced_until that the synchronizer walks at the same time, each backwards
+ * from its top. complete_from == since: the window is whole; top + 1: none of it is yet.
  *
  * Progress is bound to what it covers: a coverage string (the synchronizer's fingerprint of
  * its effective filter and since, at most 64 bytes in practice). It is read back only under
  * the same coverage, and a write under another coverage replaces it instead of merging: a
  * widened filter or an earlier since walks the relay again from since.
  */
+#define DB_SYNC_WINDOWS_MAX 16
+
+struct db_sync_window {
+	int64_t since, top, complete_from;
+};
+
 struct db_sync_progress {
 	int64_t synced_until;
-	int64_t walk_top;
+	size_t n_windows;
+	struct db_sync_window window[DB_SYNC_WINDOWS_MAX];
+};
+
+/* What a relay's recorded progress is after a write: synced_until, and walk_from, the lowest
+ * complete_from of its unfinished windows (-1: none, or not asked). */
+struct db_sync_state {
+	int64_t synced_until;
 	int64_t walk_from;
 };
 
@@ -132,7 +146,7 @@ struct db_event_result {
 	size_t duplicates; /* already stored, or twice in the batch */
 	size_t associated; /* new (event, relay) associations */
 	size_t rejected[DB_REJECT__COUNT]; /* by reason; [0] unused */
-	struct db_sync_progress progress; /* the relay's progress after the call; all -1 when not asked */
+	struct db_sync_state progress; /* the relay's progress after the call; all -1 when not asked */
 };
 
 /*
@@ -140,7 +154,7 @@ struct db_event_result {
  * not yet stored, the (event, relay) associations not yet known (seen_at keeps the first
  * sighting). When progress is not NULL, the relay's progress under coverage (required then) is
  * recorded as by db_sync_progress_set in the SAME statement, so it is committed exactly when
- * the events are.
+ * the events are: synced_until (-1 leaves it) and the windows given (only those that moved).
  * Rows that cannot be stored are rejected and counted, never failing the others: U+0000 and
  * invalid UTF-8 are caught before sending; if the server refuses the batch for a row's data,
  * the rows are retried one by one and only the refused ones are rejected (DB_REJECT_INVALID).
@@ -208,7 +222,8 @@ struct db_relay_row {
 	enum db_network network;
 	int64_t checked_at;   /* latest snapshot, -1: never checked */
 	int64_t rtt_read;     /* ms, -1: unknown */
-	struct db_sync_progress progress; /* readable relays only; all -1 otherwise */
+	int64_t synced_until; /* readable relays only: their progress (-1: none) */
+	size_t sync_windows;  /* readable relays only: how many windows their progress has */
 	int nip45;            /* the monitor's work list only: NIP-45 as the synchronizer saw it (1, 0), -1 unknown */
 };
 
@@ -223,8 +238,9 @@ void db_relay_list_free(struct db_relay_list *l);
 int db_relays_due(struct db *db, int64_t checked_before, const char *after_url, size_t limit,
 		  struct db_relay_list *out);
 
-/* The synchronizer's work list: readable relays, fastest rtt_read first, with their progress
- * under coverage (all -1 where there is none, or only progress earned for another coverage). */
+/* The synchronizer's work list: readable relays, fastest rtt_read first, with synced_until and the
+ * number of windows of their progress under coverage (-1 and 0 where there is none, or only
+ * progress earned for another coverage); db_sync_progress_get reads the windows. */
 int db_readable_relays(struct db *db, const char *coverage, size_t limit, struct db_relay_list *out);
 
 /* Records what the synchronizer saw of the relay's NIP-45: supported (a COUNT answered) or not (a
@@ -232,16 +248,18 @@ int db_readable_relays(struct db *db, const char *coverage, size_t limit, struct
 int db_relay_nip45_set(struct db *db, const char *url, int supported, int64_t observed_at)
 	__attribute__((warn_unused_result));
 
-/* A relay's progress under coverage (all -1 when it has none under it). */
+/* A relay's progress under coverage: synced_until (-1: none) and its first DB_SYNC_WINDOWS_MAX
+ * windows by since (the synchronizer never makes more). */
 int db_sync_progress_get(struct db *db, const char *url, const char *coverage, struct db_sync_progress *out);
 /*
  * Records a relay's progress under coverage (the relay is created if unknown): synced_until
- * moves forward only (-1 leaves it); a walk with the stored walk_top only moves walk_from down;
- * a walk with another top replaces it; walk_top -1 ends the walk. Progress stored under another
- * coverage is replaced by p as given. *now (optional) gets what is recorded.
+ * moves forward only (-1 leaves it); each window of p is recorded by its top: its complete_from
+ * only moves down, its since is as given. Windows at or below synced_until are then merged into
+ * it (deleted). Progress stored under another coverage is replaced by p as given. *now
+ * (optional) gets what is recorded.
  */
 int db_sync_progress_set(struct db *db, const struct db_relay *relay, const char *coverage,
-			 const struct db_sync_progress *p, struct db_sync_progress *now);
+			 const struct db_sync_progress *p, struct db_sync_state *now);
 
 /* ---- brotr db init / db check ---- */
 

@@ -144,11 +144,10 @@ CREATE TABLE IF NOT EXISTS relay_nip45 (
 -- relay_nip45_pkey: set_relay_nip45's upsert; relays_due_for_monitoring (join).
 
 -- Durable synchronizer progress. Every event of the relay with created_at <= synced_until that
--- matches the filter it was earned for is committed in events/events_relays (NULL: nothing yet).
--- The synchronizer pages backwards from a top time; while such a walk is under way, every event
--- in [walk_from, walk_top] is committed too. Progress moves in the same statement (so the same
--- transaction) as the events that justify it (insert_event_batch), so an interrupted pass
--- redoes at most the page it had not committed.
+-- matches the filter it was earned for is committed in events/events_relays (NULL: nothing yet);
+-- so is every event in [complete_from, top] of each of its relay_sync_windows. Progress moves in
+-- the same statement (so the same transaction) as the events that justify it
+-- (insert_event_batch), so an interrupted pass redoes at most what it had not committed.
 -- coverage: what the progress was earned for, the hex sha256 the synchronizer computes over its
 -- effective filter and since (sync_engine.c, "coverage"). Progress is read only under the same
 -- coverage; a write under another coverage replaces it (the walk starts again from since), so
@@ -157,13 +156,45 @@ CREATE TABLE IF NOT EXISTS relay_nip45 (
 CREATE TABLE IF NOT EXISTS relay_sync_progress (
 	relay_url    text PRIMARY KEY REFERENCES relays (url),
 	synced_until bigint,
-	walk_top     bigint,
-	walk_from    bigint,
 	updated_at   bigint NOT NULL,
-	coverage     text,
-	CHECK ((walk_top IS NULL) = (walk_from IS NULL) AND walk_from <= walk_top)
+	coverage     text
 );
 -- Databases made before coverage existed (`brotr db init` applies this file again).
 ALTER TABLE relay_sync_progress ADD COLUMN IF NOT EXISTS coverage text;
 -- relay_sync_progress_pkey: the upsert in insert_event_batch/set_relay_sync_progress and the
 -- synchronizer's read of one relay's progress.
+
+-- The windows of a relay's range above synced_until that the synchronizer walks at the same time,
+-- each backwards from its top (sync_relay.c). Every event of the relay in [complete_from, top]
+-- is committed: complete_from = since means the window is whole, top + 1 that none of it is yet.
+-- A window's since may rise when the synchronizer hands the lower part of it to a new window, in
+-- the same statement that records the new one. Windows whose top is at or below synced_until
+-- are merged into it and deleted. They belong to the progress row's coverage: a write under
+-- another coverage deletes them.
+CREATE TABLE IF NOT EXISTS relay_sync_windows (
+	relay_url     text NOT NULL REFERENCES relay_sync_progress (relay_url),
+	top           bigint NOT NULL,
+	since         bigint NOT NULL,
+	complete_from bigint NOT NULL,
+	PRIMARY KEY (relay_url, top),
+	CHECK (since <= complete_from AND complete_from <= top + 1)
+);
+-- relay_sync_windows_pkey: the window upsert in set_relay_sync_progress and the read of one
+-- relay's windows (db_sync_progress_get), both by relay_url.
+
+-- Databases made before windows existed kept one walk in relay_sync_progress (walk_top, walk_from):
+-- it becomes a window from just above synced_until, and the columns go.
+DO $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM information_schema.columns
+	           WHERE table_schema = current_schema() AND table_name = 'relay_sync_progress'
+	             AND column_name = 'walk_top') THEN
+		INSERT INTO relay_sync_windows (relay_url, top, since, complete_from)
+		SELECT relay_url, walk_top, least(coalesce(synced_until + 1, 0), walk_from), walk_from
+		FROM relay_sync_progress
+		WHERE walk_top IS NOT NULL AND walk_top > coalesce(synced_until, -1)
+		ON CONFLICT DO NOTHING;
+		ALTER TABLE relay_sync_progress DROP COLUMN walk_top, DROP COLUMN walk_from;
+	END IF;
+END
+$$;

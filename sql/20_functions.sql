@@ -59,14 +59,16 @@ $$;
 --   p_coverage: what the progress covers (see relay_sync_progress.coverage). Progress stored
 --   under another coverage (or none) is replaced, not merged: it proves nothing about this one.
 --   p_synced_until: everything up to it is archived; it never moves back; NULL leaves it.
---   p_walk_top, p_walk_from: a walk paging backwards from p_walk_top has archived everything
---   down to p_walk_from. The same walk only moves down; another top starts a new walk; a NULL
---   top ends the walk (the caller moves synced_until to the top it completed).
--- Replaced by the form with p_coverage.
+--   p_window_tops, p_window_sinces, p_window_froms: windows of relay_sync_windows, by top. A
+--   window's complete_from only moves down; its since is what the caller gives. NULL: none.
+-- Afterwards windows at or below synced_until are deleted (merged into it). Returns synced_until
+-- and walk_from: the lowest complete_from of the windows still unfinished (NULL: none).
+-- Replaced by the form with windows.
 DROP FUNCTION IF EXISTS set_relay_sync_progress(text, text, bigint, bigint, bigint);
+DROP FUNCTION IF EXISTS set_relay_sync_progress(text, text, text, bigint, bigint, bigint);
 CREATE OR REPLACE FUNCTION set_relay_sync_progress(p_relay_url text, p_network text, p_coverage text,
-	p_synced_until bigint, p_walk_top bigint, p_walk_from bigint,
-	OUT synced_until bigint, OUT walk_top bigint, OUT walk_from bigint)
+	p_synced_until bigint, p_window_tops bigint[], p_window_sinces bigint[], p_window_froms bigint[],
+	OUT synced_until bigint, OUT walk_from bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
@@ -76,20 +78,31 @@ BEGIN
 	INSERT INTO relays AS r (url, network, inserted_at)
 	VALUES (p_relay_url, p_network, extract(epoch FROM now())::bigint)
 	ON CONFLICT (url) DO NOTHING;
-	INSERT INTO relay_sync_progress AS p (relay_url, synced_until, walk_top, walk_from, updated_at, coverage)
-	VALUES (p_relay_url, p_synced_until, p_walk_top, CASE WHEN p_walk_top IS NOT NULL THEN p_walk_from END,
-		extract(epoch FROM now())::bigint, p_coverage)
+	-- Windows earned under another coverage prove nothing about this one.
+	DELETE FROM relay_sync_windows w
+	USING relay_sync_progress p
+	WHERE w.relay_url = p_relay_url AND p.relay_url = p_relay_url AND p.coverage IS DISTINCT FROM p_coverage;
+	INSERT INTO relay_sync_progress AS p (relay_url, synced_until, updated_at, coverage)
+	VALUES (p_relay_url, p_synced_until, extract(epoch FROM now())::bigint, p_coverage)
 	ON CONFLICT (relay_url) DO UPDATE
 		SET synced_until = CASE WHEN p.coverage = excluded.coverage
 		                        THEN greatest(p.synced_until, excluded.synced_until)
 		                        ELSE excluded.synced_until END,
-		    walk_top = excluded.walk_top,
-		    walk_from = CASE WHEN p.coverage = excluded.coverage AND p.walk_top = excluded.walk_top
-		                     THEN least(p.walk_from, excluded.walk_from)
-		                     ELSE excluded.walk_from END,
 		    updated_at = excluded.updated_at,
 		    coverage = excluded.coverage
-	RETURNING p.synced_until, p.walk_top, p.walk_from INTO synced_until, walk_top, walk_from;
+	RETURNING p.synced_until INTO synced_until;
+	INSERT INTO relay_sync_windows AS w (relay_url, top, since, complete_from)
+	SELECT p_relay_url, n.top, n.since, n.complete_from
+	FROM unnest(p_window_tops, p_window_sinces, p_window_froms) AS n(top, since, complete_from)
+	ORDER BY n.top
+	ON CONFLICT (relay_url, top) DO UPDATE
+		SET since = excluded.since,
+		    complete_from = least(w.complete_from, excluded.complete_from);
+	DELETE FROM relay_sync_windows w
+	WHERE w.relay_url = p_relay_url AND w.top <= synced_until;
+	SELECT min(w.complete_from) INTO walk_from
+	FROM relay_sync_windows w
+	WHERE w.relay_url = p_relay_url AND w.complete_from > w.since;
 END
 $$;
 
@@ -100,17 +113,20 @@ $$;
 -- (how many it inserted; rows from event_batch_rows, in id order, ON CONFLICT DO NOTHING); the
 -- others count as duplicates (already stored, or twice in the batch). Then the relay if unknown,
 -- each (event, relay) association not yet known with seen_at (so the first sighting is kept),
--- and, when a progress argument is given, the progress under p_coverage (see
+-- and, when p_synced_until or windows are given, the progress under p_coverage (see
 -- set_relay_sync_progress).
--- Replaced by the form with p_coverage.
+-- Replaced by the form with windows.
 DROP FUNCTION IF EXISTS insert_event_batch(text, text, bigint, text[], text[], bigint[], integer[], jsonb[], text[],
 	text[], bigint, bigint, bigint);
+DROP FUNCTION IF EXISTS insert_event_batch(text, text, bigint, text[], text[], bigint[], integer[], jsonb[], text[],
+	text[], text, bigint, bigint, bigint);
 CREATE OR REPLACE FUNCTION insert_event_batch(p_relay_url text, p_network text, p_seen_at bigint,
 	p_ids text[], p_pubkeys text[], p_created_at bigint[], p_kinds integer[],
 	p_tags jsonb[], p_contents text[], p_sigs text[],
-	p_coverage text, p_synced_until bigint, p_walk_top bigint, p_walk_from bigint,
+	p_coverage text, p_synced_until bigint, p_window_tops bigint[], p_window_sinces bigint[],
+	p_window_froms bigint[],
 	OUT inserted integer, OUT duplicates integer, OUT associated integer,
-	OUT synced_until bigint, OUT walk_top bigint, OUT walk_from bigint)
+	OUT synced_until bigint, OUT walk_from bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
@@ -125,11 +141,11 @@ BEGIN
 	ORDER BY decode(e.id, 'hex')
 	ON CONFLICT (event_id, relay_url) DO NOTHING;
 	GET DIAGNOSTICS associated = ROW_COUNT;
-	IF p_synced_until IS NOT NULL OR p_walk_top IS NOT NULL THEN
-		SELECT p.synced_until, p.walk_top, p.walk_from INTO synced_until, walk_top, walk_from
+	IF p_synced_until IS NOT NULL OR p_window_tops IS NOT NULL THEN
+		SELECT p.synced_until, p.walk_from INTO synced_until, walk_from
 		FROM set_relay_sync_progress(p_relay_url => p_relay_url, p_network => p_network,
-			p_coverage => p_coverage, p_synced_until => p_synced_until, p_walk_top => p_walk_top,
-			p_walk_from => p_walk_from) AS p;
+			p_coverage => p_coverage, p_synced_until => p_synced_until, p_window_tops => p_window_tops,
+			p_window_sinces => p_window_sinces, p_window_froms => p_window_froms) AS p;
 	END IF;
 END
 $$;
@@ -181,8 +197,8 @@ BEGIN
 	FROM insert_event_batch(p_relay_url => p_relay_url, p_network => p_network, p_seen_at => p_seen_at,
 		p_ids => ARRAY[p_id], p_pubkeys => ARRAY[p_pubkey], p_created_at => ARRAY[p_created_at],
 		p_kinds => ARRAY[p_kind], p_tags => ARRAY[p_tags], p_contents => ARRAY[p_content],
-		p_sigs => ARRAY[p_sig], p_coverage => NULL, p_synced_until => NULL, p_walk_top => NULL,
-		p_walk_from => NULL) AS b;
+		p_sigs => ARRAY[p_sig], p_coverage => NULL, p_synced_until => NULL, p_window_tops => NULL,
+		p_window_sinces => NULL, p_window_froms => NULL) AS b;
 END
 $$;
 
@@ -378,7 +394,7 @@ BEGIN
 		RAISE EXCEPTION 'database % holds a % schema; it cannot become %', current_database(), v_old, p_variant;
 	END IF;
 	INSERT INTO brotr_schema AS s (version, variant, checksum)
-	VALUES (2, p_variant, coalesce(current_setting('brotr.checksum', true), ''))
+	VALUES (3, p_variant, coalesce(current_setting('brotr.checksum', true), ''))
 	ON CONFLICT (singleton) DO UPDATE
 		SET version = excluded.version, variant = excluded.variant, checksum = excluded.checksum,
 		    applied_at = now();

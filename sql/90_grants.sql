@@ -5,30 +5,30 @@
 -- write), no CREATE anywhere. brotr_reader: SELECT on every table and view, the read functions.
 
 REVOKE ALL ON brotr_schema, relays, events, events_relays, nip11, nip66, relay_metadata,
-	relay_sync_progress, relay_metadata_latest, readable_relays, relay_last_event_timestamp, relay_tls,
-	relay_tls_latest, relay_nip45
+	relay_sync_progress, relay_sync_windows, relay_metadata_latest, readable_relays, relay_last_event_timestamp,
+	relay_tls, relay_tls_latest, relay_nip45
 	FROM PUBLIC, brotr_writer, brotr_reader;
 
-GRANT SELECT ON brotr_schema, relays, nip11, nip66, relay_metadata, relay_sync_progress,
+GRANT SELECT ON brotr_schema, relays, nip11, nip66, relay_metadata, relay_sync_progress, relay_sync_windows,
 	relay_metadata_latest, readable_relays, relay_last_event_timestamp, relay_tls, relay_tls_latest,
 	relay_nip45
 	TO brotr_writer;
 
 GRANT SELECT ON brotr_schema, relays, events, events_relays, nip11, nip66, relay_metadata,
-	relay_sync_progress, relay_metadata_latest, readable_relays, relay_last_event_timestamp, relay_tls,
-	relay_tls_latest, relay_nip45
+	relay_sync_progress, relay_sync_windows, relay_metadata_latest, readable_relays, relay_last_event_timestamp,
+	relay_tls, relay_tls_latest, relay_nip45
 	TO brotr_reader;
 
 GRANT EXECUTE ON FUNCTION
 	insert_event(text, text, bigint, text, text, bigint, integer, jsonb, text, text),
 	insert_event_batch(text, text, bigint, text[], text[], bigint[], integer[], jsonb[], text[], text[], text,
-		bigint, bigint, bigint),
+		bigint, bigint[], bigint[], bigint[]),
 	insert_relay(text, text, bigint),
 	insert_relay_batch(text[], text[], bigint),
 	insert_relay_metadata(text, text, bigint, boolean, boolean, text, jsonb, text, jsonb, text, jsonb),
 	insert_relay_metadata_batch(text[], text[], bigint[], boolean[], boolean[], text[], jsonb[], text[], jsonb[],
 		text[], jsonb[]),
-	set_relay_sync_progress(text, text, text, bigint, bigint, bigint),
+	set_relay_sync_progress(text, text, text, bigint, bigint[], bigint[], bigint[]),
 	set_relay_nip45(text, boolean, bigint)
 	TO brotr_writer;
 

@@ -91,6 +91,9 @@ static const struct section_def sections[] = {
 	  "Read again this far below a relay's progress, for events that reached it late." },                    \
 	{ #sec, "max_relays", T_INT, OFF(sec.max_relays), relays, 1, 10000, NULL, 0,                              \
 	  "Relays synchronized at once (each holds one connection and one batch in memory)." },                  \
+	{ #sec, "max_windows", T_INT, OFF(sec.max_windows), "8", 1, 16, NULL, 0,                                  \
+	  "Windows of one relay's range walked at once, each a subscription on its one connection; fewer "      \
+	  "when the relay refuses more." },                                                                        \
 	{ #sec, "relay_budget", T_DURATION, OFF(sec.relay_budget_ms), "10m", 1000, 86400000LL, NULL, 0,           \
 	  "Time one relay may take in a pass; its progress is kept and the next pass goes on." },               \
 	{ #sec, "pass_budget", T_DURATION, OFF(sec.pass_budget_ms), "50m", 1000, 86400000LL * 7, NULL, 0,         \

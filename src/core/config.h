@@ -31,6 +31,7 @@ struct config_sync {
 	long long page_limit;      /* limit asked in every REQ */
 	long long overlap_ms;      /* re-read this far below a relay's progress for late arrivals */
 	long long max_relays;      /* relays at once */
+	long long max_windows;     /* windows of one relay walked at once (subscriptions) */
 	long long relay_budget_ms; /* time per relay per pass */
 	long long pass_budget_ms;  /* time per pass */
 	long long max_event_tags;  /* an event with more tags is refused */

@@ -13,10 +13,11 @@ struct sync_batch *sync_batch_new(size_t cap, size_t max_event_tags)
 	b->max_event_tags = max_event_tags;
 	b->ev = calloc(b->cap, sizeof(*b->ev));
 	b->valid = calloc(b->cap, sizeof(*b->valid));
+	b->slot = calloc(b->cap, sizeof(*b->slot));
 	b->errc = calloc(b->cap, sizeof(*b->errc));
 	b->rows = calloc(b->cap, sizeof(*b->rows));
 	b->row_status = calloc(b->cap, sizeof(*b->row_status));
-	if (!b->ev || !b->valid || !b->errc || !b->rows || !b->row_status) {
+	if (!b->ev || !b->valid || !b->slot || !b->errc || !b->rows || !b->row_status) {
 		sync_batch_free(b);
 		return NULL;
 	}
@@ -34,6 +35,7 @@ void sync_batch_free(struct sync_batch *b)
 		nostr_event_free(&b->ev[i]);
 	free(b->ev);
 	free(b->valid);
+	free(b->slot);
 	free(b->errc);
 	free(b->rows);
 	free(b->row_status);

@@ -37,6 +37,7 @@ struct sync_feed; /* a relay's way into the pipeline (sync_pipeline.h) */
 struct sync_batch {
 	struct nostr_event *ev;
 	unsigned char *valid;   /* after verification: 1 valid, 2 valid (signature known), 0 rejected (errc) */
+	unsigned char *slot;    /* the feed slot (window) of each event's page */
 	enum nostr_errc *errc;
 	size_t n, cap;
 	size_t verified;        /* ev[0..verified) have been checked (valid and errc are set) */

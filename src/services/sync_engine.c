@@ -181,6 +181,7 @@ static void relay_done(struct sync_engine *e, struct sync_relay *r)
 {
 	sync_relay_settle_probes(r);
 	sync_relay_flush(r);
+	sync_relay_release(r);
 	e->active--;
 	e->relays[r->outcome]++;
 	metric_add(e->m_relays[r->outcome], 1);
@@ -316,8 +317,12 @@ int sync_engine_run(struct sync_engine *e, struct sync_target *targets, size_t n
 		free(taken);
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++)
-		sync_pipeline_show_progress(e->pipe, targets[i].url, &targets[i].progress);
+	for (size_t i = 0; i < n; i++) {
+		struct sync_windows w; /* the gauges from what is recorded, as a relay's plan reads it */
+		sync_windows_plan(&w, &targets[i].progress, e->cfg->since, 0, -1, 1);
+		struct db_sync_state st = { targets[i].progress.synced_until, sync_windows_walk_from(&w) };
+		sync_pipeline_show_progress(e->pipe, targets[i].url, &st);
+	}
 	run_loop(e, rs, targets, n, taken);
 	net_free(e->net); /* connections still open after the drain close without callbacks */
 	e->net = NULL;

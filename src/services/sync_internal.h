@@ -13,6 +13,7 @@
 #include "services/sync_engine.h"
 #include "services/sync_pipeline.h"
 #include "services/sync_walk.h"
+#include "services/sync_windows.h"
 
 enum sync_outcome {
 	SYNC_R_RUNNING,
@@ -40,6 +41,7 @@ struct sync_counts {
 	uint64_t pages;
 	uint64_t at_cap;     /* seconds that filled the relay's cap and could not be counted: they may hold more */
 	uint64_t truncated;  /* seconds COUNT showed to hold more events than the relay returns */
+	uint64_t refusals;   /* subscriptions the relay refused as too many: its windows were fewer */
 };
 
 /* What the relays parse their messages into and build theirs in, one message at a time on the loop's
@@ -51,12 +53,33 @@ struct sync_scratch {
 	struct buf out;
 };
 
+/* One window's page in flight (REQ ... EOSE) on the relay's connection. */
+struct sync_req {
+	char sub[24];
+	int in_page;
+	uint64_t deadline;       /* mono ms: the page must be whole (EOSE) by then, plus the time */
+	uint64_t waited0;        /* ... the pipeline has waited for the database since (at the request) */
+	int64_t since, until;
+	struct sync_page page;
+	uint32_t outside;        /* events of this page outside the filter or the window */
+	/* NIP-42: the page was closed with auth-required: it waits (auth_wait, within its deadline)
+	 * for the AUTH exchange, then is asked again once (auth_resent) */
+	int auth_wait, auth_resent;
+};
+
+/* The windows of a relay's range and their pages in flight (req[i] is window i's): held only while
+ * the relay runs, so a pass over thousands of relays keeps a few kilobytes for each of those at once. */
+struct sync_relay_walk {
+	struct sync_windows win;
+	struct sync_req req[DB_SYNC_WINDOWS_MAX];
+};
+
 struct sync_relay {
 	struct sync_engine *e;
 	struct sync_target *t;
 	struct sync_scratch *s;
 	struct sync_pipeline *pipe;
-	struct sync_feed feed;   /* this relay's events in the pipeline */
+	struct sync_feed feed;   /* this relay's events in the pipeline; window i's pages are its slot i */
 	/* the configured filter (its arrays borrowed from the engine's) with this relay's own since,
 	 * until and limit, set per page or COUNT */
 	struct nostr_filter filter;
@@ -65,20 +88,10 @@ struct sync_relay {
 	enum sync_outcome outcome;
 	char reason[256];
 	uint64_t started_ms;
-	/* walks: first the interrupted one (if any), then [since, pass start] */
-	int walk_no, n_walks;
-	int64_t walk_since[2], walk_top[2], walk_from[2]; /* walk_from -1: start fresh */
-	struct sync_walk walk;
-	/* the page in flight */
+	struct sync_relay_walk *w; /* while it runs (sync_relay_start to sync_relay_release) */
+	size_t slots;            /* windows walked at once: max_windows, lowered when the relay refuses more */
 	unsigned page_no;
-	char sub[24];
-	int in_page;
-	uint64_t page_deadline;  /* mono ms: the page must be whole (EOSE) by then */
-	int64_t page_since, page_until;
-	struct sync_page page;
-	uint32_t page_outside;  /* events of this page outside the filter or the window */
-	int has_pending;                 /* pages completed since the last commit: their progress */
-	struct db_sync_progress pending;
+	int stalled;             /* a window filled a page with nothing usable: the relay ends stalled */
 	/* seconds at the cap, being counted */
 	struct sync_probe probes[SYNC_MAX_PROBES];
 	int n_probes;
@@ -87,10 +100,7 @@ struct sync_relay {
 	uint64_t probe_deadline;
 	int nip45;               /* NIP-45 as seen: 1 a COUNT answered, 0 one closed, -1 none asked or answered */
 	struct sync_counts c;
-	/* NIP-42 on this connection: a page closed with auth-required: waits (auth_wait, within its
-	 * deadline) for the AUTH exchange, then is asked again once (auth_resent) */
-	struct auth_session auth;
-	int auth_wait, auth_resent;
+	struct auth_session auth; /* NIP-42 on this connection */
 };
 
 struct sync_engine {
@@ -130,5 +140,7 @@ void sync_relay_end(struct sync_relay *r, enum sync_outcome outcome, const char 
 /* Commits r's batch with the progress of the pages it completed (events of a page in flight are
  * kept too; they just move no progress). */
 void sync_relay_flush(struct sync_relay *r);
+/* After its last flush: frees what only a running relay holds (its feed stays for the pass). */
+void sync_relay_release(struct sync_relay *r);
 
 #endif

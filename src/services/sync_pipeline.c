@@ -32,6 +32,7 @@ struct sync_pipeline {
 	struct sync_batch *free_batches;
 	size_t batches, max_batches;
 	int db_failed;
+	uint64_t waited_ms; /* the relays' thread blocked on the writer (queue full, no batch given back) */
 	struct sync_pipeline_totals total;
 	struct metric *m_accepted, *m_cached, *m_stored, *m_duplicates;
 };
@@ -98,7 +99,7 @@ void sync_pipeline_free(struct sync_pipeline *p)
 
 /* ---- the writer's side ---- */
 
-void sync_pipeline_show_progress(struct sync_pipeline *p, const char *url, const struct db_sync_progress *prog)
+void sync_pipeline_show_progress(struct sync_pipeline *p, const char *url, const struct db_sync_state *prog)
 {
 	char l[2 * RELAY_URL_MAX + 16];
 	metrics_labels(l, sizeof(l), "relay", url, NULL);
@@ -106,9 +107,9 @@ void sync_pipeline_show_progress(struct sync_pipeline *p, const char *url, const
 		metric_set(metrics_get(p->metrics, METRIC_GAUGE, "sync_relay_synced_until_timestamp_seconds",
 				       "Every event of the relay created up to this time is archived (Unix time).", l),
 			   (double)prog->synced_until);
-	if (prog->walk_top >= 0 && prog->walk_from >= 0)
+	if (prog->walk_from >= 0)
 		metric_set(metrics_get(p->metrics, METRIC_GAUGE, "sync_relay_walk_from_timestamp_seconds",
-				       "How far down an unfinished walk of the relay has archived (Unix time).", l),
+				       "How far down the lowest unfinished window of the relay has archived (Unix time).", l),
 			   (double)prog->walk_from);
 }
 
@@ -162,6 +163,11 @@ void sync_pipeline_collect(struct sync_pipeline *p)
 	collect(p, 0, 0);
 }
 
+uint64_t sync_pipeline_waited_ms(const struct sync_pipeline *p)
+{
+	return p->waited_ms;
+}
+
 int sync_pipeline_failed(struct sync_pipeline *p)
 {
 	return p->db_failed || sync_writer_failed(p->writer, NULL, 0);
@@ -181,8 +187,11 @@ static struct sync_batch *take_batch(struct sync_pipeline *p, struct sync_feed *
 			p->free_batches = b;
 		}
 	}
-	if (!p->free_batches)
+	if (!p->free_batches) {
+		uint64_t t0 = mono_ms();
 		collect(p, 1, 0);
+		p->waited_ms += mono_ms() - t0;
+	}
 	struct sync_batch *b = p->free_batches;
 	if (!b || p->db_failed)
 		return NULL;
@@ -240,10 +249,10 @@ void sync_pipeline_feed_init(struct sync_feed *f, const char *url, enum relay_ne
 	f->relay.network = network == RELAY_NET_TOR ? DB_TOR : DB_CLEARNET;
 }
 
-void sync_pipeline_page_begin(struct sync_feed *f)
+void sync_pipeline_page_begin(struct sync_feed *f, unsigned slot)
 {
-	f->usable = 0;
-	f->oldest = 0;
+	f->page[slot].usable = 0;
+	f->page[slot].oldest = f->page[slot].newest = 0;
 }
 
 /* Adds what verification learnt about ev[from..to) of f's batch to f's page and counts. */
@@ -254,9 +263,12 @@ static void apply(struct sync_pipeline *p, struct sync_feed *f, const struct syn
 			sync_pipeline_reject(p, f, nostr_errc_name(b->errc[i]));
 			continue;
 		}
-		if (f->usable == 0 || b->ev[i].created_at < f->oldest)
-			f->oldest = b->ev[i].created_at;
-		f->usable++;
+		struct sync_feed_page *pg = &f->page[b->slot[i]];
+		if (pg->usable == 0 || b->ev[i].created_at < pg->oldest)
+			pg->oldest = b->ev[i].created_at;
+		if (pg->usable == 0 || b->ev[i].created_at > pg->newest)
+			pg->newest = b->ev[i].created_at;
+		pg->usable++;
 		f->accepted++;
 		p->total.accepted++;
 		metric_add(p->m_accepted, 1);
@@ -289,7 +301,8 @@ static void verify_some(struct sync_pipeline *p, struct sync_feed *f)
 	p->run_feed = f;
 }
 
-enum sync_add sync_pipeline_add(struct sync_pipeline *p, struct sync_feed *f, const struct nostr_event *ev)
+enum sync_add sync_pipeline_add(struct sync_pipeline *p, struct sync_feed *f, unsigned slot,
+			       const struct nostr_event *ev)
 {
 	if (!f->batch && !(f->batch = take_batch(p, f)))
 		return SYNC_ADD_DB;
@@ -300,6 +313,7 @@ enum sync_add sync_pipeline_add(struct sync_pipeline *p, struct sync_feed *f, co
 	}
 	if (added < 0)
 		return SYNC_ADD_NOMEM;
+	f->batch->slot[f->batch->n - 1] = (unsigned char)slot;
 	if (sync_batch_full(f->batch))
 		return SYNC_ADD_FULL;
 	verify_some(p, f);
@@ -330,5 +344,7 @@ void sync_pipeline_commit(struct sync_pipeline *p, struct sync_feed *f, const st
 	b->has_progress = progress != NULL;
 	if (progress)
 		b->progress = *progress;
-	sync_writer_put(p->writer, b);
+	uint64_t t0 = mono_ms();
+	sync_writer_put(p->writer, b); /* waits while the writer's queue is full */
+	p->waited_ms += mono_ms() - t0;
 }

@@ -1,5 +1,6 @@
 /* sync_relay.c — one relay in a synchronizer pass: its walks, its pages (REQ ... EOSE), its messages, NIP-42 AUTH. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "net/error.h"
@@ -22,97 +23,81 @@ static long long response_timeout_ms(const struct sync_relay *r)
 					      : cfg->network.clearnet.response_timeout_ms;
 }
 
-static int64_t max64(int64_t a, int64_t b)
-{
-	return a > b ? a : b;
-}
-
-/*
- * The walks this pass makes: first the one a previous pass left unfinished (it ends at that
- * pass's start), then one from just below the progress (less the overlap, for events that
- * reached the relay late) up to this pass's start.
- */
-static void plan_walks(struct sync_relay *r)
-{
-	const struct config_sync *cfg = r->e->cfg;
-	const struct db_sync_progress *p = &r->t->progress;
-	int64_t overlap = cfg->overlap_ms / 1000;
-	int64_t base = p->synced_until >= 0 ? max64(p->synced_until + 1 - overlap, cfg->since) : cfg->since;
-	int n = 0;
-	if (p->walk_top >= base && p->walk_from >= 0) {
-		r->walk_since[n] = base;
-		r->walk_top[n] = p->walk_top;
-		r->walk_from[n] = p->walk_from;
-		n++;
-		base = max64(p->walk_top + 1 - overlap, cfg->since);
-	}
-	if (r->e->pass_start >= base) {
-		r->walk_since[n] = base;
-		r->walk_top[n] = r->e->pass_start;
-		r->walk_from[n] = -1;
-		n++;
-	}
-	r->n_walks = n;
-	r->walk_no = 0;
-}
-
-static void setup_walk(struct sync_relay *r)
-{
-	int i = r->walk_no;
-	uint32_t limit = (uint32_t)r->e->cfg->page_limit;
-	if (r->walk_from[i] >= 0)
-		sync_walk_resume(&r->walk, r->walk_since[i], r->walk_top[i], r->walk_from[i], limit, 0);
-	else
-		sync_walk_start(&r->walk, r->walk_since[i], r->walk_top[i], limit, 0);
-}
-
 void sync_relay_end(struct sync_relay *r, enum sync_outcome outcome, const char *reason)
 {
 	if (r->outcome == SYNC_R_RUNNING) {
 		r->outcome = outcome;
 		snprintf(r->reason, sizeof(r->reason), "%s", reason);
 	}
-	r->in_page = 0;
+	for (size_t i = 0; r->w && i < r->w->win.n; i++)
+		r->w->req[i].in_page = 0;
 	if (r->conn)
 		relay_conn_close(r->conn); /* on_close follows, inside net_run */
 }
 
-/* Asks for the walk's next page, moving to the next walk when one is done. */
-static void request_page(struct sync_relay *r)
+static size_t walking(const struct sync_relay *r)
 {
-	struct sync_engine *e = r->e;
-	int64_t since, until;
-	while (sync_walk_next(&r->walk, &since, &until) < 0) {
-		if (++r->walk_no >= r->n_walks) {
-			if (r->n_probes == 0) {
-				sync_relay_end(r, SYNC_R_COMPLETE, "");
-			} else {
-				r->walks_done = 1;
-				r->probe_deadline = mono_ms() + (uint64_t)response_timeout_ms(r);
-			}
-			return;
-		}
-		setup_walk(r);
+	return sync_windows_count(&r->w->win, SYNC_WIN_WALKING);
+}
+
+/* No window walks or waits: the relay is complete once the seconds at the cap are counted. */
+static void walks_over(struct sync_relay *r)
+{
+	if (r->stalled) {
+		sync_relay_end(r, SYNC_R_STALLED, "the relay filled a page with events that are invalid or outside the filter");
+	} else if (r->n_probes == 0) {
+		sync_relay_end(r, SYNC_R_COMPLETE, "");
+	} else {
+		r->walks_done = 1;
+		r->probe_deadline = mono_ms() + (uint64_t)response_timeout_ms(r);
 	}
-	snprintf(r->sub, sizeof(r->sub), "brotr-%u", ++r->page_no);
-	memset(&r->page, 0, sizeof(r->page));
-	sync_pipeline_page_begin(&r->feed);
-	r->page_since = since;
-	r->page_until = until;
-	r->filter.since = since;
-	r->filter.until = until;
-	r->filter.limit = e->cfg->page_limit;
+}
+
+static void request_page(struct sync_relay *r, int i);
+
+/* Starts waiting windows while slots are free; ends the walks when none is left. */
+static void pump(struct sync_relay *r)
+{
+	int i;
+	while (r->outcome == SYNC_R_RUNNING && !r->e->stopping && walking(r) < r->slots &&
+	       (i = sync_windows_next(&r->w->win)) >= 0) {
+		sync_windows_start(&r->w->win, i);
+		request_page(r, i);
+	}
+	if (r->outcome == SYNC_R_RUNNING && !r->walks_done && walking(r) == 0 &&
+	    sync_windows_count(&r->w->win, SYNC_WIN_WAITING) == 0)
+		walks_over(r);
+}
+
+/* Asks window i's next page; a window whose walk is over ends. */
+static void request_page(struct sync_relay *r, int i)
+{
+	struct sync_win *w = &r->w->win.win[i];
+	struct sync_req *q = &r->w->req[i];
+	int64_t since, until;
+	if (sync_walk_next(&w->walk, &since, &until) < 0) {
+		w->state = SYNC_WIN_DONE;
+		pump(r);
+		return;
+	}
+	snprintf(q->sub, sizeof(q->sub), "brotr-%u", ++r->page_no);
+	memset(&q->page, 0, sizeof(q->page));
+	sync_pipeline_page_begin(&r->feed, (unsigned)i);
+	q->since = r->filter.since = since;
+	q->until = r->filter.until = until;
+	r->filter.limit = r->e->cfg->page_limit;
 	r->filter.has_since = r->filter.has_until = r->filter.has_limit = 1;
 	struct nostr_err err = { 0 };
 	buf_reset(&r->s->out);
-	if (nostr_build_req(&r->s->out, r->sub, &r->filter, 1, &err) < 0 ||
+	if (nostr_build_req(&r->s->out, q->sub, &r->filter, 1, &err) < 0 ||
 	    relay_conn_send(r->conn, r->s->out.data, r->s->out.len, 1) < 0) {
 		sync_relay_end(r, SYNC_R_FAILED, "cannot send the request");
 		return;
 	}
-	r->in_page = 1;
-	r->page_deadline = mono_ms() + (uint64_t)(PAGE_RESPONSE_TIMEOUTS * response_timeout_ms(r));
-	r->page_outside = 0;
+	q->in_page = 1;
+	q->deadline = mono_ms() + (uint64_t)(PAGE_RESPONSE_TIMEOUTS * response_timeout_ms(r));
+	q->waited0 = sync_pipeline_waited_ms(r->pipe);
+	q->outside = 0;
 }
 
 /* A second at the cap that cannot be counted: it may hold more events than the relay returns. */
@@ -164,8 +149,10 @@ static void settle(struct sync_relay *r, int i, long long count)
 		log_debug(&r->e->log, "a second at the relay's cap is complete", LOG_S("relay", r->t->url),
 			  LOG_I("created_at", p.second), LOG_I("count", count));
 	}
-	if (r->walks_done && r->n_probes == 0)
-		sync_relay_end(r, SYNC_R_COMPLETE, "");
+	if (r->walks_done && r->n_probes == 0) {
+		r->walks_done = 0;
+		walks_over(r);
+	}
 }
 
 void sync_relay_settle_probes(struct sync_relay *r)
@@ -176,11 +163,14 @@ void sync_relay_settle_probes(struct sync_relay *r)
 
 void sync_relay_check_deadline(struct sync_relay *r)
 {
-	if (r->in_page && r->outcome == SYNC_R_RUNNING && mono_ms() > r->page_deadline) {
-		char why[160];
-		snprintf(why, sizeof(why), "timeout: page %u not whole within %lld ms (%d response timeouts)%s", r->page_no,
+	for (size_t i = 0; i < r->w->win.n && r->outcome == SYNC_R_RUNNING; i++) {
+		const struct sync_req *q = &r->w->req[i];
+		if (!q->in_page || mono_ms() <= q->deadline + (sync_pipeline_waited_ms(r->pipe) - q->waited0))
+			continue;
+		char why[200];
+		snprintf(why, sizeof(why), "timeout: a page (%s) not whole within %lld ms (%d response timeouts)%s", q->sub,
 			 PAGE_RESPONSE_TIMEOUTS * response_timeout_ms(r), PAGE_RESPONSE_TIMEOUTS,
-			 !r->auth_wait ? "" : r->auth.state == AUTH_SENT ? ": auth-required, no OK to the AUTH"
+			 !q->auth_wait ? "" : r->auth.state == AUTH_SENT ? ": auth-required, no OK to the AUTH"
 									 : ": auth-required, no AUTH challenge");
 		sync_relay_end(r, SYNC_R_FAILED, why);
 		return;
@@ -188,7 +178,7 @@ void sync_relay_check_deadline(struct sync_relay *r)
 	if (r->walks_done && r->outcome == SYNC_R_RUNNING && mono_ms() > r->probe_deadline) {
 		r->walks_done = 0;
 		sync_relay_settle_probes(r);
-		sync_relay_end(r, SYNC_R_COMPLETE, "");
+		walks_over(r);
 	}
 }
 
@@ -206,75 +196,93 @@ static int probe_index(const struct sync_relay *r, const struct nostr_msg *m)
  * this: when everything such a page brought lies outside it, the second cannot be read from
  * this relay; say so and take the page as empty rather than stall on it forever.
  */
-static void unreadable_second_zero(struct sync_relay *r)
+static void unreadable_second_zero(struct sync_relay *r, struct sync_req *q)
 {
-	if (r->page_until != 0 || r->page.received == 0 || r->page_outside != r->page.received)
+	if (q->until != 0 || q->page.received == 0 || q->outside != q->page.received)
 		return;
 	log_warn(&r->e->log, "the relay ignores \"until\": 0; events dated 0 cannot be read from it",
 		 LOG_S("relay", r->t->url));
-	r->page.received = 0;
+	q->page.received = 0;
 }
 
 void sync_relay_flush(struct sync_relay *r)
 {
-	sync_pipeline_commit(r->pipe, &r->feed, r->has_pending ? &r->pending : NULL);
-	r->has_pending = 0;
+	struct db_sync_progress p;
+	if (r->w)
+		sync_pipeline_commit(r->pipe, &r->feed, sync_windows_progress(&r->w->win, &p) ? &p : NULL);
+}
+
+void sync_relay_release(struct sync_relay *r)
+{
+	free(r->w);
+	r->w = NULL;
+}
+
+static void send_close(struct sync_relay *r, const char *sub)
+{
+	struct nostr_err err = { 0 };
+	buf_reset(&r->s->out);
+	if (nostr_build_close(&r->s->out, sub, &err) == 0)
+		relay_conn_send(r->conn, r->s->out.data, r->s->out.len, 0);
+}
+
+/* Slots a split may fill: those the relay allows that no window walks or waits for. */
+static size_t free_slots(const struct sync_relay *r)
+{
+	size_t busy = walking(r) + sync_windows_count(&r->w->win, SYNC_WIN_WAITING);
+	return busy < r->slots ? r->slots - busy : 0;
 }
 
 /*
- * EOSE: the page is whole. Verify what is left and learn from the page. Its progress is committed
- * with the batch, which fills across pages (fewer, fuller round trips); a walk that ends commits
- * at once.
+ * EOSE: window i's page is whole. Verify what is left and learn from the page. Its progress is
+ * committed with the batch, which fills across pages (fewer, fuller round trips); a window that
+ * ends commits at once. A window with much left gives part of it to free slots.
  */
-static void finish_page(struct sync_relay *r)
+static void finish_page(struct sync_relay *r, int i)
 {
-	struct sync_engine *e = r->e;
-	r->in_page = 0;
+	struct sync_req *q = &r->w->req[i];
+	struct sync_win *w = &r->w->win.win[i];
+	q->in_page = 0;
 	sync_pipeline_verify(r->pipe, &r->feed);
-	r->page.usable = r->feed.usable;
-	r->page.oldest = r->feed.oldest;
-	unreadable_second_zero(r);
+	q->page.usable = r->feed.page[i].usable;
+	q->page.oldest = r->feed.page[i].oldest;
+	unreadable_second_zero(r, q);
 	struct sync_step step;
-	enum sync_verdict v = sync_walk_page(&r->walk, &r->page, &step);
+	enum sync_verdict v = sync_walk_page(&w->walk, &q->page, &step);
 	r->c.pages++;
-	r->auth_resent = 0;
-	for (int i = 0; i < step.n_at_cap; i++)
-		probe_at_cap(r, step.at_cap[i], step.at_cap_n[i]);
-	if (v != SYNC_STALLED) {
-		r->pending = (struct db_sync_progress){ -1, r->walk.top, step.complete_from };
-		if (v == SYNC_DONE)
-			r->pending = (struct db_sync_progress){ r->walk.top, -1, -1 };
-		r->has_pending = 1;
-	}
+	q->auth_resent = 0;
+	for (int k = 0; k < step.n_at_cap; k++)
+		probe_at_cap(r, step.at_cap[k], step.at_cap_n[k]);
+	sync_windows_step(&r->w->win, i, v, &step, q->page.usable ? r->feed.page[i].newest : -1);
+	if (v == SYNC_MORE && !r->e->stopping)
+		sync_windows_split(&r->w->win, i, free_slots(r));
 	if (v != SYNC_MORE)
 		sync_relay_flush(r);
-	struct nostr_err err = { 0 };
-	buf_reset(&r->s->out);
-	if (nostr_build_close(&r->s->out, r->sub, &err) == 0)
-		relay_conn_send(r->conn, r->s->out.data, r->s->out.len, 0);
-	if (v == SYNC_STALLED)
-		sync_relay_end(r, SYNC_R_STALLED, "the relay filled a page with events that are invalid or outside the filter");
-	else if (!e->stopping)
-		request_page(r);
+	send_close(r, q->sub);
+	r->stalled |= v == SYNC_STALLED;
+	if (v == SYNC_MORE && !r->e->stopping)
+		request_page(r, i);
+	pump(r);
 }
 
-/* An EVENT for the page in flight: count it, keep it if it fits the filter and the window. */
-static void take_event(struct sync_relay *r, int parsed, const struct nostr_err *err)
+/* An EVENT for window i's page: count it, keep it if it fits the filter and the window. */
+static void take_event(struct sync_relay *r, int i, int parsed, const struct nostr_err *err)
 {
-	r->page.received++;
+	struct sync_req *q = &r->w->req[i];
+	q->page.received++;
 	r->c.received++;
 	if (!parsed) {
 		sync_pipeline_reject(r->pipe, &r->feed, nostr_errc_name(err->code));
 		return;
 	}
-	r->filter.since = r->page_since;
-	r->filter.until = r->page_until;
+	r->filter.since = q->since;
+	r->filter.until = q->until;
 	if (!nostr_filter_match(&r->filter, &r->s->ev)) {
-		r->page_outside++;
+		q->outside++;
 		sync_pipeline_reject(r->pipe, &r->feed, "outside filter");
 		return;
 	}
-	switch (sync_pipeline_add(r->pipe, &r->feed, &r->s->ev)) {
+	switch (sync_pipeline_add(r->pipe, &r->feed, (unsigned)i, &r->s->ev)) {
 	case SYNC_ADD_DB:
 		sync_relay_end(r, SYNC_R_FAILED, "the database failed");
 		break;
@@ -289,9 +297,23 @@ static void take_event(struct sync_relay *r, int parsed, const struct nostr_err 
 	}
 }
 
-static int for_page(const struct sync_relay *r, const struct nostr_msg *m)
+/* The window whose page in flight m is for, or -1. */
+static int page_of(const struct sync_relay *r, const struct nostr_msg *m)
 {
-	return r->in_page && m->sub_id.len == strlen(r->sub) && memcmp(m->sub_id.s, r->sub, m->sub_id.len) == 0;
+	for (size_t i = 0; i < r->w->win.n; i++) {
+		const struct sync_req *q = &r->w->req[i];
+		if (q->in_page && m->sub_id.len == strlen(q->sub) && memcmp(m->sub_id.s, q->sub, m->sub_id.len) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int auth_waiting(const struct sync_relay *r)
+{
+	for (size_t i = 0; i < r->w->win.n; i++)
+		if (r->w->req[i].in_page && r->w->req[i].auth_wait)
+			return 1;
+	return 0;
 }
 
 /* ["AUTH", challenge]: answered when [auth] gives an identity. */
@@ -300,42 +322,79 @@ static void on_challenge(struct sync_relay *r)
 	buf_reset(&r->s->out);
 	if (auth_session_challenge(&r->auth, r->t->url, &r->s->msg, wall_ms() / 1000, &r->s->out) == 1)
 		relay_conn_send(r->conn, r->s->out.data, r->s->out.len, 0);
-	else if (r->auth_wait && r->auth.state == AUTH_REFUSED)
+	else if (auth_waiting(r) && r->auth.state == AUTH_REFUSED)
 		sync_relay_end(r, SYNC_R_FAILED, r->auth.reason);
 }
 
-/* The OK to our AUTH: the page that waited for it is asked again, or the relay ends refused. */
+/* The OK to our AUTH: the pages that waited for it are asked again, or the relay ends refused. */
 static void on_auth_ok(struct sync_relay *r)
 {
 	char why[256];
-	if (!r->auth_wait)
+	if (!auth_waiting(r))
 		return;
-	r->auth_wait = 0;
-	if (r->auth.state == AUTH_ACCEPTED) {
-		r->auth_resent = 1;
-		request_page(r);
+	if (r->auth.state != AUTH_ACCEPTED) {
+		snprintf(why, sizeof(why), "auth-required, then AUTH refused: %.200s", r->auth.reason);
+		sync_relay_end(r, SYNC_R_FAILED, why);
 		return;
 	}
-	snprintf(why, sizeof(why), "auth-required, then AUTH refused: %.200s", r->auth.reason);
-	sync_relay_end(r, SYNC_R_FAILED, why);
+	for (size_t i = 0; i < r->w->win.n && r->outcome == SYNC_R_RUNNING; i++) {
+		struct sync_req *q = &r->w->req[i];
+		if (!q->in_page || !q->auth_wait)
+			continue;
+		q->auth_wait = 0;
+		q->auth_resent = 1;
+		request_page(r, (int)i);
+	}
 }
 
-/* The page was closed with auth-required: it waits for the AUTH exchange when one can settle it. */
-static int wait_for_auth(struct sync_relay *r, const struct nostr_str *msg)
+/* Window i's page was closed with auth-required: it waits for the AUTH exchange when one can settle it. */
+static int wait_for_auth(struct sync_relay *r, int i, const struct nostr_str *msg)
 {
+	struct sync_req *q = &r->w->req[i];
 	if (!auth_session_required(&r->auth, msg->s, msg->len) || !auth_session_can_answer(&r->auth) ||
-	    r->auth_resent || r->auth.state == AUTH_REFUSED)
+	    q->auth_resent || r->auth.state == AUTH_REFUSED)
 		return 0;
-	r->auth_wait = 1; /* the page stays in flight: its deadline bounds the exchange */
+	q->auth_wait = 1; /* the page stays in flight: its deadline bounds the exchange */
 	if (r->auth.state == AUTH_ACCEPTED)
 		on_auth_ok(r);
 	return 1;
 }
 
-static void page_closed(struct sync_relay *r, const struct nostr_str *msg)
+/* Whether a relay's words refuse a subscription for their number ("too many concurrent REQs",
+ * "max subscriptions reached", "subscription limit"). */
+static int too_many_words(const struct nostr_str *msg)
+{
+	char t[160];
+	size_t n = msg->len < sizeof(t) - 1 ? msg->len : sizeof(t) - 1;
+	for (size_t k = 0; k < n; k++)
+		t[k] = (char)(msg->s[k] >= 'A' && msg->s[k] <= 'Z' ? msg->s[k] + 32 : msg->s[k]);
+	t[n] = 0;
+	return strstr(t, "too many") ||
+	       (strstr(t, "subscription") && (strstr(t, "limit") || strstr(t, "max") || strstr(t, "exceed")));
+}
+
+/* The relay refused window i's subscription as one too many: the window waits for a slot, and
+ * the relay gets one subscription fewer from now on. Returns 0 when it was the only one. */
+static int fewer_windows(struct sync_relay *r, int i, const char *how)
+{
+	size_t now = walking(r);
+	if (now <= 1)
+		return 0;
+	r->w->req[i].in_page = 0;
+	r->w->win.win[i].state = SYNC_WIN_WAITING;
+	r->slots = now - 1;
+	r->c.refusals++;
+	log_info(&r->e->log, "the relay refused a subscription as one too many; fewer windows at once",
+		 LOG_S("relay", r->t->url), LOG_S("as", how), LOG_U("windows", r->slots));
+	return 1;
+}
+
+static void page_closed(struct sync_relay *r, int i, const struct nostr_str *msg)
 {
 	char why[256];
-	if (wait_for_auth(r, msg))
+	if (wait_for_auth(r, i, msg))
+		return;
+	if (too_many_words(msg) && fewer_windows(r, i, "CLOSED"))
 		return;
 	snprintf(why, sizeof(why), "the relay closed the subscription: %.*s%s", (int)(msg->len > 140 ? 140 : msg->len),
 		 msg->s,
@@ -344,11 +403,30 @@ static void page_closed(struct sync_relay *r, const struct nostr_str *msg)
 	sync_relay_end(r, SYNC_R_FAILED, why);
 }
 
+/* A NOTICE refusing a subscription names none. A relay answers a REQ it refuses as it reads it,
+ * so the refused one is taken to be the oldest page in flight that nothing has answered yet (it
+ * waits for a slot; its CLOSE is sent in case the relay kept it after all). */
+static void on_notice(struct sync_relay *r, const struct nostr_str *msg)
+{
+	log_info(&r->e->log, "relay notice", LOG_S("relay", r->t->url), LOG_S("notice", msg->s));
+	if (!too_many_words(msg))
+		return;
+	int oldest = -1;
+	unsigned oldest_no = 0;
+	for (size_t i = 0; i < r->w->win.n; i++) {
+		const struct sync_req *q = &r->w->req[i];
+		unsigned no = (unsigned)strtoul(q->sub + 6, NULL, 10); /* "brotr-<page number>" */
+		if (q->in_page && q->page.received == 0 && (oldest < 0 || no < oldest_no))
+			oldest = (int)i, oldest_no = no;
+	}
+	if (oldest >= 0 && fewer_windows(r, oldest, "NOTICE"))
+		send_close(r, r->w->req[oldest].sub);
+}
+
 static void on_message(struct relay_conn *c, void *user, const char *text, size_t len)
 {
 	(void)c;
 	struct sync_relay *r = user;
-	struct sync_engine *e = r->e;
 	struct nostr_err err = { 0 };
 	int rc = nostr_msg_parse(&r->s->msg, &r->s->doc, &r->s->ev, text, len, &err);
 	if (rc < 0 && r->s->msg.type != NOSTR_MSG_EVENT) {
@@ -358,14 +436,14 @@ static void on_message(struct relay_conn *c, void *user, const char *text, size_
 	int i;
 	switch (r->s->msg.type) {
 	case NOSTR_MSG_EVENT:
-		if (!for_page(r, &r->s->msg))
+		if ((i = page_of(r, &r->s->msg)) < 0)
 			sync_pipeline_reject(r->pipe, &r->feed, "not for the current subscription");
 		else
-			take_event(r, rc == 0, &err);
+			take_event(r, i, rc == 0, &err);
 		break;
 	case NOSTR_MSG_EOSE:
-		if (for_page(r, &r->s->msg))
-			finish_page(r);
+		if ((i = page_of(r, &r->s->msg)) >= 0)
+			finish_page(r, i);
 		break;
 	case NOSTR_MSG_COUNT:
 		if ((i = probe_index(r, &r->s->msg)) >= 0) {
@@ -377,8 +455,8 @@ static void on_message(struct relay_conn *c, void *user, const char *text, size_
 		if ((i = probe_index(r, &r->s->msg)) >= 0) {
 			r->nip45 = r->nip45 == 1; /* one answer is proof enough; a refusal alone says not */
 			settle(r, i, -1);
-		} else if (for_page(r, &r->s->msg)) {
-			page_closed(r, &r->s->msg.message);
+		} else if ((i = page_of(r, &r->s->msg)) >= 0) {
+			page_closed(r, i, &r->s->msg.message);
 		}
 		break;
 	case NOSTR_MSG_AUTH:
@@ -389,7 +467,7 @@ static void on_message(struct relay_conn *c, void *user, const char *text, size_
 			on_auth_ok(r);
 		break;
 	case NOSTR_MSG_NOTICE:
-		log_info(&e->log, "relay notice", LOG_S("relay", r->t->url), LOG_S("notice", r->s->msg.message.s));
+		on_notice(r, &r->s->msg.message);
 		break;
 	default:
 		break;
@@ -403,17 +481,21 @@ static void on_open(struct relay_conn *c, void *user, long long rtt_open_ms)
 	struct sync_relay *r = user;
 	if (r->outcome != SYNC_R_RUNNING || r->e->stopping)
 		return;
-	request_page(r); /* after a reconnection, the page the connection lost is asked again */
+	/* after a reconnection, the pages the connection lost are asked again */
+	for (size_t i = 0; i < r->w->win.n && r->outcome == SYNC_R_RUNNING; i++)
+		if (r->w->win.win[i].state == SYNC_WIN_WALKING)
+			request_page(r, (int)i);
+	pump(r);
 }
 
 static void on_close(struct relay_conn *c, void *user, const struct relay_conn_status *st)
 {
 	(void)c;
 	struct sync_relay *r = user;
-	sync_relay_flush(r); /* the pages completed so far; the one in flight is asked again */
-	r->in_page = 0;
+	sync_relay_flush(r); /* the pages completed so far; those in flight are asked again */
+	for (size_t i = 0; i < r->w->win.n; i++)
+		r->w->req[i].in_page = r->w->req[i].auth_wait = r->w->req[i].auth_resent = 0;
 	auth_session_init(&r->auth, &r->e->auth); /* a new connection gets a new challenge */
-	r->auth_wait = r->auth_resent = 0;
 	if (st->will_reconnect) {
 		log_info(&r->e->log, "relay connection lost, reconnecting", LOG_S("relay", r->t->url),
 			 LOG_S("error", net_error_name(st->err)), LOG_S("reason", st->reason), LOG_I("attempt", st->attempt));
@@ -448,14 +530,21 @@ void sync_relay_start(struct sync_engine *e, struct sync_relay *r, struct sync_t
 	r->outcome = SYNC_R_RUNNING;
 	r->started_ms = mono_ms();
 	r->nip45 = -1;
+	r->slots = (size_t)e->cfg->max_windows;
 	auth_session_init(&r->auth, &e->auth);
-	plan_walks(r);
-	if (r->n_walks == 0) {
+	if (!(r->w = calloc(1, sizeof(*r->w)))) {
+		r->outcome = SYNC_R_FAILED;
+		snprintf(r->reason, sizeof(r->reason), "out of memory");
+		r->finished = 1;
+		return;
+	}
+	sync_windows_plan(&r->w->win, &t->progress, e->cfg->since, e->cfg->overlap_ms / 1000, e->pass_start,
+			  (uint32_t)e->cfg->page_limit);
+	if (sync_windows_count(&r->w->win, SYNC_WIN_WAITING) == 0) {
 		r->outcome = SYNC_R_COMPLETE;
 		r->finished = 1;
 		return;
 	}
-	setup_walk(r);
 	struct relay_conn_opts opts = {
 		.reconnect = 1, .max_attempts = 3, .backoff_min_ms = 1000, .backoff_max_ms = 10000,
 	};

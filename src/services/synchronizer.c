@@ -35,7 +35,7 @@ static void close_engine(struct service_ctx *ctx)
 	sync_engine_close(ctx->state);
 }
 
-/* The readable relays, fastest first, with their progress. */
+/* The readable relays, fastest first, with their progress (the windows of those that have some). */
 static int pass(struct service_ctx *ctx)
 {
 	struct sync_engine *e = ctx->state;
@@ -62,7 +62,15 @@ static int pass(struct service_ctx *ctx)
 		}
 		memcpy(t[n].url, l.rows[i].url, strlen(l.rows[i].url) + 1);
 		t[n].network = l.rows[i].network == DB_TOR ? RELAY_NET_TOR : RELAY_NET_CLEARNET;
-		t[n].progress = l.rows[i].progress;
+		t[n].progress.synced_until = l.rows[i].synced_until;
+		if (l.rows[i].sync_windows > 0 &&
+		    db_sync_progress_get(sync_engine_db(e), t[n].url, sync_engine_coverage(e), &t[n].progress) != DB_OK) {
+			log_error(&ctx->log, "cannot read the relay's progress", LOG_S("relay", t[n].url),
+				  LOG_S("error", db_error(sync_engine_db(e))));
+			db_relay_list_free(&l);
+			free(t);
+			return -1;
+		}
 		n++;
 	}
 	log_info(&ctx->log, "relays to synchronize", LOG_U("readable", l.n), LOG_U("skipped", skipped));

@@ -336,7 +336,7 @@ START_TEST(test_url_at_cap_everywhere)
 	struct db_event ev;
 	make_event(&ev, 1, 1, "[]", "at the cap");
 	struct db_event_result res = { 0 };
-	struct db_sync_progress until = { 5, -1, -1 };
+	struct db_sync_progress until = { .synced_until = 5 };
 	ck_assert_msg(db_insert_event_batch(c.db, &r, &ev, 1, 1, COV, &until, &res, NULL) == DB_OK, "%s", db_error(c.db));
 	ck_assert_uint_eq(res.associated, 1);
 	ck_assert_int_eq(res.progress.synced_until, 5);
@@ -352,7 +352,7 @@ START_TEST(test_url_at_cap_everywhere)
 	ck_assert_int_eq(db_readable_relays(c.db, COV, 0, &l), DB_OK);
 	ck_assert_uint_eq(l.n, 1);
 	ck_assert_str_eq(l.rows[0].url, url);
-	ck_assert_int_eq(l.rows[0].progress.synced_until, 5);
+	ck_assert_int_eq(l.rows[0].synced_until, 5);
 	db_relay_list_free(&l);
 	/* One byte more is refused before anything is sent. */
 	char over[DB_URL_MAX + 2];
@@ -476,7 +476,7 @@ START_TEST(test_events_large_batch)
 	}
 	struct db_relay r = { "wss://big.example", DB_CLEARNET };
 	struct db_event_result res = { 0 };
-	struct db_sync_progress until = { 1000 + (int64_t)n, -1, -1 };
+	struct db_sync_progress until = { .synced_until = 1000 + (int64_t)n };
 	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, n, 1, COV, &until, &res, NULL), DB_OK);
 	ck_assert_uint_eq(res.inserted, n);
 	ck_assert_uint_eq(res.associated, n);
@@ -507,7 +507,7 @@ START_TEST(test_events_nul_and_utf8)
 	struct db_relay r = { "wss://r.example", DB_CLEARNET };
 	struct db_event_result res = { 0 };
 	unsigned char status[6];
-	struct db_sync_progress until = { 6, -1, -1 };
+	struct db_sync_progress until = { .synced_until = 6 };
 	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 6, 10, COV, &until, &res, status), DB_OK);
 	ck_assert_uint_eq(res.inserted, 3);
 	ck_assert_uint_eq(res.rejected[DB_REJECT_NUL], 2);
@@ -580,7 +580,7 @@ START_TEST(test_events_server_refused_row)
 	struct db_relay r = { "wss://r.example", DB_CLEARNET };
 	struct db_event_result res = { 0 };
 	unsigned char status[4];
-	struct db_sync_progress until = { 40, -1, -1 };
+	struct db_sync_progress until = { .synced_until = 40 };
 	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 4, 10, COV, &until, &res, status), DB_OK);
 	ck_assert_uint_eq(res.inserted, 2);
 	ck_assert_uint_eq(res.rejected[DB_REJECT_INVALID], 2);
@@ -602,8 +602,16 @@ START_TEST(test_events_server_refused_row)
 }
 END_TEST
 
-/* Progress: synced_until moves forward only, the walk cursor moves down, both in the same
- * statement as their batch: a batch that fails stores nothing and moves nothing. */
+/* A progress of one window [since, top] archived down to from (synced_until -1 leaves it). */
+static struct db_sync_progress window_of(int64_t synced_until, int64_t since, int64_t top, int64_t from)
+{
+	struct db_sync_progress p = { .synced_until = synced_until, .n_windows = 1 };
+	p.window[0] = (struct db_sync_window){ since, top, from };
+	return p;
+}
+
+/* Progress: synced_until moves forward only, a window's complete_from moves down, both in the
+ * same statement as their batch: a batch that fails stores nothing and moves nothing. */
 START_TEST(test_sync_progress)
 {
 	struct ctx c;
@@ -616,57 +624,72 @@ START_TEST(test_sync_progress)
 	struct db_sync_progress p;
 	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, COV, &p), DB_OK);
 	ck_assert_int_eq(p.synced_until, -1);
-	ck_assert_int_eq(p.walk_top, -1);
+	ck_assert_uint_eq(p.n_windows, 0);
 	struct db_event_result res = { 0 };
-	/* A walk from 100 down to 95 and then 90, before anything was complete. */
-	struct db_sync_progress walk = { -1, 100, 95 };
+	/* A window [0, 100] walked down to 95 and then 90, before anything was complete. */
+	struct db_sync_progress walk = window_of(-1, 0, 100, 95);
 	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev[1], 1, 10, COV, &walk, &res, NULL), DB_OK);
 	ck_assert_int_eq(res.progress.synced_until, -1);
-	ck_assert_int_eq(res.progress.walk_top, 100);
 	ck_assert_int_eq(res.progress.walk_from, 95);
-	walk.walk_from = 90;
+	walk.window[0].complete_from = 90;
 	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev[0], 1, 10, COV, &walk, &res, NULL), DB_OK);
 	ck_assert_int_eq(res.progress.walk_from, 90);
-	/* The same walk never moves back up (a retried older call changes nothing). */
-	walk.walk_from = 95;
+	/* The same window never moves back up (a retried older call changes nothing). */
+	walk.window[0].complete_from = 95;
 	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 0, 10, COV, &walk, &res, NULL), DB_OK);
 	ck_assert_int_eq(res.progress.walk_from, 90);
-	/* The walk completes: synced_until takes its top and the walk ends. */
-	struct db_sync_progress done = { 100, -1, -1 };
+	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, COV, &p), DB_OK);
+	ck_assert_uint_eq(p.n_windows, 1);
+	ck_assert_int_eq(p.window[0].top, 100);
+	ck_assert_int_eq(p.window[0].complete_from, 90);
+	/* A second window below it gets the lower part: the first one's since rises in the same call. */
+	struct db_sync_progress two = window_of(-1, 50, 100, 90);
+	two.window[1] = (struct db_sync_window){ 0, 49, 50 };
+	two.n_windows = 2;
+	ck_assert_int_eq(db_sync_progress_set(c.db, &r, COV, &two, NULL), DB_OK);
+	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, COV, &p), DB_OK);
+	ck_assert_uint_eq(p.n_windows, 2);
+	ck_assert_int_eq(p.window[0].since, 0);
+	ck_assert_int_eq(p.window[0].top, 49);
+	ck_assert_int_eq(p.window[1].since, 50);
+	/* Both complete: synced_until takes the top and the windows merge into it. */
+	struct db_sync_progress done = { .synced_until = 100 };
 	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 0, 10, COV, &done, &res, NULL), DB_OK);
+	ck_assert_int_eq(res.progress.walk_from, -1);
 	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, COV, &p), DB_OK);
 	ck_assert_int_eq(p.synced_until, 100);
-	ck_assert_int_eq(p.walk_top, -1);
-	ck_assert_int_eq(p.walk_from, -1);
+	ck_assert_uint_eq(p.n_windows, 0);
 	/* synced_until never moves backwards. */
-	struct db_sync_progress back = { 50, -1, -1 };
+	struct db_sync_progress back = { .synced_until = 50 };
 	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 1, 10, COV, &back, &res, NULL), DB_OK);
 	ck_assert_int_eq(res.progress.synced_until, 100);
-	/* A new walk with another top replaces any earlier one; synced_until stays. */
-	struct db_sync_progress now;
-	struct db_sync_progress w2 = { -1, 300, 250 };
+	/* Windows above synced_until stay until it reaches them; a whole one is not unfinished. */
+	struct db_sync_state now;
+	struct db_sync_progress w2 = window_of(-1, 101, 300, 250);
 	ck_assert_int_eq(db_sync_progress_set(c.db, &r, COV, &w2, &now), DB_OK);
 	ck_assert_int_eq(now.synced_until, 100);
-	ck_assert_int_eq(now.walk_top, 300);
 	ck_assert_int_eq(now.walk_from, 250);
-	struct db_sync_progress w3 = { -1, 400, 390 };
+	struct db_sync_progress w3 = window_of(-1, 301, 400, 301);
 	ck_assert_int_eq(db_sync_progress_set(c.db, &r, COV, &w3, &now), DB_OK);
-	ck_assert_int_eq(now.walk_top, 400);
-	ck_assert_int_eq(now.walk_from, 390);
-	struct db_sync_progress fin = { 400, -1, -1 };
+	ck_assert_int_eq(now.walk_from, 250);
+	struct db_sync_progress fin = { .synced_until = 400 };
 	ck_assert_int_eq(db_sync_progress_set(c.db, &r, COV, &fin, &now), DB_OK);
 	ck_assert_int_eq(now.synced_until, 400);
-	ck_assert_int_eq(now.walk_top, -1);
+	ck_assert_int_eq(now.walk_from, -1);
+	ck_assert_int_eq(q_int(c.pq, "SELECT count(*) FROM relay_sync_windows", 0, NULL), 0);
+	/* A window breaking its rule (complete_from below since) is refused with its batch. */
+	struct db_sync_progress wrong = window_of(-1, 500, 600, 499);
+	ck_assert_int_eq(db_sync_progress_set(c.db, &r, COV, &wrong, NULL), DB_ERR);
 	/* An unknown relay gets created. */
 	struct db_relay fresh = { "ws://fresh.onion", DB_TOR };
-	struct db_sync_progress seven = { 7, -1, -1 };
+	struct db_sync_progress seven = { .synced_until = 7 };
 	ck_assert_int_eq(db_sync_progress_set(c.db, &fresh, COV, &seven, &now), DB_OK);
 	ck_assert_int_eq(q_int(c.pq, "SELECT count(*) FROM relays WHERE url = 'ws://fresh.onion' AND network = 'tor'", 0,
 			       NULL), 1);
 
 	/* Atomicity: break the progress table so the statement fails after inserting events. */
 	PQclear(q(c.pq, "ALTER TABLE relay_sync_progress RENAME TO relay_sync_progress_away", 0, NULL));
-	struct db_sync_progress until = { 500, -1, -1 };
+	struct db_sync_progress until = { .synced_until = 500 };
 	struct db_event_result failed = { 0 };
 	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev[2], 1, 10, COV, &until, &failed, NULL), DB_ERR);
 	ck_assert_ptr_nonnull(strstr(db_error(c.db), "relay_sync_progress"));
@@ -692,33 +715,36 @@ START_TEST(test_sync_progress_coverage)
 	struct ctx c;
 	setup(&c, _i);
 	struct db_relay r = { "wss://r.example", DB_CLEARNET };
-	struct db_sync_progress p, now;
-	struct db_sync_progress done = { 100, -1, -1 };
+	struct db_sync_progress p;
+	struct db_sync_state now;
+	struct db_sync_progress done = { .synced_until = 100 };
 	ck_assert_int_eq(db_sync_progress_set(c.db, &r, COV, &done, &now), DB_OK);
 	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, COV, &p), DB_OK);
 	ck_assert_int_eq(p.synced_until, 100);
 	/* A wider filter (another coverage) finds no progress: its walk starts from since. */
 	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, "wider", &p), DB_OK);
 	ck_assert_int_eq(p.synced_until, -1);
-	ck_assert_int_eq(p.walk_top, -1);
+	ck_assert_uint_eq(p.n_windows, 0);
 	/* Its first page replaces the old progress instead of merging with it (synced_until would
 	 * otherwise stay 100, and the older events of the wider filter would never be fetched). */
-	struct db_sync_progress walk = { -1, 300, 250 };
+	struct db_sync_progress walk = window_of(-1, 0, 300, 250);
 	ck_assert_int_eq(db_sync_progress_set(c.db, &r, "wider", &walk, &now), DB_OK);
 	ck_assert_int_eq(now.synced_until, -1);
-	ck_assert_int_eq(now.walk_top, 300);
 	ck_assert_int_eq(now.walk_from, 250);
 	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, COV, &p), DB_OK);
 	ck_assert_int_eq(p.synced_until, -1);
-	/* The same top under yet another coverage is another walk: walk_from is not merged either. */
-	struct db_sync_progress walk2 = { -1, 300, 280 };
+	ck_assert_uint_eq(p.n_windows, 0);
+	/* The same top under yet another coverage is another window: complete_from is not merged
+	 * either, and the windows of the coverage replaced are gone. */
+	struct db_sync_progress walk2 = window_of(-1, 0, 300, 280);
 	ck_assert_int_eq(db_sync_progress_set(c.db, &r, COV, &walk2, &now), DB_OK);
 	ck_assert_int_eq(now.walk_from, 280);
+	ck_assert_int_eq(q_int(c.pq, "SELECT count(*) FROM relay_sync_windows", 0, NULL), 1);
 	/* The same for progress recorded with events, and in the synchronizer's work list. */
 	struct db_event ev;
 	make_event(&ev, 1, 90, "[]", "a");
 	struct db_event_result res = { 0 };
-	struct db_sync_progress fin = { 300, -1, -1 };
+	struct db_sync_progress fin = { .synced_until = 300 };
 	ck_assert_int_eq(db_insert_event_batch(c.db, &r, &ev, 1, 10, "wider", &fin, &res, NULL), DB_OK);
 	ck_assert_int_eq(res.progress.synced_until, 300);
 	struct db_doc d;
@@ -731,17 +757,17 @@ START_TEST(test_sync_progress_coverage)
 	struct db_relay_list l;
 	ck_assert_int_eq(db_readable_relays(c.db, "wider", 0, &l), DB_OK);
 	ck_assert_uint_eq(l.n, 1);
-	ck_assert_int_eq(l.rows[0].progress.synced_until, 300);
+	ck_assert_int_eq(l.rows[0].synced_until, 300);
 	db_relay_list_free(&l);
 	ck_assert_int_eq(db_readable_relays(c.db, COV, 0, &l), DB_OK);
 	ck_assert_uint_eq(l.n, 1);
-	ck_assert_int_eq(l.rows[0].progress.synced_until, -1);
+	ck_assert_int_eq(l.rows[0].synced_until, -1);
 	db_relay_list_free(&l);
 	/* Progress from before coverage existed (NULL) is never reused. */
 	PQclear(q(c.pq, "UPDATE relay_sync_progress SET coverage = NULL", 0, NULL));
 	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, "wider", &p), DB_OK);
 	ck_assert_int_eq(p.synced_until, -1);
-	struct db_sync_progress low = { 50, -1, -1 };
+	struct db_sync_progress low = { .synced_until = 50 };
 	ck_assert_int_eq(db_sync_progress_set(c.db, &r, "wider", &low, &now), DB_OK);
 	ck_assert_int_eq(now.synced_until, 50);
 	/* Progress without a coverage is refused. */
@@ -813,18 +839,18 @@ START_TEST(test_metadata_and_views)
 	/* readable_relays: both, in no order of its own; db_readable_relays orders, fastest first. */
 	ck_assert_str_eq(q_str(c.pq, "SELECT string_agg(relay_url, ',' ORDER BY relay_url) FROM readable_relays", 0, NULL),
 			 "wss://r1.example,wss://r2.example");
-	struct db_sync_progress set = { 777, -1, -1 };
+	struct db_sync_progress set = { .synced_until = 777 };
 	ck_assert_int_eq(db_sync_progress_set(c.db, &r1, COV, &set, NULL), DB_OK);
 	struct db_relay_list l;
 	ck_assert_int_eq(db_readable_relays(c.db, COV, 0, &l), DB_OK);
 	ck_assert_uint_eq(l.n, 2);
 	ck_assert_str_eq(l.rows[0].url, "wss://r2.example");
 	ck_assert_int_eq(l.rows[0].rtt_read, 40);
-	ck_assert_int_eq(l.rows[0].progress.synced_until, -1);
+	ck_assert_int_eq(l.rows[0].synced_until, -1);
 	ck_assert_int_eq(l.rows[0].checked_at, 1000);
 	ck_assert_str_eq(l.rows[1].url, "wss://r1.example");
 	ck_assert_int_eq(l.rows[1].rtt_read, 200);
-	ck_assert_int_eq(l.rows[1].progress.synced_until, 777);
+	ck_assert_int_eq(l.rows[1].synced_until, 777);
 	db_relay_list_free(&l);
 	ck_assert_int_eq(db_readable_relays(c.db, COV, 1, &l), DB_OK);
 	ck_assert_uint_eq(l.n, 1);
@@ -1183,13 +1209,13 @@ START_TEST(test_db_init_upgrades_version_1)
 	struct ctx c;
 	setup(&c, _i * 2);
 	struct db_relay r = { "wss://old.example", DB_CLEARNET };
-	struct db_sync_progress old = { 100, -1, -1 };
+	struct db_sync_progress old = { .synced_until = 100 };
 	ck_assert_int_eq(db_sync_progress_set(c.db, &r, COV, &old, NULL), DB_OK);
 	/* Several statements: PQexec (the simple protocol) runs them as one transaction. */
 	PGresult *pr = PQexec(c.pq,
 		  "BEGIN; SET LOCAL ROLE brotr_owner;"
 		  " ALTER TABLE relay_sync_progress DROP COLUMN coverage;"
-		  " DROP FUNCTION set_relay_sync_progress(text, text, text, bigint, bigint, bigint);"
+		  " DROP FUNCTION set_relay_sync_progress(text, text, text, bigint, bigint[], bigint[], bigint[]);"
 		  " CREATE FUNCTION set_relay_sync_progress(p_relay_url text, p_network text, p_synced_until bigint,"
 		  "  p_walk_top bigint, p_walk_from bigint, OUT synced_until bigint, OUT walk_top bigint,"
 		  "  OUT walk_from bigint) LANGUAGE sql AS $f$SELECT 1::bigint, 2::bigint, 3::bigint$f$;"
@@ -1203,7 +1229,7 @@ START_TEST(test_db_init_upgrades_version_1)
 	struct buf report;
 	buf_init(&report);
 	ck_assert_msg(db_check(c.db, NULL, &report) == DB_ERR, "%s", report.data);
-	ck_assert_msg(strstr(report.data, "schema version 1, this brotr needs 2") &&
+	ck_assert_msg(strstr(report.data, "schema version 1, this brotr needs 3") &&
 			      strstr(report.data, "missing: function set_relay_sync_progress(text,text,text,") &&
 			      strstr(report.data, "can EXECUTE delete_orphan_events"),
 		      "%s", report.data);
@@ -1221,6 +1247,50 @@ START_TEST(test_db_init_upgrades_version_1)
 	struct db_sync_progress p;
 	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, COV, &p), DB_OK);
 	ck_assert_int_eq(p.synced_until, -1);
+	buf_free(&report);
+	teardown(&c);
+}
+END_TEST
+
+/* A database of schema version 2 kept one walk per relay (walk_top, walk_from in relay_sync_progress):
+ * db init turns it into a window from just above synced_until, and the columns go. */
+START_TEST(test_db_init_upgrades_version_2)
+{
+	struct ctx c;
+	setup(&c, _i * 2);
+	struct db_relay r = { "wss://walking.example", DB_CLEARNET }, d = { "wss://done.example", DB_CLEARNET };
+	struct db_sync_progress old = { .synced_until = 100 };
+	ck_assert_int_eq(db_sync_progress_set(c.db, &r, COV, &old, NULL), DB_OK);
+	ck_assert_int_eq(db_sync_progress_set(c.db, &d, COV, &old, NULL), DB_OK);
+	PGresult *pr = PQexec(c.pq,
+		  "BEGIN; SET LOCAL ROLE brotr_owner;"
+		  " DROP TABLE relay_sync_windows;"
+		  " ALTER TABLE relay_sync_progress ADD COLUMN walk_top bigint, ADD COLUMN walk_from bigint;"
+		  " UPDATE relay_sync_progress SET walk_top = 500, walk_from = 420 WHERE relay_url = 'wss://walking.example';"
+		  " UPDATE brotr_schema SET version = 2, checksum = 'v2';"
+		  " COMMIT");
+	ck_assert_msg(PQresultStatus(pr) == PGRES_COMMAND_OK, "%s", PQerrorMessage(c.pq));
+	PQclear(pr);
+	struct db_admin_options o;
+	char dir[256];
+	struct buf report;
+	buf_init(&report);
+	init_options(&o, c.variant, c.dbname, dir, sizeof(dir));
+	ck_assert_msg(db_init(&o, &report) == DB_OK, "%s", report.data);
+	buf_reset(&report);
+	ck_assert_msg(db_check(c.db, dir, &report) == DB_OK, "%s", report.data);
+	ck_assert_int_eq(q_int(c.pq, "SELECT count(*) FROM information_schema.columns WHERE table_name = "
+				     "'relay_sync_progress' AND column_name IN ('walk_top', 'walk_from')", 0, NULL), 0);
+	struct db_sync_progress p;
+	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, COV, &p), DB_OK);
+	ck_assert_int_eq(p.synced_until, 100);
+	ck_assert_uint_eq(p.n_windows, 1);
+	ck_assert_int_eq(p.window[0].since, 101);
+	ck_assert_int_eq(p.window[0].top, 500);
+	ck_assert_int_eq(p.window[0].complete_from, 420);
+	ck_assert_int_eq(db_sync_progress_get(c.db, d.url, COV, &p), DB_OK);
+	ck_assert_int_eq(p.synced_until, 100);
+	ck_assert_uint_eq(p.n_windows, 0);
 	buf_free(&report);
 	teardown(&c);
 }
@@ -1277,7 +1347,7 @@ START_TEST(test_db_init_from_scratch)
 	buf_init(&report);
 	ck_assert_msg(db_init(&o, &report) == DB_OK, "%s", report.data);
 	ck_assert_msg(strstr(report.data, "created database") && strstr(report.data, "created table events") &&
-			      strstr(report.data, "schema version 2") && strstr(report.data, "role test_service"),
+			      strstr(report.data, "schema version 3") && strstr(report.data, "role test_service"),
 		      "%s", report.data);
 	PGconn *s = pq_connect(name, "test_service", "first-password");
 	ck_assert_int_eq(q_int(s, "SELECT count(*) FROM relays", 0, NULL), 0);
@@ -1389,7 +1459,7 @@ START_TEST(test_restart_reconnects)
 		execlp("bash", "bash", "-c", ". tests/harness/servers.sh && pg_up", (char *)NULL);
 		_exit(127);
 	}
-	struct db_sync_progress until = { 3, -1, -1 };
+	struct db_sync_progress until = { .synced_until = 3 };
 	int rc = db_insert_event_batch(c.db, &r, &ev[2], 2, 1, COV, &until, &res, NULL);
 	int st;
 	waitpid(child, &st, 0);
@@ -1550,6 +1620,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_db_init_from_scratch, 0, 2);
 	tcase_add_test(tc, test_db_init_runs_no_owner_code);
 	tcase_add_loop_test(tc, test_db_init_upgrades_version_1, 0, 2);
+	tcase_add_loop_test(tc, test_db_init_upgrades_version_2, 0, 2);
 	tcase_add_test(tc, test_db_init_bad_sql_rolls_back);
 	tcase_add_test(tc, test_db_init_sends_sql_as_written);
 	suite_add_tcase(s, tc);

@@ -44,20 +44,20 @@ t_like "it says why" "$T_OUT" "^error: cannot connect to .*/$big as $TEST_WRITER
 t_status "db init bigbrotr" 0 brotr_as bigbrotr "$big" -- db init
 t_like "creates the database" "$T_OUT" "created database $big"
 t_like "creates the tables" "$T_OUT" "created table events"
-t_like "records the version" "$T_OUT" "schema version 2 \\(bigbrotr\\) recorded"
+t_like "records the version" "$T_OUT" "schema version 3 \\(bigbrotr\\) recorded"
 t_like "logs progress" "$T_ERR" "msg=\"applying init SQL\""
 t_status "db init bigbrotr again" 0 brotr_as bigbrotr "$big" -- db init
 t_like "the second run changes nothing" "$T_OUT" "^nothing to do"
 t_is "and prints one line" "$(printf '%s\n' "$T_OUT" | wc -l)" "1"
 
 t_status "db check directly" 0 brotr_as bigbrotr "$big" -- db check
-t_like "all present" "$T_OUT" "db check: ok: schema version 2 \\(bigbrotr\\)"
+t_like "all present" "$T_OUT" "db check: ok: schema version 3 \\(bigbrotr\\)"
 t_status "db check through PgBouncer (transaction mode)" 0 \
 	brotr_as bigbrotr "$big" BROTR_DATABASE_PORT="$TEST_PGBOUNCER_PORT" -- db check
 t_like "all present through PgBouncer" "$T_OUT" "db check: ok"
 
 t_status "db init lilbrotr" 0 brotr_as lilbrotr "$lil" -- db init
-t_like "records lilbrotr" "$T_OUT" "schema version 2 \\(lilbrotr\\)"
+t_like "records lilbrotr" "$T_OUT" "schema version 3 \\(lilbrotr\\)"
 t_status "db check lilbrotr through PgBouncer" 0 \
 	brotr_as lilbrotr "$lil" BROTR_DATABASE_PORT="$TEST_PGBOUNCER_PORT" -- db check
 t_status "bigbrotr's check on lilbrotr's database fails" 1 brotr_as bigbrotr "$lil" -- db check
@@ -68,7 +68,7 @@ t_like "and changes nothing" "$T_OUT" "cannot become bigbrotr.*|rolled back"
 psql_admin -d "$big" -c "DROP FUNCTION insert_relay_batch(text[], text[], bigint)" >/dev/null
 t_status "db check after a procedure was dropped" 1 brotr_as bigbrotr "$big" -- db check
 t_like "names it" "$T_OUT" "missing: function insert_relay_batch\\(text\\[\\],text\\[\\],bigint\\)"
-t_like "and counts it" "$T_OUT" "db check: 1 problem \\(32 objects checked\\)"
+t_like "and counts it" "$T_OUT" "db check: 1 problem \\(33 objects checked\\)"
 psql_admin -d "$big" -c "UPDATE brotr_schema SET checksum = 'stale'" >/dev/null
 t_status "db init repairs it" 0 brotr_as bigbrotr "$big" -- db init
 t_like "recreating what was missing" "$T_OUT" "created function insert_relay_batch"
@@ -116,7 +116,7 @@ for impl in bigbrotr lilbrotr; do
 	t_is "psql loads the $impl init directory" "$?" "0"
 	t_unlike "without errors" "$out" "ERROR"
 	t_is "$impl: the psql-loaded schema has its variant" \
-		"$(psql_admin -d "$db" -Atc 'SELECT variant || version FROM brotr_schema')" "${impl}2"
+		"$(psql_admin -d "$db" -Atc 'SELECT variant || version FROM brotr_schema')" "${impl}3"
 	t_status "$impl: db init over the psql-loaded schema" 0 brotr_as "$impl" "$db" -- db init
 	t_like "$impl: only records the checksum" "$T_OUT" "\\(0 objects created\\)"
 	t_status "$impl: db check" 0 brotr_as "$impl" "$db" -- db check

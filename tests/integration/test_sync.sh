@@ -112,7 +112,8 @@ prom=$(cat "$tmp/brotr_synchronizer.prom")
 t_like "truncated seconds counted" "$prom" 'brotr_sync_seconds_truncated_total\{service="synchronizer"\} 1$'
 t_like "uncounted seconds at the cap counted" "$prom" 'brotr_sync_seconds_at_cap_total\{service="synchronizer"\} 1$'
 t_is "progress recorded for a complete relay" \
-	"$(q "SELECT synced_until > 4000 AND walk_top IS NULL FROM relay_sync_progress WHERE relay_url = '$CAPPED'")" "t"
+	"$(q "SELECT synced_until > 4000 AND NOT EXISTS (SELECT FROM relay_sync_windows w WHERE w.relay_url = p.relay_url)
+	      FROM relay_sync_progress p WHERE relay_url = '$CAPPED'")" "t"
 t_is "no progress for the silent relay" "$(q "SELECT count(*) FROM relay_sync_progress WHERE relay_url = '$SILENT'")" "0"
 t_is "relay_last_event_timestamp reflects it" \
 	"$(q "SELECT last_event_created_at FROM relay_last_event_timestamp WHERE relay_url = '$CAPPED'")" "4000"
@@ -137,12 +138,14 @@ t_is "a pass stopped by SIGTERM exits 1 (not completed)" "$?" "1"
 partial=$(archived "$LONG" | wc -l)
 t_like "it had archived part of the relay" "$partial" "^[1-9][0-9]*$"
 t_unlike "but not all of it" "$partial" "^3000$"
-t_like "its progress is a walk under way" "$(q "SELECT walk_top IS NOT NULL FROM relay_sync_progress WHERE relay_url = '$LONG'")" "t"
+t_like "its progress is several windows under way" "$(q "SELECT count(*) FROM relay_sync_windows WHERE relay_url = '$LONG'")" \
+	"^([2-9]|1[0-6])$"
 t_like "the stop was graceful" "$(cat "$tmp/interrupted.log")" "result=interrupted"
 t_status "the next pass" 0 brotr_run -- synchronizer
 t_set "ends with exactly the complete set" "$(archived "$LONG")" "$(ids_of "$tmp/long.jsonl")"
-t_is "and the walk merged into synced_until" \
-	"$(q "SELECT walk_top IS NULL AND synced_until > 160000 FROM relay_sync_progress WHERE relay_url = '$LONG'")" "t"
+t_is "and the windows merged into synced_until" \
+	"$(q "SELECT synced_until > 160000 AND NOT EXISTS (SELECT FROM relay_sync_windows w WHERE w.relay_url = p.relay_url)
+	      FROM relay_sync_progress p WHERE relay_url = '$LONG'")" "t"
 
 # --- the same events on two relays: verified once, associated twice ----------------------------
 "$GEN" --prefix dup '70000..70100:20' >"$tmp/dup.jsonl"

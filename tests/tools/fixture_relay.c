@@ -59,6 +59,11 @@
  *   --dribble-ms N        default 100
  *   --close-after N       drop the connection after sending N events on it
  *   --delay MS            answer each client message MS milliseconds after it arrives (one held at a time)
+ *   --max-subs N          at most N subscriptions open on a connection (REQ to CLOSE): one more is refused
+ *                         with CLOSED "error: too many concurrent REQs" (logged REFUSED sub)
+ *   --max-subs-notice     ... refused with a NOTICE instead, naming no subscription
+ *   --rtt MS              a network round trip: every client message is answered MS milliseconds after
+ *                         it arrives, each on its own (messages in flight overlap, as on a real path)
  *   --reject-writes TEXT  answer EVENT with ["OK",id,false,TEXT] instead of storing it
  *   --count               answer NIP-45 COUNT (without it, COUNT gets a NOTICE, like most relays)
  *   --auth-writes         auth-required mode: EVENT before AUTH gets OK false auth-required: too
@@ -84,7 +89,7 @@ enum mode {
 struct opts {
 	int port, tls_port;
 	const char *cert, *key, *events, *nip11, *nip11_type, *nip11_location, *reject, *log;
-	int max_limit, default_limit, nip11_status, close_after, count, delay_ms;
+	int max_limit, default_limit, nip11_status, close_after, count, delay_ms, rtt_ms, max_subs, max_subs_notice;
 	enum mode mode;
 	size_t oversize, fragment;
 	int dribble_ms;
@@ -122,6 +127,14 @@ struct out {
 	int is_event;
 };
 
+/* --rtt: a client message and when it is answered. */
+struct in_flight {
+	struct in_flight *next;
+	long long due_us;
+	size_t len;
+	char text[];
+};
+
 struct pss {
 	char *rx; /* a client message arriving in several pieces */
 	size_t rx_len;
@@ -135,6 +148,9 @@ struct pss {
 	long long endless_at;
 	char *held; /* --delay: the message waiting for its timer */
 	size_t held_len;
+	struct in_flight *fly_head, *fly_tail; /* --rtt: messages waiting for their time, oldest first */
+	char subs[64][72]; /* --max-subs: the subscriptions open */
+	int n_subs;
 	char challenge[40]; /* auth-required mode: this connection's, and when it was issued */
 	time_t issued;
 	int authed;
@@ -761,12 +777,44 @@ static void on_neg_open(struct pss *p, const char *js, const jsmntok_t *t)
 		send_text(p, 0, "[\"NOTICE\",\"error: unknown message type\"]");
 }
 
+/* --max-subs: sub opens (or replaces itself); 0 when it is one too many (refused here). */
+static int open_sub(struct pss *p, const char *sub, int sublen)
+{
+	if (!O.max_subs || sublen >= (int)sizeof(p->subs[0]))
+		return 1;
+	for (int i = 0; i < p->n_subs; i++)
+		if ((int)strlen(p->subs[i]) == sublen && memcmp(p->subs[i], sub, (size_t)sublen) == 0)
+			return 1;
+	if (p->n_subs >= O.max_subs || p->n_subs >= (int)(sizeof(p->subs) / sizeof(p->subs[0]))) {
+		logline("REFUSED %.*s", sublen, sub);
+		if (O.max_subs_notice)
+			send_text(p, 0, "[\"NOTICE\",\"ERROR: too many concurrent REQs\"]");
+		else
+			send_text(p, 0, "[\"CLOSED\",\"%.*s\",\"error: too many concurrent REQs\"]", sublen, sub);
+		return 0;
+	}
+	memcpy(p->subs[p->n_subs], sub, (size_t)sublen);
+	p->subs[p->n_subs++][sublen] = 0;
+	return 1;
+}
+
+static void close_sub(struct pss *p, const char *sub, int sublen)
+{
+	for (int i = 0; i < p->n_subs; i++)
+		if ((int)strlen(p->subs[i]) == sublen && memcmp(p->subs[i], sub, (size_t)sublen) == 0) {
+			memcpy(p->subs[i], p->subs[--p->n_subs], sizeof(p->subs[i]));
+			return;
+		}
+}
+
 static void on_req(struct pss *p, const char *js, size_t len, const jsmntok_t *t)
 {
 	int sublen = t[2].end - t[2].start;
 	const char *sub = js + t[2].start;
 	logline("REQ %.*s %.*s", sublen, sub, len > 2000 ? 2000 : (int)len, js); /* tests check the filters */
 	if (!O.auth_neg_only && demand_auth(p, sub, sublen))
+		return;
+	if (!open_sub(p, sub, sublen))
 		return;
 	if (O.mode == M_AUTH_SILENT) {
 		send_text(p, 0, "[\"AUTH\",\"fixture-challenge\"]");
@@ -876,6 +924,7 @@ static void on_message(struct pss *p, const char *js, size_t len)
 		logline("NEG-CLOSE %.*s", t[2].end - t[2].start, js + t[2].start);
 	} else if (tok_eq(js, &t[1], "CLOSE")) {
 		logline("CLOSE %.*s", t[2].end - t[2].start, js + t[2].start);
+		close_sub(p, js + t[2].start, t[2].end - t[2].start);
 	} else {
 		logline("OTHER %.*s", t[1].end - t[1].start, js + t[1].start);
 		send_text(p, 0, "[\"NOTICE\",\"error: unknown message type\"]");
@@ -988,7 +1037,48 @@ static int http_body(struct lws *wsi, struct pss *p)
 
 /* ---- lws ---- */
 
-/* A websocket frame: whole messages are handled now, or held (--delay), or echoed. */
+static long long now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* --rtt: the message is answered rtt_ms after now; the timer is set for the oldest. */
+static void fly(struct lws *wsi, struct pss *p, const char *text, size_t len)
+{
+	struct in_flight *f = malloc(sizeof(*f) + len + 1);
+	if (!f)
+		return;
+	f->next = NULL;
+	f->due_us = now_us() + (long long)O.rtt_ms * 1000;
+	f->len = len;
+	memcpy(f->text, text, len);
+	f->text[len] = 0;
+	if (p->fly_tail)
+		p->fly_tail->next = f;
+	else
+		p->fly_head = f, lws_set_timer_usecs(wsi, (lws_usec_t)O.rtt_ms * 1000);
+	p->fly_tail = f;
+}
+
+/* --rtt: answers every message that is due, and sets the timer for the next. */
+static void land(struct lws *wsi, struct pss *p)
+{
+	long long now = now_us();
+	while (p->fly_head && p->fly_head->due_us <= now) {
+		struct in_flight *f = p->fly_head;
+		p->fly_head = f->next;
+		if (!p->fly_head)
+			p->fly_tail = NULL;
+		on_message(p, f->text, f->len);
+		free(f);
+	}
+	if (p->fly_head)
+		lws_set_timer_usecs(wsi, (lws_usec_t)(p->fly_head->due_us - now));
+}
+
+/* A websocket frame: whole messages are handled now, or held (--delay, --rtt), or echoed. */
 static int on_receive(struct lws *wsi, struct pss *p, const void *in, size_t len)
 {
 	if (O.mode == M_SILENT)
@@ -1000,7 +1090,9 @@ static int on_receive(struct lws *wsi, struct pss *p, const void *in, size_t len
 	p->rx_len += len;
 	if (!lws_is_final_fragment(wsi))
 		return 0;
-	if (O.delay_ms) {
+	if (O.rtt_ms) {
+		fly(wsi, p, p->rx, p->rx_len);
+	} else if (O.delay_ms) {
 		if (p->held) /* one held at a time: the older one goes now */
 			on_message(p, p->held, p->held_len);
 		free(p->held);
@@ -1023,6 +1115,12 @@ static void on_closed(struct pss *p)
 	logline("CLOSED");
 	free(p->held);
 	p->held = NULL;
+	while (p->fly_head) {
+		struct in_flight *f = p->fly_head;
+		p->fly_head = f->next;
+		free(f);
+	}
+	p->fly_tail = NULL;
 	free(p->rx);
 	p->rx = NULL;
 	if (p->cur)
@@ -1053,7 +1151,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	}
 	case LWS_CALLBACK_RECEIVE:
 		return on_receive(wsi, p, in, len);
-	case LWS_CALLBACK_TIMER: /* --delay: the held message is due; dribble, trickle: the next piece is */
+	case LWS_CALLBACK_TIMER: /* --delay, --rtt: held messages are due; dribble, trickle: the next piece is */
+		land(wsi, p);
 		if (p->held)
 			on_message(p, p->held, p->held_len);
 		free(p->held);
@@ -1118,7 +1217,8 @@ static void parse_args(int argc, char **argv)
 		{ "fragment", 1, 0, 'f' }, { "close-after", 1, 0, 'a' }, { "reject-writes", 1, 0, 'r' },
 		{ "count", 0, 0, 'C' }, { "dribble-ms", 1, 0, 'D' },
 		{ "hostile-size", 1, 0, 'H' }, { "hostile-count", 1, 0, 'N' },
-		{ "nip11-hostile", 1, 0, 'Y' }, { "nip11-size", 1, 0, 'Z' }, { "delay", 1, 0, 'W' },
+		{ "nip11-hostile", 1, 0, 'Y' }, { "nip11-size", 1, 0, 'Z' }, { "delay", 1, 0, 'W' }, { "rtt", 1, 0, 'j' },
+		{ "max-subs", 1, 0, 'J' }, { "max-subs-notice", 0, 0, 'K' },
 		{ "log", 1, 0, 'l' }, { "auth-writes", 0, 0, 'w' }, { "auth-neg-only", 0, 0, 'g' },
 		{ "auth-relay", 1, 0, 'R' }, { "challenge-ttl", 1, 0, 'X' }, { "nip77", 1, 0, '7' }, { 0, 0, 0, 0 },
 	};
@@ -1151,6 +1251,9 @@ static void parse_args(int argc, char **argv)
 		case 'Y': O.nip11_hostile = optarg; break;
 		case 'Z': O.nip11_size = (size_t)atol(optarg); break;
 		case 'W': O.delay_ms = atoi(optarg); break;
+		case 'j': O.rtt_ms = atoi(optarg); break;
+		case 'J': O.max_subs = atoi(optarg); break;
+		case 'K': O.max_subs_notice = 1; break;
 		case 'l': O.log = optarg; break;
 		case 'w': O.auth_writes = 1; break;
 		case 'g': O.auth_neg_only = 1; break;
