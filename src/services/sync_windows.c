@@ -86,6 +86,28 @@ void sync_windows_start(struct sync_windows *s, int i)
 			sync_walk_resume(&x->walk, x->w.since, x->w.top, x->w.complete_from, s->limit, 0);
 	}
 	x->state = SYNC_WIN_WALKING;
+	if (x->walk.proven_cap < s->proven_cap)
+		x->walk.proven_cap = s->proven_cap;
+	if (x->walk.max_received < s->max_received)
+		x->walk.max_received = s->max_received;
+}
+
+/* What window i's walk learnt of the relay's cap, told to every window's walk. */
+static void share_cap(struct sync_windows *s, const struct sync_win *x)
+{
+	if (x->walk.proven_cap > s->proven_cap)
+		s->proven_cap = x->walk.proven_cap;
+	if (x->walk.max_received > s->max_received)
+		s->max_received = x->walk.max_received;
+	for (size_t i = 0; i < s->n; i++) {
+		struct sync_walk *w = &s->win[i].walk;
+		if (s->win[i].state != SYNC_WIN_WALKING)
+			continue;
+		if (w->proven_cap < s->proven_cap)
+			w->proven_cap = s->proven_cap;
+		if (w->max_received < s->max_received)
+			w->max_received = s->max_received;
+	}
 }
 
 void sync_windows_step(struct sync_windows *s, int i, enum sync_verdict v, const struct sync_step *st,
@@ -104,6 +126,7 @@ void sync_windows_step(struct sync_windows *s, int i, enum sync_verdict v, const
 	}
 	if (v != SYNC_MORE)
 		x->state = SYNC_WIN_DONE;
+	share_cap(s, x);
 }
 
 /*
@@ -137,7 +160,7 @@ static size_t parts_for(const struct sync_win *x, int64_t lo, int64_t hi, size_t
 size_t sync_windows_split(struct sync_windows *s, int i, size_t free_slots)
 {
 	struct sync_win *x = &s->win[i];
-	if (x->state != SYNC_WIN_WALKING || x->walk.done || free_slots == 0)
+	if (x->state != SYNC_WIN_WALKING || x->walk.done || x->walk.prev_one_second || free_slots == 0)
 		return 0;
 	int64_t lo = x->walk.since, hi = x->walk.until, width = 0;
 	size_t parts = parts_for(x, lo, hi, free_slots + 1, &width);

@@ -21,6 +21,9 @@
  * its top (its key in relay_sync_windows) and raises its since; the new windows are recorded in the
  * same commit, so the range is always covered.
  *
+ * What a page shows of the relay's cap (a page cut although older events matched, the largest
+ * page) is the relay's, so every window's walk is told; the walk's rules inside a window hold.
+ *
  * Progress is the windows' [complete_from, top]; synced_until rises over every window that joins it
  * without a gap. A commit carries synced_until and the windows that moved; everything of the relay
  * is committed in order on one connection, so the commit covers what it claims.
@@ -46,6 +49,9 @@ struct sync_windows {
 	int64_t floor;        /* the configured since: nothing below it is walked */
 	int64_t synced_until; /* -1: nothing yet */
 	uint32_t limit;       /* the limit every REQ asks for */
+	/* what the windows' pages showed of the relay's cap (sync_walk's proven_cap and max_received),
+	 * shared: every window's walk knows what any of them learnt */
+	uint32_t proven_cap, max_received;
 	size_t n;             /* windows in win[]; a merged one (top <= synced_until) may be reused */
 	struct sync_win win[DB_SYNC_WINDOWS_MAX];
 };
@@ -76,7 +82,9 @@ void sync_windows_step(struct sync_windows *s, int i, enum sync_verdict v, const
 		       int64_t newest);
 
 /*
- * After a page of window i (walking, between pages): gives the lower part of its remaining range to
+ * After a page of window i (walking, between pages; never while its walk is still deciding whether
+ * a second filled the cap, which the next page of the same range settles): gives the lower part of
+ * its remaining range to
  * up to free_slots new waiting windows when it would still take SYNC_SPLIT_MIN_PAGES pages per
  * window at the density it met: parts of equal seconds stacked below where it stands, each at most
  * SYNC_SPLIT_MAX_PAGES pages' worth, the lowest taking the rest down to its since. Returns how

@@ -16,6 +16,9 @@ struct sim {
 	uint32_t cap;
 	unsigned char pending[MAX_EVENTS];   /* fetched, in a batch not committed yet */
 	unsigned char committed[MAX_EVENTS]; /* fetched and committed */
+	int64_t at_cap[64];                  /* seconds the walks reported as filling the cap */
+	int n_at_cap;
+	int crowded; /* a second holds more than the cap: what it holds past it cannot be claimed */
 };
 
 /* What relay_sync_progress and relay_sync_windows hold. */
@@ -66,6 +69,8 @@ static void sim_page(struct sim *r, int64_t since, int64_t until, uint32_t limit
 
 static void check_claims(const struct sim *r, const struct sim_db *db, int64_t floor)
 {
+	if (r->crowded)
+		return;
 	for (int i = 0; i < r->n; i++) {
 		int claimed = r->at[i] >= floor && r->at[i] <= db->p.synced_until;
 		for (size_t k = 0; k < db->p.n_windows; k++)
@@ -128,6 +133,8 @@ static int one_page(struct sim *r, struct sync_windows *s, size_t slots, uint32_
 	struct sync_step st;
 	sim_page(r, since, until, s->limit, &pg, &newest);
 	enum sync_verdict v = sync_walk_page(&s->win[i].walk, &pg, &st);
+	for (int k = 0; k < st.n_at_cap && r->n_at_cap < 64; k++)
+		r->at_cap[r->n_at_cap++] = st.at_cap[k];
 	sync_windows_step(s, i, v, &st, newest);
 	size_t busy = sync_windows_count(s, SYNC_WIN_WALKING) + sync_windows_count(s, SYNC_WIN_WAITING);
 	if (v == SYNC_MORE)
@@ -264,6 +271,31 @@ START_TEST(test_split_by_density)
 }
 END_TEST
 
+/* A second that fills the cap is still found when windows split around it: no split while the walk
+ * is deciding that second, and what one window learnt of the cap every window knows. */
+START_TEST(test_second_at_cap_survives_splits)
+{
+	static struct sim r;
+	memset(&r, 0, sizeof(r));
+	for (int i = 0; i < 20; i++)
+		r.at[r.n++] = 7000 + i * 45;
+	for (int i = 0; i < 40; i++)
+		r.at[r.n++] = 8000;
+	r.cap = 25;
+	r.crowded = 1;
+	struct sim_db db = { .p = { .synced_until = -1 } };
+	uint32_t seed = 1;
+	size_t most = 0;
+	for (int passes = 0; passes < 50 && db.p.synced_until < 1800000000; passes++)
+		pass(&r, &db, 0, 0, 1800000000, 500, 8, &seed, &most);
+	ck_assert_int_eq(db.p.synced_until, 1800000000);
+	int found = 0;
+	for (int k = 0; k < r.n_at_cap; k++)
+		found |= r.at_cap[k] == 8000;
+	ck_assert_msg(found, "second 8000 (40 events, cap 25) not reported at the cap");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sync_windows");
@@ -271,6 +303,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_windows_never_leave_a_gap, 0, 300);
 	tcase_add_test(tc, test_plan_resumes_then_walks_on);
 	tcase_add_test(tc, test_split_by_density);
+	tcase_add_test(tc, test_second_at_cap_survives_splits);
 	tcase_set_timeout(tc, 0);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
