@@ -166,6 +166,20 @@ int db_insert_event_batch(struct db *db, const struct db_relay *relay, const str
 			  int64_t seen_at, const char *coverage, const struct db_sync_progress *progress,
 			  struct db_event_result *res, unsigned char *status);
 
+/* An event as the synchronizer asks about it: its id and signature (borrowed). */
+struct db_event_key {
+	const unsigned char *id;  /* 32 bytes */
+	const unsigned char *sig; /* 64 bytes */
+};
+
+/*
+ * Which of keys[0..n) the archive holds with the same signature: stored[i] is set to 1 for those,
+ * 0 for the others (n at most DB_EVENTS_STORED_MAX). An implementation that keeps no signatures
+ * (lilbrotr) holds none, and no statement is sent. Returns DB_OK or DB_ERR.
+ */
+#define DB_EVENTS_STORED_MAX 512
+int db_events_stored(struct db *db, const struct db_event_key *keys, size_t n, unsigned char *stored);
+
 /* ---- monitor snapshots ---- */
 
 /* A canonical JSON document and id = sha256 of exactly those bytes (computed by the caller). */

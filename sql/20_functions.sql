@@ -149,6 +149,19 @@ BEGIN
 	END IF;
 END
 $$;
+-- Which of a batch's events the archive already holds with the same signature: the ids (hex) of
+-- p_ids whose row has the signature at the same position of p_sigs. The synchronizer checks only
+-- the id of those (the id commits to pubkey, time, kind, tags and content; the signature, over the
+-- id, was verified when the row was stored). lilbrotr stores no signature: nothing matches, and
+-- every event is verified.
+CREATE OR REPLACE FUNCTION events_stored(p_ids text[], p_sigs text[]) RETURNS SETOF text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+	SELECT k.id
+	FROM unnest(p_ids, p_sigs) AS k(id, sig)
+	JOIN events e ON e.id = decode(k.id, 'hex') AND e.sig = decode(k.sig, 'hex')
+$$;
+
 -- Replaced by insert_event_batch above (it was the implementations' shared tail).
 DROP FUNCTION IF EXISTS record_relay_events(text, text, bigint, text[], bigint, bigint, bigint);
 

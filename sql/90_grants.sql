@@ -29,7 +29,8 @@ GRANT EXECUTE ON FUNCTION
 	insert_relay_metadata_batch(text[], text[], bigint[], boolean[], boolean[], text[], jsonb[], text[], jsonb[],
 		text[], jsonb[]),
 	set_relay_sync_progress(text, text, text, bigint, bigint[], bigint[], bigint[]),
-	set_relay_nip45(text, boolean, bigint)
+	set_relay_nip45(text, boolean, bigint),
+	events_stored(text[], text[])
 	TO brotr_writer;
 
 -- Maintenance, for the administrator only: no service deletes events, so the services' role may

@@ -99,7 +99,10 @@ static const struct section_def sections[] = {
 	{ #sec, "pass_budget", T_DURATION, OFF(sec.pass_budget_ms), "50m", 1000, 86400000LL * 7, NULL, 0,         \
 	  "Time a pass may take; relays not finished keep their progress." },                                     \
 	{ #sec, "max_event_tags", T_INT, OFF(sec.max_event_tags), "20000", 1, 1000000, NULL, 0,                    \
-	  "Events with more tags are refused and counted (a 1 MiB event of 52-byte tags has 20000)." }
+	  "Events with more tags are refused and counted (a 1 MiB event of 52-byte tags has 20000)." },          \
+	{ #sec, "verify_stored", T_BOOL, OFF(sec.verify_stored), "false", NOLIM, NULL, 0,                          \
+	  "Check the signature of an event the archive already holds with the same signature too (false: its " \
+	  "id only, which binds the content; the stored signature was checked on the way in)." }
 
 /* The single table of configuration keys. Keep rows grouped by section, sections in the order above. */
 static const struct key_def keys[] = {

@@ -35,6 +35,7 @@ struct config_sync {
 	long long relay_budget_ms; /* time per relay per pass */
 	long long pass_budget_ms;  /* time per pass */
 	long long max_event_tags;  /* an event with more tags is refused */
+	int verify_stored;         /* check the signatures of events already stored with the same one */
 	char *relay_file;          /* priority synchronizer only (NULL in [synchronizer]) */
 };
 

@@ -14,10 +14,11 @@ struct sync_batch *sync_batch_new(size_t cap, size_t max_event_tags)
 	b->ev = calloc(b->cap, sizeof(*b->ev));
 	b->valid = calloc(b->cap, sizeof(*b->valid));
 	b->slot = calloc(b->cap, sizeof(*b->slot));
+	b->stored = calloc(b->cap, sizeof(*b->stored));
 	b->errc = calloc(b->cap, sizeof(*b->errc));
 	b->rows = calloc(b->cap, sizeof(*b->rows));
 	b->row_status = calloc(b->cap, sizeof(*b->row_status));
-	if (!b->ev || !b->valid || !b->slot || !b->errc || !b->rows || !b->row_status) {
+	if (!b->ev || !b->valid || !b->slot || !b->stored || !b->errc || !b->rows || !b->row_status) {
 		sync_batch_free(b);
 		return NULL;
 	}
@@ -36,6 +37,7 @@ void sync_batch_free(struct sync_batch *b)
 	free(b->ev);
 	free(b->valid);
 	free(b->slot);
+	free(b->stored);
 	free(b->errc);
 	free(b->rows);
 	free(b->row_status);
@@ -198,8 +200,10 @@ static void verify_one(void *arg, size_t i, unsigned worker)
 	struct nostr_err err = { 0 };
 	size_t k = v->from + i;
 	const struct nostr_event *ev = &v->b->ev[k];
-	if (v->seen && sync_seen_has(v->seen, ev->id, ev->sig) && nostr_event_check_id(ev, &v->scratch[worker], &err) == 0) {
-		v->b->valid[k] = 2;
+	int stored = v->b->stored[k];
+	if ((stored || (v->seen && sync_seen_has(v->seen, ev->id, ev->sig))) &&
+	    nostr_event_check_id(ev, &v->scratch[worker], &err) == 0) {
+		v->b->valid[k] = stored ? 3 : 2;
 		v->b->errc[k] = NOSTR_OK;
 		return;
 	}

@@ -36,7 +36,9 @@ struct sync_feed; /* a relay's way into the pipeline (sync_pipeline.h) */
  */
 struct sync_batch {
 	struct nostr_event *ev;
-	unsigned char *valid;   /* after verification: 1 valid, 2 valid (signature known), 0 rejected (errc) */
+	unsigned char *valid;   /* after verification: 1 valid, 2 valid (signature verified in this process),
+				 * 3 valid (signature stored in the archive), 0 rejected (errc) */
+	unsigned char *stored;  /* set before verification: the archive holds the id with this signature */
 	unsigned char *slot;    /* the feed slot (window) of each event's page */
 	enum nostr_errc *errc;
 	size_t n, cap;
@@ -104,7 +106,8 @@ void sync_seen_add(struct sync_seen *s, const unsigned char id[32], const unsign
 
 /*
  * Verification of ev[from..to) (id, pubkey, signature) on a worker pool, with one verifier per
- * worker (ver has workpool_size(pool) entries); it fills valid and errc for those events.
+ * worker (ver has workpool_size(pool) entries); it fills valid and errc for those events. An
+ * event marked stored, or whose pair is in seen, has only its id checked.
  * sync_verify_start hands the range to the pool's threads and returns at once, so the caller can
  * go on receiving; sync_verify_finish joins in and returns when the range is done. Events may be
  * added to the batch meanwhile (they land in other slots); nothing else may touch it.

@@ -309,7 +309,7 @@ int sync_engine_run(struct sync_engine *e, struct sync_target *targets, size_t n
 	struct sync_relay *rs = calloc(n ? n : 1, sizeof(*rs));
 	unsigned char *taken = calloc(n ? n : 1, 1);
 	if (!rs || !taken || !(e->net = net_new(&no, &e->log, e->ctx->metrics, err, sizeof(err))) ||
-	    sync_pipeline_begin(e->pipe, &dbo, e->coverage, (size_t)e->cfg->max_relays, err, sizeof(err)) < 0) {
+	    sync_pipeline_begin(e->pipe, &dbo, e->cfg->verify_stored ? NULL : e->db, e->coverage, (size_t)e->cfg->max_relays, err, sizeof(err)) < 0) {
 		log_error(&e->log, "cannot start the pass", LOG_S("error", rs && taken ? err : "out of memory"));
 		net_free(e->net);
 		e->net = NULL;

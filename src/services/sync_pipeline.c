@@ -15,6 +15,10 @@
 #define WRITER_QUEUE 2   /* verified batches waiting for the database */
 #define SEEN_BITS 16     /* 65536 verified signatures remembered (6 MiB) */
 #define VERIFY_CHUNK 128 /* events handed to the pool at once while receiving */
+/* A relay whose events the archive mostly lacks (under 1 in 20 of the last LOOKUP_WINDOW looked
+ * up) has only every LOOKUP_SPARSE-th chunk looked up, until that says otherwise. */
+#define LOOKUP_WINDOW 1024
+#define LOOKUP_SPARSE 8
 
 struct sync_pipeline {
 	struct logger log;
@@ -28,13 +32,14 @@ struct sync_pipeline {
 	struct sync_verify run;    /* the verification in flight on the pool, if run_feed */
 	struct sync_feed *run_feed;
 	/* per pass */
+	struct db *lookup;         /* asks which events the archive holds (NULL: none asked) */
 	struct sync_writer *writer;
 	struct sync_batch *free_batches;
 	size_t batches, max_batches;
 	int db_failed;
 	uint64_t waited_ms; /* the relays' thread blocked on the writer (queue full, no batch given back) */
 	struct sync_pipeline_totals total;
-	struct metric *m_accepted, *m_cached, *m_stored, *m_duplicates;
+	struct metric *m_accepted, *m_cached, *m_archived, *m_stored, *m_duplicates;
 };
 
 static struct metric *counter(struct sync_pipeline *p, const char *name, const char *help)
@@ -75,6 +80,8 @@ struct sync_pipeline *sync_pipeline_new(const struct nostr_ctx *nctx, size_t bat
 				"Events verified and inside the filter and window, sent to the database.");
 	p->m_cached = counter(p, "sync_signatures_known_total",
 			      "Events whose id and signature were already verified in this process (id checked only).");
+	p->m_archived = counter(p, "sync_signatures_stored_total",
+				"Events the archive already held with the same signature (id checked only).");
 	p->m_stored = counter(p, "sync_events_stored_total", "New events committed.");
 	p->m_duplicates = counter(p, "sync_events_duplicate_total", "Events already stored.");
 	return p;
@@ -206,9 +213,10 @@ static void settle(struct sync_pipeline *p);
 
 /* ---- a pass ---- */
 
-int sync_pipeline_begin(struct sync_pipeline *p, const struct db_options *dbo, const char *coverage,
-			size_t max_relays, char *err, size_t errlen)
+int sync_pipeline_begin(struct sync_pipeline *p, const struct db_options *dbo, struct db *lookup,
+			const char *coverage, size_t max_relays, char *err, size_t errlen)
 {
+	p->lookup = lookup;
 	memset(&p->total, 0, sizeof(p->total));
 	p->db_failed = 0;
 	p->batches = 0;
@@ -276,6 +284,8 @@ static void apply(struct sync_pipeline *p, struct sync_feed *f, const struct syn
 			metric_add(p->m_cached, 1);
 		else
 			sync_seen_add(&p->seen, b->ev[i].id, b->ev[i].sig);
+		if (b->valid[i] == 3)
+			metric_add(p->m_archived, 1);
 	}
 }
 
@@ -290,6 +300,44 @@ static void settle(struct sync_pipeline *p)
 	p->run_feed = NULL;
 }
 
+/* Marks which of ev[from..to) of f's batch the archive holds with the same signature (one
+ * statement per DB_EVENTS_STORED_MAX events; a relay the archive mostly lacks is sampled). A
+ * lookup that fails only means those events are verified in full. */
+static void look_up(struct sync_pipeline *p, struct sync_feed *f, struct sync_batch *b, size_t from, size_t to)
+{
+	memset(b->stored + from, 0, to - from);
+	if (!p->lookup || (f->lookup_sparse && f->lookup_skip++ % LOOKUP_SPARSE != 0))
+		return;
+	struct db_event_key keys[DB_EVENTS_STORED_MAX];
+	for (size_t at = from; at < to;) {
+		size_t n = to - at < DB_EVENTS_STORED_MAX ? to - at : DB_EVENTS_STORED_MAX;
+		for (size_t i = 0; i < n; i++)
+			keys[i] = (struct db_event_key){ b->ev[at + i].id, b->ev[at + i].sig };
+		if (db_events_stored(p->lookup, keys, n, b->stored + at) != DB_OK) {
+			memset(b->stored + at, 0, n);
+			log_debug(&p->log, "cannot ask which events are stored; verifying them all",
+				  LOG_S("error", db_error(p->lookup)));
+			return;
+		}
+		for (size_t i = 0; i < n; i++)
+			f->lookup_found += b->stored[at + i];
+		f->lookup_events += (uint32_t)n;
+		at += n;
+	}
+	if (f->lookup_events >= LOOKUP_WINDOW) {
+		f->lookup_sparse = f->lookup_found * 20 < f->lookup_events;
+		f->lookup_events = f->lookup_found = 0;
+	}
+}
+
+/* Verification of ev[from..n) of f's batch starts on the pool. */
+static void start_verify(struct sync_pipeline *p, struct sync_feed *f, struct sync_batch *b, size_t from)
+{
+	look_up(p, f, b, from, b->n);
+	sync_verify_start(&p->run, p->pool, p->ver, p->scratch, &p->seen, b, from, b->n);
+	p->run_feed = f;
+}
+
 static void verify_some(struct sync_pipeline *p, struct sync_feed *f)
 {
 	struct sync_batch *b = f->batch;
@@ -297,8 +345,7 @@ static void verify_some(struct sync_pipeline *p, struct sync_feed *f)
 	if (b->n - from < VERIFY_CHUNK)
 		return;
 	settle(p);
-	sync_verify_start(&p->run, p->pool, p->ver, p->scratch, &p->seen, b, b->verified, b->n);
-	p->run_feed = f;
+	start_verify(p, f, b, b->verified);
 }
 
 enum sync_add sync_pipeline_add(struct sync_pipeline *p, struct sync_feed *f, unsigned slot,
@@ -326,8 +373,7 @@ void sync_pipeline_verify(struct sync_pipeline *p, struct sync_feed *f)
 	struct sync_batch *b = f->batch;
 	if (!b || b->verified == b->n)
 		return;
-	sync_verify_start(&p->run, p->pool, p->ver, p->scratch, &p->seen, b, b->verified, b->n);
-	p->run_feed = f;
+	start_verify(p, f, b, b->verified);
 	settle(p);
 }
 

@@ -32,6 +32,9 @@ struct sync_feed {
 	uint64_t accepted;         /* verified and inside filter and window: sent to the database */
 	uint64_t stored, duplicates; /* what the database made of them */
 	uint64_t rejected;         /* every reason together (sync_pipeline_reject) */
+	/* which events the archive holds: the last lookups' counts, and whether to sample */
+	uint32_t lookup_events, lookup_found, lookup_skip;
+	int lookup_sparse;
 };
 
 /* The pass's totals of what the pipeline counts. */
@@ -49,9 +52,11 @@ struct sync_pipeline *sync_pipeline_new(const struct nostr_ctx *nctx, size_t bat
 void sync_pipeline_free(struct sync_pipeline *p);
 
 /* A pass: the writer on its own connection (dbo), progress recorded under coverage, at most
- * max_relays relays filling batches. Returns 0, or -1 with err. */
-int sync_pipeline_begin(struct sync_pipeline *p, const struct db_options *dbo, const char *coverage,
-			size_t max_relays, char *err, size_t errlen);
+ * max_relays relays filling batches. lookup (NULL: none; used on the caller's thread, while the
+ * pass runs) is asked which events the archive already holds with the same signature: those have
+ * only their id checked. Returns 0, or -1 with err. */
+int sync_pipeline_begin(struct sync_pipeline *p, const struct db_options *dbo, struct db *lookup,
+			const char *coverage, size_t max_relays, char *err, size_t errlen);
 /* Takes back every batch from the writer, stops it. Returns 0, or -1 when the database failed
  * (err says why); *totals gets the pass's counts. */
 int sync_pipeline_end(struct sync_pipeline *p, struct sync_pipeline_totals *totals, char *err, size_t errlen);

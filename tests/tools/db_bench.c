@@ -9,6 +9,9 @@
  *                                        rows), its COPY data built before the clock starts
  *   db_bench batch-jsonl DBNAME FILE BATCH  stores the same events through pgc, BATCH per call (the
  *                                        synchronizer's database path without relay or verification)
+ *   db_bench copy-mix DBNAME FILE        COPYs the events of a JSONL file once, each with the
+ *                                        associations of the mix bench: line k (from 0) on 5 relays
+ *                                        when k is odd, else on 4; prints the association rows
  *
  * Connection: TEST_PGHOST, TEST_PGPORT, TEST_PGPASSWORD (superuser postgres), TEST_WRITER_USER,
  * TEST_WRITER_PASSWORD. Prints "rows_per_s=N seconds=S" or "bytes=N events_bytes=N".
@@ -356,7 +359,8 @@ static int run_copy(const char *dbname, size_t n)
 	PQclear(r);
 	double t0 = now_s();
 	if (exec(c, "BEGIN", PGRES_COMMAND_OK) < 0 ||
-	    exec(c, "INSERT INTO relays VALUES ('" RELAY "', 'clearnet', 1700000000) ON CONFLICT DO NOTHING",
+	    exec(c, "INSERT INTO relays SELECT u, 'clearnet', 1700000000 FROM unnest(ARRAY['" RELAY "', '" RELAY "/0', '"
+		 RELAY "/1', '" RELAY "/2', '" RELAY "/3', '" RELAY "/4']) AS u ON CONFLICT DO NOTHING",
 		 PGRES_COMMAND_OK) < 0 ||
 	    exec(c, "COPY events (id, pubkey, kind, created_at, tags, tagvalues, content, sig) FROM STDIN",
 		 PGRES_COPY_IN) < 0)
@@ -446,7 +450,25 @@ static int copy_all(PGconn *c, const char *sql, const struct buf *data)
 	return copy_end(c, sql);
 }
 
-static int run_copy_jsonl(const char *dbname, const char *path)
+/* The relays of the mix bench (tests/bench.d/mix.sh): line k is on every one when k is odd, else on
+ * all but relay (k / 2) % 5. */
+#define MIX_RELAYS 5
+static const char *const mix_relay[MIX_RELAYS] = { RELAY "/0", RELAY "/1", RELAY "/2", RELAY "/3", RELAY "/4" };
+
+static size_t mix_rows(struct buf *rel_rows, const unsigned char id[32], size_t k)
+{
+	size_t n = 0;
+	for (size_t r = 0; r < MIX_RELAYS; r++) {
+		if (k % 2 == 0 && r == (k / 2) % MIX_RELAYS)
+			continue;
+		copy_bytea(rel_rows, id, 32);
+		buf_printf(rel_rows, "\t%s\t%lld\n", mix_relay[r], SEEN_AT);
+		n++;
+	}
+	return n;
+}
+
+static int run_copy_jsonl(const char *dbname, const char *path, int mix)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
@@ -464,15 +486,20 @@ static int run_copy_jsonl(const char *dbname, const char *path)
 	json_doc_init(&doc);
 	nostr_event_init(&ev);
 	char *line = NULL;
-	size_t cap = 0, n = 0;
+	size_t cap = 0, n = 0, assoc = 0;
 	ssize_t len;
 	while ((len = getline(&line, &cap, f)) > 0) {
 		struct nostr_err err = { 0 };
 		if (nostr_event_parse(&ev, &doc, line, (size_t)len, &err) < 0)
 			continue;
 		jsonl_row(&ev_rows, &tv, &tags, &ev);
-		copy_bytea(&rel_rows, ev.id, 32);
-		buf_printf(&rel_rows, "\t" RELAY "\t%lld\n", SEEN_AT);
+		if (mix) {
+			assoc += mix_rows(&rel_rows, ev.id, n);
+		} else {
+			copy_bytea(&rel_rows, ev.id, 32);
+			buf_printf(&rel_rows, "\t" RELAY "\t%lld\n", SEEN_AT);
+			assoc++;
+		}
 		n++;
 	}
 	free(line);
@@ -482,7 +509,8 @@ static int run_copy_jsonl(const char *dbname, const char *path)
 	PGconn *c = admin(dbname);
 	double t0 = now_s();
 	if (exec(c, "BEGIN", PGRES_COMMAND_OK) < 0 ||
-	    exec(c, "INSERT INTO relays VALUES ('" RELAY "', 'clearnet', 1700000000) ON CONFLICT DO NOTHING",
+	    exec(c, "INSERT INTO relays SELECT u, 'clearnet', 1700000000 FROM unnest(ARRAY['" RELAY "', '" RELAY "/0', '"
+		 RELAY "/1', '" RELAY "/2', '" RELAY "/3', '" RELAY "/4']) AS u ON CONFLICT DO NOTHING",
 		 PGRES_COMMAND_OK) < 0 ||
 	    copy_all(c, "COPY events (id, pubkey, kind, created_at, tags, tagvalues, content, sig) FROM STDIN",
 		     &ev_rows) < 0 ||
@@ -491,7 +519,7 @@ static int run_copy_jsonl(const char *dbname, const char *path)
 		return 1;
 	double dt = now_s() - t0;
 	PQfinish(c);
-	printf("rows_per_s=%.0f seconds=%.3f rows=%zu\n", (double)n / dt, dt, n);
+	printf("rows_per_s=%.0f seconds=%.3f rows=%zu associations=%zu\n", (double)n / dt, dt, n, assoc);
 	return 0;
 }
 
@@ -592,10 +620,12 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "size") == 0)
 		return run_size(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "copy-jsonl") == 0)
-		return run_copy_jsonl(argv[2], argv[3]);
+		return run_copy_jsonl(argv[2], argv[3], 0);
+	if (argc == 4 && strcmp(argv[1], "copy-mix") == 0)
+		return run_copy_jsonl(argv[2], argv[3], 1);
 	if (argc == 5 && strcmp(argv[1], "batch-jsonl") == 0)
 		return run_batch_jsonl(argv[2], argv[3], (size_t)atol(argv[4]));
 	fprintf(stderr, "usage: db_bench batch DB EVENTS BATCH | copy DB EVENTS | size DB | copy-jsonl DB FILE | "
-			"batch-jsonl DB FILE BATCH\n");
+			"batch-jsonl DB FILE BATCH | copy-mix DB FILE\n");
 	return 2;
 }
