@@ -221,6 +221,9 @@ static const struct key_def keys[] = {
 	{ "priority_synchronizer", "relay_file", T_PATH, OFF(priority_synchronizer.relay_file),
 	  "data/priority_relays.txt", NOLIM, NULL, F_REQUIRED,
 	  "The relays to archive, one URL per line, whether or not the monitor found them readable." },
+	{ "priority_synchronizer", "tail", T_BOOL, OFF(priority_synchronizer.tail), "true", NOLIM, NULL, 0,
+	  "With --loop, keep a subscription open on each listed relay between passes and store what arrives "
+	  "(seconds behind, not an interval)." },
 
 	{ "finder", "interval", T_DURATION, OFF(finder.interval_ms), "1h", 60000, 86400000LL * 30, NULL, 0,
 	  "Time between pass starts with --loop." },

@@ -37,6 +37,7 @@ struct config_sync {
 	long long max_event_tags;  /* an event with more tags is refused */
 	int verify_stored;         /* check the signatures of events already stored with the same one */
 	char *relay_file;          /* priority synchronizer only (NULL in [synchronizer]) */
+	int tail;                  /* priority synchronizer only: live subscriptions between passes */
 };
 
 struct config {

@@ -155,6 +155,9 @@ int service_run(const struct service_def *def, const struct config *cfg, struct 
 			break;
 		long long wait = def->interval_ms(cfg) - (long long)(mono_ms() - started);
 		log_info(&ctx.log, "next pass scheduled", LOG_I("in_ms", wait > 0 ? wait : 0));
+		if (def->idle && wait > 0 && !stop_requested)
+			def->idle(&ctx, wait); /* a failure is logged by it; the rest is slept */
+		wait = def->interval_ms(cfg) - (long long)(mono_ms() - started);
 		if (service_sleep(&ctx, wait) < 0)
 			break;
 	}

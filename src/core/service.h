@@ -30,6 +30,10 @@ struct service_def {
 	/* One pass. Returns 0 when the pass completed, -1 when it failed (the cause logged by it).
 	 * It polls *ctx->stop between units of work and returns early when it is set. */
 	int (*pass)(struct service_ctx *ctx);
+	/* Optional, --loop only: runs in the time between passes instead of sleeping, for at most ms,
+	 * returning early when *ctx->stop is set (the rest of the time, if any, is slept). Returns 0,
+	 * or -1 when it could not (logged by it). */
+	int (*idle)(struct service_ctx *ctx, long long ms);
 	/* Optional: release ctx->state. */
 	void (*close)(struct service_ctx *ctx);
 };

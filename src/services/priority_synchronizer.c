@@ -82,11 +82,26 @@ static int pass(struct service_ctx *ctx)
 	return rc;
 }
 
+/* Between passes: the listed relays' live events ([priority_synchronizer] tail). */
+static int idle(struct service_ctx *ctx, long long ms)
+{
+	if (!ctx->cfg->priority_synchronizer.tail)
+		return 0;
+	struct sync_target *t;
+	size_t n;
+	if (load_targets(ctx, &t, &n) < 0)
+		return -1;
+	int rc = sync_engine_tail(ctx->state, t, n, ms);
+	free(t);
+	return rc;
+}
+
 const struct service_def priority_synchronizer_service = {
 	.name = "priority_synchronizer",
 	.interval_ms = interval,
 	.check = check,
 	.open = open_engine,
 	.pass = pass,
+	.idle = idle,
 	.close = close_engine,
 };

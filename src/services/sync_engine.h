@@ -51,4 +51,13 @@ const char *sync_engine_coverage(const struct sync_engine *e);
  */
 int sync_engine_run(struct sync_engine *e, struct sync_target *targets, size_t n);
 
+/*
+ * The time between passes of --loop (sync_tail.c): keeps one subscription open on each of
+ * targets[0..n) for ms, for the configured filter from the last pass's start on, and stores what
+ * arrives, verified, in batches committed at least every second (events only: progress moves
+ * with the passes' walks, which find these events stored). Reconnects as long as it runs.
+ * Returns 0, or -1 when it could not start or the database failed.
+ */
+int sync_engine_tail(struct sync_engine *e, const struct sync_target *targets, size_t n, long long ms);
+
 #endif
