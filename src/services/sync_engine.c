@@ -294,25 +294,35 @@ static void reset_pass(struct sync_engine *e)
 	e->pass_start = wall_ms() / 1000;
 }
 
-int sync_engine_run(struct sync_engine *e, struct sync_target *targets, size_t n)
+int sync_engine_begin_io(struct sync_engine *e, const char *application_name, size_t feeds, char *err,
+			 size_t errlen)
 {
-	char err[512];
-	uint64_t t0 = mono_ms();
-	reset_pass(e);
 	struct net_options no;
 	net_options_from_config(&no, e->ctx->cfg);
 	struct db_options dbo;
 	db_options_from_config(&dbo, e->ctx->cfg);
 	dbo.stop = e->ctx->stop;
 	dbo.log = &e->log;
-	dbo.application_name = "brotr-sync-writer";
-	struct sync_relay *rs = calloc(n ? n : 1, sizeof(*rs));
-	unsigned char *taken = calloc(n ? n : 1, 1);
-	if (!rs || !taken || !(e->net = net_new(&no, &e->log, e->ctx->metrics, err, sizeof(err))) ||
-	    sync_pipeline_begin(e->pipe, &dbo, e->cfg->verify_stored ? NULL : e->db, e->coverage, (size_t)e->cfg->max_relays, err, sizeof(err)) < 0) {
-		log_error(&e->log, "cannot start the pass", LOG_S("error", rs && taken ? err : "out of memory"));
+	dbo.application_name = application_name;
+	if (!(e->net = net_new(&no, &e->log, e->ctx->metrics, err, errlen)) ||
+	    sync_pipeline_begin(e->pipe, &dbo, e->cfg->verify_stored ? NULL : e->db, e->coverage, feeds, err, errlen) < 0) {
 		net_free(e->net);
 		e->net = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int sync_engine_run(struct sync_engine *e, struct sync_target *targets, size_t n)
+{
+	char err[512];
+	uint64_t t0 = mono_ms();
+	reset_pass(e);
+	struct sync_relay *rs = calloc(n ? n : 1, sizeof(*rs));
+	unsigned char *taken = calloc(n ? n : 1, 1);
+	if (!rs || !taken ||
+	    sync_engine_begin_io(e, "brotr-sync-writer", (size_t)e->cfg->max_relays, err, sizeof(err)) < 0) {
+		log_error(&e->log, "cannot start the pass", LOG_S("error", rs && taken ? err : "out of memory"));
 		free(rs);
 		free(taken);
 		return -1;

@@ -1,4 +1,4 @@
-/* sync_internal.h — the synchronizer's private state: the pass (sync_engine.c, the scheduler) and one relay's walk (sync_relay.c); calls go scheduler → relay → pipeline. */
+/* sync_internal.h — the synchronizer's private state: the pass (sync_engine.c, the scheduler), one relay's walk (sync_relay.c) and the tail between passes (sync_tail.c); calls go scheduler → relay → pipeline. */
 #ifndef BROTR_SERVICES_SYNC_INTERNAL_H
 #define BROTR_SERVICES_SYNC_INTERNAL_H
 
@@ -125,6 +125,12 @@ struct sync_engine {
 	struct metric *m_received, *m_pages, *m_at_cap, *m_truncated;
 	struct metric *m_relays[SYNC_R__COUNT];
 };
+
+/* sync_engine.c */
+/* The network and the pipeline's writer (its connection named application_name) of a pass or a
+ * tail, for feeds relays at once. Returns 0, or -1 with err (nothing is left open). */
+int sync_engine_begin_io(struct sync_engine *e, const char *application_name, size_t feeds, char *err,
+			 size_t errlen);
 
 /* sync_relay.c */
 /* Starts relay r of target t. Its outcome, even a failure to start, is there once r->finished. */

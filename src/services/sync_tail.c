@@ -137,20 +137,9 @@ static void run_tails(struct sync_engine *e, struct sync_tail *tails, size_t n, 
 int sync_engine_tail(struct sync_engine *e, const struct sync_target *targets, size_t n, long long ms)
 {
 	char err[512];
-	struct net_options no;
-	net_options_from_config(&no, e->ctx->cfg);
-	struct db_options dbo;
-	db_options_from_config(&dbo, e->ctx->cfg);
-	dbo.stop = e->ctx->stop;
-	dbo.log = &e->log;
-	dbo.application_name = "brotr-sync-tail";
 	struct sync_tail *tails = calloc(n ? n : 1, sizeof(*tails));
-	if (!tails || !(e->net = net_new(&no, &e->log, e->ctx->metrics, err, sizeof(err))) ||
-	    sync_pipeline_begin(e->pipe, &dbo, e->cfg->verify_stored ? NULL : e->db, e->coverage, n, err,
-				sizeof(err)) < 0) {
+	if (!tails || sync_engine_begin_io(e, "brotr-sync-tail", n, err, sizeof(err)) < 0) {
 		log_error(&e->log, "cannot start the tail", LOG_S("error", tails ? err : "out of memory"));
-		net_free(e->net);
-		e->net = NULL;
 		free(tails);
 		return -1;
 	}
