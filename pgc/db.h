@@ -238,6 +238,7 @@ struct db_relay_row {
 	int64_t rtt_read;     /* ms, -1: unknown */
 	int64_t synced_until; /* readable relays only: their progress (-1: none) */
 	size_t sync_windows;  /* readable relays only: how many windows their progress has */
+	int max_subscriptions; /* readable relays only: NIP-11 limitation.max_subscriptions, -1 unknown */
 	int nip45;            /* the monitor's work list only: NIP-45 as the synchronizer saw it (1, 0), -1 unknown */
 };
 

@@ -33,8 +33,11 @@ JOIN relay_tls t ON t.id = m.tls_id;
 
 -- Relays whose latest snapshot says readable (what the synchronizer works through). No order:
 -- a view's order is no contract, so its reader orders (db_readable_relays: fastest rtt_read first).
+-- max_subscriptions: what NIP-11 says of subscriptions per connection (NULL: nothing usable); the
+-- synchronizer walks at most one fewer windows at once (one left for its COUNTs).
 CREATE OR REPLACE VIEW readable_relays AS
-SELECT relay_url, network, rtt_read, generated_at AS checked_at
+SELECT relay_url, network, rtt_read, generated_at AS checked_at,
+	jsonb_member_int(limitation, 'max_subscriptions') AS max_subscriptions
 FROM relay_metadata_latest
 WHERE readable;
 

@@ -54,11 +54,13 @@ static long long idle_ms(const struct relay_conn *c)
 	return c->opts.idle_timeout_ms ? c->opts.idle_timeout_ms : link_limits(&c->link)->idle_timeout_ms;
 }
 
-/* LP_OPEN: the earliest of the idle, response, message and close deadlines. */
+/* LP_OPEN: the earliest of the idle, response, message and close deadlines. While a request
+ * awaits its reply the response timeout rules, not the idle one (the connection is not idle then:
+ * the reply is due, and a silence is the relay not answering). */
 static void arm_open(struct relay_conn *c)
 {
 	uint64_t d = 0, resp = (uint64_t)link_limits(&c->link)->response_timeout_ms;
-	long long idle = idle_ms(c);
+	long long idle = c->awaiting_since ? 0 : idle_ms(c);
 	if (idle > 0)
 		d = c->last_rx + (uint64_t)idle;
 	if (c->awaiting_since)
@@ -74,7 +76,7 @@ static void open_timer(struct link *l)
 {
 	struct relay_conn *c = conn_of(l);
 	uint64_t now = mono_ms();
-	long long idle = idle_ms(c), resp = link_limits(l)->response_timeout_ms;
+	long long idle = c->awaiting_since ? 0 : idle_ms(c), resp = link_limits(l)->response_timeout_ms;
 	char t[24];
 	if (c->close_deadline && now >= c->close_deadline) {
 		link_close(l); /* no close acknowledgement: cut the connection */

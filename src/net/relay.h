@@ -72,7 +72,8 @@ struct relay_conn *relay_conn_open(struct net *n, const char *url, enum net_netw
  * Queues text as one text frame. With expect_reply, the relay must send some complete message
  * within the network's response timeout (a REQ, an EVENT, a COUNT). Deadlines are per
  * message, never per byte: every message must arrive whole within the response timeout of its
- * first byte, and the idle timeout counts from the last whole message. Returns 0, or -1 when the
+ * first byte, and the idle timeout counts from the last whole message (it does not run while a
+ * reply is due: the response timeout does). Returns 0, or -1 when the
  * connection is not open or its send queue is full (twice max_message_size).
  */
 int relay_conn_send(struct relay_conn *c, const char *text, size_t len, int expect_reply);

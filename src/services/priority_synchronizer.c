@@ -55,6 +55,7 @@ static int load_targets(struct service_ctx *ctx, struct sync_target **out, size_
 	for (size_t i = 0; rc == 0 && i < f.n; i++) {
 		snprintf(t[i].url, sizeof(t[i].url), "%s", f.relays[i].url);
 		t[i].network = f.relays[i].network;
+		t[i].max_subscriptions = -1; /* listed, not necessarily monitored */
 		if (db_sync_progress_get(db, t[i].url, sync_engine_coverage(ctx->state), &t[i].progress) != DB_OK) {
 			log_error(&ctx->log, "cannot read the relay's progress", LOG_S("relay", t[i].url),
 				  LOG_S("error", db_error(db)));

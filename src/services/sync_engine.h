@@ -15,6 +15,7 @@ struct sync_target {
 	char url[RELAY_URL_MAX + 1];
 	enum relay_network network;
 	struct db_sync_progress progress;
+	int max_subscriptions; /* NIP-11's, or -1: unknown */
 };
 
 /*

@@ -531,6 +531,8 @@ void sync_relay_start(struct sync_engine *e, struct sync_relay *r, struct sync_t
 	r->started_ms = mono_ms();
 	r->nip45 = -1;
 	r->slots = (size_t)e->cfg->max_windows;
+	if (t->max_subscriptions > 0 && (size_t)t->max_subscriptions <= r->slots) /* one left for a COUNT */
+		r->slots = t->max_subscriptions > 1 ? (size_t)t->max_subscriptions - 1 : 1;
 	auth_session_init(&r->auth, &e->auth);
 	if (!(r->w = calloc(1, sizeof(*r->w)))) {
 		r->outcome = SYNC_R_FAILED;

@@ -63,6 +63,7 @@ static int pass(struct service_ctx *ctx)
 		memcpy(t[n].url, l.rows[i].url, strlen(l.rows[i].url) + 1);
 		t[n].network = l.rows[i].network == DB_TOR ? RELAY_NET_TOR : RELAY_NET_CLEARNET;
 		t[n].progress.synced_until = l.rows[i].synced_until;
+		t[n].max_subscriptions = l.rows[i].max_subscriptions;
 		if (l.rows[i].sync_windows > 0 &&
 		    db_sync_progress_get(sync_engine_db(e), t[n].url, sync_engine_coverage(e), &t[n].progress) != DB_OK) {
 			log_error(&ctx->log, "cannot read the relay's progress", LOG_S("relay", t[n].url),

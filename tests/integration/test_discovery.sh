@@ -155,7 +155,7 @@ db_q "$DB2" "SELECT inserted FROM insert_event_batch('wss://seed.com', 'clearnet
 	ARRAY(SELECT jsonb_build_array(jsonb_build_array('e', repeat('0', 64), 'wss://h' || (i % 500) || '.com'))
 	      FROM generate_series(1, 3000) i),
 	ARRAY(SELECT '' FROM generate_series(1, 3000) i), ARRAY(SELECT repeat('00', 64) FROM generate_series(1, 3000) i),
-	NULL, NULL, NULL, NULL)" >/dev/null
+	NULL, NULL, NULL, NULL, NULL)" >/dev/null
 t_is "3000 events queued" "$(db_q "$DB2" "SELECT count(*) FROM finder_queue")" "3000"
 # hold the candidates table so the finder's first commit waits; SIGTERM it there
 coproc LOCK { psql_admin -d "$DB2" -At; }
@@ -194,7 +194,7 @@ db_q "$DB3" "SELECT inserted FROM insert_event_batch('wss://seed.com', 'clearnet
 	ARRAY['[[\"r\",\"wss://lil-r.com\"]]', '[[\"d\",\"wss://lil-d.com\"],[\"n\",\"clearnet\"]]',
 	      '[[\"e\",\"00\",\"wss://lil-hint.com\"]]', '[]']::jsonb[],
 	ARRAY['', '', '', '{\"wss://lil-contact.com\":{}}'], ARRAY[repeat('00', 64), repeat('00', 64),
-	repeat('00', 64), repeat('00', 64)], NULL, NULL, NULL, NULL)" >/dev/null
+	repeat('00', 64), repeat('00', 64)], NULL, NULL, NULL, NULL, NULL)" >/dev/null
 t_is "lilbrotr queues only the kinds whose URLs it keeps" "$(db_q "$DB3" "SELECT count(*) FROM finder_queue")" "2"
 t_status "lilbrotr finder" 0 run3 -- finder
 t_set "it finds the r and d tag relays" "$(db_q "$DB3" "SELECT url || ' ' || source FROM relay_candidates")" \

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test_sync_windows.sh — a relay's range walked as several windows at once on one connection: they
 # overlap in time on a relay a round trip away; a relay that refuses subscriptions past a number
-# (by CLOSED, or by a NOTICE naming none) gets fewer windows and is archived whole all the same; a
-# pass killed with SIGKILL while windows are under way resumes with no gap and no duplicate.
+# (by CLOSED, or by a NOTICE naming none) gets fewer windows and is archived whole all the same, and
+# one whose NIP-11 says how many gets no more than that; a pass killed with SIGKILL while windows
+# are under way resumes with no gap and no duplicate.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/harness/tap.sh
@@ -24,7 +25,7 @@ most_open() {
 		{ n = 0; for (s in open) n++; if (n > most) most = n } END { print most + 0 }' "$1"
 }
 windows_of() { q "SELECT count(*) FROM relay_sync_windows WHERE relay_url = '$1'"; }
-t_plan 18
+t_plan 22
 
 t_status "db init" 0 run -- db init
 
@@ -56,6 +57,19 @@ t_set "and it is archived whole" "$(archived_in "$db" "$THREE")" "$(ids_of "$tmp
 t_like "the NOTICE relay refused too" "$(grep -c '^REFUSED' "$tmp/notice.log")" "^[1-9][0-9]*$"
 t_like "which also made its windows fewer" "$log" "refused a subscription as one too many.*relay=$NOTICE as=NOTICE windows=[12]"
 t_set "and it is archived whole" "$(archived_in "$db" "$NOTICE")" "$(ids_of "$tmp/notice.jsonl")"
+
+# --- a relay whose NIP-11 says 3 subscriptions: 2 windows at once, nothing refused ---------------
+"$GEN" --prefix said --authors 10 '500000..530000:1500' >"$tmp/said.jsonl"
+tool_start fixture_relay --events "$tmp/said.jsonl" --max-limit 50 --rtt 50 --max-subs 3 --log "$tmp/said.log" || exit 1
+SAID=ws://127.0.0.1:$TOOL_PORT
+nip11='{"limitation":{"max_subscriptions":3}}'
+snap='{"openable":true,"readable":true,"rtt_open":5,"rtt_read":7}'
+q "SELECT inserted FROM insert_relay_metadata('$SAID', 'clearnet', extract(epoch FROM now())::bigint, true, true,
+	encode(sha256('$nip11'::bytea), 'hex'), '$nip11', encode(sha256('$snap'::bytea), 'hex'), '$snap')" >/dev/null
+t_status "a pass over a relay whose NIP-11 limits its subscriptions" 0 run -- synchronizer
+t_is "nothing refused" "$(grep -c '^REFUSED' "$tmp/said.log")" "0"
+t_like "at most max_subscriptions - 1 windows at once" "$(most_open "$tmp/said.log")" "^[12]$"
+t_set "and it is archived whole" "$(archived_in "$db" "$SAID")" "$(ids_of "$tmp/said.jsonl")"
 
 # --- killed with SIGKILL while windows are under way: no gap, no duplicate ---------------------
 "$GEN" --prefix killed --authors 20 '400000..460000:4000' >"$tmp/killed.jsonl"
