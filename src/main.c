@@ -183,7 +183,7 @@ static const struct command commands[] = {
 	  "Exit status: 0 pass completed (relays that failed are counted, not fatal), 1 the pass\n"
 	  "failed (database) or was interrupted, 2 usage or configuration error.\n",
 	  1, NULL, &synchronizer_service },
-	{ "priority-synchronizer", "[--loop]", "archive every event of the priority list's relays (--loop: live between passes)",
+	{ "priority-synchronizer", "[--loop]", "archive the priority list's relays (--loop: live between passes)",
 	  "The synchronizer's engine over the relays listed in [priority_synchronizer] relay_file\n"
 	  "(one URL per line; # comments), whether or not the monitor found them readable, with its\n"
 	  "own section ([priority_synchronizer]: interval, filter, max_relays, budgets, ...).\n"
