@@ -13,6 +13,7 @@ cd "$(dirname "$0")/../.."
 : "${BUILD:=build}"
 export BUILD
 source tests/harness/servers.sh
+source tests/harness/bench.sh
 trap harness_stop EXIT
 
 N=${BENCH_EXPORT_EVENTS:-200000}
@@ -25,11 +26,7 @@ pg_start || { echo "export: PostgreSQL did not start" >&2; exit 1; }
 brotr_db() {
 	local db=$1
 	shift
-	env BROTR_CONFIG=implementations/bigbrotr/config/brotr.ini BROTR_DATABASE_HOST="$TEST_PGHOST" \
-		BROTR_DATABASE_PORT="$TEST_PGPORT" BROTR_DATABASE_NAME="$db" BROTR_DATABASE_USER="$TEST_WRITER_USER" \
-		BROTR_DATABASE_PASSWORD="$TEST_WRITER_PASSWORD" BROTR_DATABASE_ADMIN_PASSWORD="$TEST_PGPASSWORD" \
-		BROTR_DATABASE_READER_USER=bench_reader BROTR_DATABASE_READER_PASSWORD=bench-reader \
-		BROTR_NETWORK_ALLOW_LOCAL=true "$@"
+	bench_brotr "$db" BROTR_DATABASE_READER_USER=bench_reader BROTR_DATABASE_READER_PASSWORD=bench-reader "$@"
 }
 now() { date +%s.%N; }
 per_s() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", n / (b - a) }'; }

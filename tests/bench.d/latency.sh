@@ -12,6 +12,7 @@ cd "$(dirname "$0")/../.."
 : "${BUILD:=build}"
 export BUILD
 source tests/harness/servers.sh
+source tests/harness/bench.sh
 trap 'tools_stop; harness_stop' EXIT
 
 N=${BENCH_LATENCY_EVENTS:-40000}
@@ -27,10 +28,7 @@ default_windows=${default_windows:-8}
 brotr_db() {
 	local db=$1
 	shift
-	env BROTR_CONFIG=implementations/bigbrotr/config/brotr.ini BROTR_DATABASE_HOST="$TEST_PGHOST" \
-		BROTR_DATABASE_PORT="$TEST_PGPORT" BROTR_DATABASE_NAME="$db" BROTR_DATABASE_USER="$TEST_WRITER_USER" \
-		BROTR_DATABASE_PASSWORD="$TEST_WRITER_PASSWORD" BROTR_DATABASE_ADMIN_PASSWORD="$TEST_PGPASSWORD" \
-		BROTR_NETWORK_ALLOW_LOCAL=true BROTR_TOR_SOCKS_PROXY= BROTR_NETWORK_CLEARNET_RESPONSE_TIMEOUT=30s "$@"
+	bench_brotr "$db" BROTR_NETWORK_CLEARNET_RESPONSE_TIMEOUT=30s "$@"
 }
 
 # rate RTT WINDOWS: events/s of one pass over a fresh database and a relay RTT ms away.
@@ -39,8 +37,7 @@ rate() {
 	brotr_db "$db" "$BUILD/brotr" --log-level warn db init >/dev/null || { echo "latency: db init failed" >&2; return 1; }
 	tool_start fixture_relay --events "$events" --max-limit 500 --rtt "$rtt" || return 1
 	relay=ws://127.0.0.1:$TOOL_PORT
-	psql_admin -d "$db" -At -c "SELECT insert_relay_metadata('$relay', 'clearnet', 1, true, false, NULL, NULL,
-		encode(sha256('{\"readable\":true}'::bytea), 'hex'), '{\"readable\":true}')" >/dev/null
+	bench_readable "$db" "$relay" || return 1
 	t0=$(date +%s.%N)
 	brotr_db "$db" BROTR_SYNCHRONIZER_MAX_WINDOWS="$windows" "$BUILD/brotr" --log-level warn synchronizer \
 		>/dev/null 2>"$TEST_TMP/$db.log" || { echo "latency: the pass failed: $(tail -2 "$TEST_TMP/$db.log")" >&2; return 1; }

@@ -15,6 +15,7 @@ cd "$(dirname "$0")/../.."
 : "${BUILD:=build}"
 export BUILD
 source tests/harness/servers.sh
+source tests/harness/bench.sh
 trap 'tools_stop; harness_stop' EXIT
 
 N=${BENCH_MIX_EVENTS:-100000}
@@ -32,32 +33,20 @@ done
 brotr_env() {
 	local db=$1
 	shift
-	env BROTR_CONFIG=implementations/bigbrotr/config/brotr.ini BROTR_DATABASE_HOST="$TEST_PGHOST" \
-		BROTR_DATABASE_PORT="$TEST_PGPORT" BROTR_DATABASE_NAME="$db" BROTR_DATABASE_USER="$TEST_WRITER_USER" \
-		BROTR_DATABASE_PASSWORD="$TEST_WRITER_PASSWORD" BROTR_DATABASE_ADMIN_PASSWORD="$TEST_PGPASSWORD" \
-		BROTR_NETWORK_ALLOW_LOCAL=true BROTR_TOR_SOCKS_PROXY= BROTR_METRICS_DIR="$TEST_TMP/m_$db" "$@"
+	bench_brotr "$db" BROTR_METRICS_DIR="$TEST_TMP/m_$db" "$@"
 }
 relays=()
 for r in 0 1 2 3 4; do
 	tool_start fixture_relay --events "$TEST_TMP/relay$r.jsonl" --max-limit 500 || exit 1
 	relays+=("ws://127.0.0.1:$TOOL_PORT")
 done
-# mark DB R...: relays R readable in DB
-mark() {
-	local db=$1 r
-	shift
-	for r in "$@"; do
-		psql_admin -d "$db" -At -c "SELECT insert_relay_metadata('$r', 'clearnet', 1, true, false, NULL, NULL,
-			encode(sha256('{\"readable\":true}'::bytea), 'hex'), '{\"readable\":true}')" >/dev/null
-	done
-}
 for db in mix copy each_id each_sig; do
 	brotr_env "$db" "$BUILD/brotr" --log-level warn db init >/dev/null || { echo "mix: db init failed" >&2; exit 1; }
 	mkdir -p "$TEST_TMP/m_$db"
 done
 
 # --- one pass over the five at once ------------------------------------------------------------
-mark mix "${relays[@]}"
+bench_readable mix "${relays[@]}" || exit 1
 t0=$(date +%s.%N)
 brotr_env mix BROTR_SYNCHRONIZER_MAX_RELAYS=5 "$BUILD/brotr" --log-level warn synchronizer >/dev/null 2>&1 ||
 	{ echo "mix: the pass failed" >&2; exit 1; }
@@ -82,12 +71,9 @@ passes() {
 	local db=$1 verify=$2 r t0 t1 cpu=0 out
 	t0=$(date +%s.%N)
 	for r in "${relays[@]}"; do
-		mark "$db" "$r"
-		out=$("$BUILD/tools/peak_rss" env BROTR_CONFIG=implementations/bigbrotr/config/brotr.ini \
-			BROTR_DATABASE_HOST="$TEST_PGHOST" BROTR_DATABASE_PORT="$TEST_PGPORT" BROTR_DATABASE_NAME="$db" \
-			BROTR_DATABASE_USER="$TEST_WRITER_USER" BROTR_DATABASE_PASSWORD="$TEST_WRITER_PASSWORD" \
-			BROTR_NETWORK_ALLOW_LOCAL=true BROTR_TOR_SOCKS_PROXY= BROTR_METRICS_DIR="$TEST_TMP/m_$db" \
-			BROTR_SYNCHRONIZER_VERIFY_STORED="$verify" "$BUILD/brotr" --log-level warn synchronizer 2>&1) ||
+		bench_readable "$db" "$r" || return 1
+		out=$(brotr_env "$db" BROTR_SYNCHRONIZER_VERIFY_STORED="$verify" "$BUILD/tools/peak_rss" "$BUILD/brotr" \
+			--log-level warn synchronizer 2>&1) ||
 			{ echo "mix: a pass failed" >&2; return 1; }
 		cpu=$(printf '%s\n' "$out" | awk -v c="$cpu" '/^peak_rss_kib=/ { for (i = 1; i <= NF; i++) {
 			if ($i ~ /^user_s=/) { sub("user_s=", "", $i); c += $i } if ($i ~ /^sys_s=/) { sub("sys_s=", "", $i); c += $i } } }

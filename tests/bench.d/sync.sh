@@ -14,6 +14,7 @@ cd "$(dirname "$0")/../.."
 : "${BUILD:=build}"
 export BUILD
 source tests/harness/servers.sh
+source tests/harness/bench.sh
 trap 'tools_stop; harness_stop' EXIT
 
 N=${BENCH_SYNC_EVENTS:-1000000}
@@ -23,36 +24,20 @@ for f in "$BUILD/brotr" "$BUILD/tools/nostr_bench" "$BUILD/tools/db_bench" "$BUI
 done
 pg_start || { echo "sync: PostgreSQL did not start" >&2; exit 1; }
 
-brotr_db() {
-	local db=$1
-	shift
-	env BROTR_CONFIG=implementations/bigbrotr/config/brotr.ini BROTR_DATABASE_HOST="$TEST_PGHOST" \
-		BROTR_DATABASE_PORT="$TEST_PGPORT" BROTR_DATABASE_NAME="$db" BROTR_DATABASE_USER="$TEST_WRITER_USER" \
-		BROTR_DATABASE_PASSWORD="$TEST_WRITER_PASSWORD" BROTR_DATABASE_ADMIN_PASSWORD="$TEST_PGPASSWORD" \
-		BROTR_NETWORK_ALLOW_LOCAL=true BROTR_TOR_SOCKS_PROXY= "$@"
-}
-
 events=$TEST_TMP/events.jsonl
 echo "sync: generating $N signed events (1000 authors, one second apart)"
 "$BUILD/tools/nostr_bench" gen "$N" 1000 >"$events" || exit 1
 
 for db in sync copy batch; do
-	brotr_db "$db" "$BUILD/brotr" --log-level warn db init >/dev/null || { echo "sync: db init failed" >&2; exit 1; }
+	bench_brotr "$db" "$BUILD/brotr" --log-level warn db init >/dev/null || { echo "sync: db init failed" >&2; exit 1; }
 done
-psql_admin -d sync -At -c "SELECT insert_relay_metadata('ws://127.0.0.1:1', 'clearnet', 1, true, false, NULL, NULL,
-	encode(sha256('{\"readable\":true}'::bytea), 'hex'), '{\"readable\":true}')" >/dev/null
 
 tool_start fixture_relay --events "$events" --max-limit 500 || exit 1
 relay=ws://127.0.0.1:$TOOL_PORT
-psql_admin -d sync -At -c "UPDATE relays SET url = '$relay' WHERE url = 'ws://127.0.0.1:1'" >/dev/null 2>&1 ||
-	psql_admin -d sync -At -c "SELECT insert_relay_metadata('$relay', 'clearnet', 2, true, false, NULL, NULL,
-	encode(sha256('{\"readable\":true}'::bytea), 'hex'), '{\"readable\":true}')" >/dev/null
+bench_readable sync "$relay" || exit 1
 
 t0=$(date +%s.%N)
-out=$("$BUILD/tools/peak_rss" env BROTR_CONFIG=implementations/bigbrotr/config/brotr.ini \
-	BROTR_DATABASE_HOST="$TEST_PGHOST" BROTR_DATABASE_PORT="$TEST_PGPORT" BROTR_DATABASE_NAME=sync \
-	BROTR_DATABASE_USER="$TEST_WRITER_USER" BROTR_DATABASE_PASSWORD="$TEST_WRITER_PASSWORD" \
-	BROTR_NETWORK_ALLOW_LOCAL=true BROTR_TOR_SOCKS_PROXY= "$BUILD/brotr" synchronizer 2>&1)
+out=$(bench_brotr sync "$BUILD/tools/peak_rss" "$BUILD/brotr" synchronizer 2>&1)
 rc=$?
 t1=$(date +%s.%N)
 [ "$rc" -eq 0 ] || { echo "sync: the synchronizer failed:"; printf '%s\n' "$out" | tail -5; exit 1; }

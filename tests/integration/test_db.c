@@ -602,6 +602,14 @@ START_TEST(test_events_server_refused_row)
 }
 END_TEST
 
+/* The three events of the progress tests: at 90, 95 and 150. */
+static void progress_events(struct db_event ev[3])
+{
+	make_event(&ev[0], 1, 90, "[]", "a");
+	make_event(&ev[1], 2, 95, "[]", "b");
+	make_event(&ev[2], 3, 150, "[]", "c");
+}
+
 /* A progress of one window [since, top] archived down to from (synced_until -1 leaves it). */
 static struct db_sync_progress window_of(int64_t synced_until, int64_t since, int64_t top, int64_t from)
 {
@@ -618,9 +626,7 @@ START_TEST(test_sync_progress)
 	setup(&c, _i);
 	struct db_relay r = { "wss://r.example", DB_CLEARNET };
 	struct db_event ev[3];
-	make_event(&ev[0], 1, 90, "[]", "a");
-	make_event(&ev[1], 2, 95, "[]", "b");
-	make_event(&ev[2], 3, 150, "[]", "c");
+	progress_events(ev);
 	struct db_sync_progress p;
 	ck_assert_int_eq(db_sync_progress_get(c.db, r.url, COV, &p), DB_OK);
 	ck_assert_int_eq(p.synced_until, -1);
@@ -699,9 +705,7 @@ START_TEST(test_sync_progress_atomic)
 	setup(&c, _i);
 	struct db_relay r = { "wss://r.example", DB_CLEARNET };
 	struct db_event ev[3];
-	make_event(&ev[0], 1, 90, "[]", "a");
-	make_event(&ev[1], 2, 95, "[]", "b");
-	make_event(&ev[2], 3, 150, "[]", "c");
+	progress_events(ev);
 	struct db_event_result res = { 0 };
 	ck_assert_int_eq(db_insert_event_batch(c.db, &r, ev, 2, 10, NULL, NULL, &res, NULL), DB_OK);
 
