@@ -301,28 +301,36 @@ static void settle(struct sync_pipeline *p)
 }
 
 /* Marks which of ev[from..to) of f's batch the archive holds with the same signature (one
- * statement per DB_EVENTS_STORED_MAX events; a relay the archive mostly lacks is sampled). A
- * lookup that fails only means those events are verified in full. */
+ * statement per DB_EVENTS_STORED_MAX events; a relay the archive mostly lacks is sampled). Events
+ * whose pair this process verified already are not asked about: the cache settles them. A lookup
+ * that fails only means those events are verified in full. */
 static void look_up(struct sync_pipeline *p, struct sync_feed *f, struct sync_batch *b, size_t from, size_t to)
 {
 	memset(b->stored + from, 0, to - from);
 	if (!p->lookup || (f->lookup_sparse && f->lookup_skip++ % LOOKUP_SPARSE != 0))
 		return;
 	struct db_event_key keys[DB_EVENTS_STORED_MAX];
-	for (size_t at = from; at < to;) {
-		size_t n = to - at < DB_EVENTS_STORED_MAX ? to - at : DB_EVENTS_STORED_MAX;
-		for (size_t i = 0; i < n; i++)
-			keys[i] = (struct db_event_key){ b->ev[at + i].id, b->ev[at + i].sig };
-		if (db_events_stored(p->lookup, keys, n, b->stored + at) != DB_OK) {
-			memset(b->stored + at, 0, n);
+	size_t at[DB_EVENTS_STORED_MAX];
+	unsigned char found[DB_EVENTS_STORED_MAX];
+	for (size_t i = from; i < to;) {
+		size_t n = 0;
+		for (; i < to && n < DB_EVENTS_STORED_MAX; i++)
+			if (!sync_seen_has(&p->seen, b->ev[i].id, b->ev[i].sig)) {
+				keys[n] = (struct db_event_key){ b->ev[i].id, b->ev[i].sig };
+				at[n++] = i;
+			}
+		if (n == 0)
+			continue;
+		if (db_events_stored(p->lookup, keys, n, found) != DB_OK) {
 			log_debug(&p->log, "cannot ask which events are stored; verifying them all",
 				  LOG_S("error", db_error(p->lookup)));
 			return;
 		}
-		for (size_t i = 0; i < n; i++)
-			f->lookup_found += b->stored[at + i];
+		for (size_t k = 0; k < n; k++) {
+			b->stored[at[k]] = found[k];
+			f->lookup_found += found[k];
+		}
 		f->lookup_events += (uint32_t)n;
-		at += n;
 	}
 	if (f->lookup_events >= LOOKUP_WINDOW) {
 		f->lookup_sparse = f->lookup_found * 20 < f->lookup_events;
