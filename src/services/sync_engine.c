@@ -93,6 +93,8 @@ static void make_metrics(struct sync_engine *e)
 			      NULL);
 	e->m_truncated = counter(e, "sync_seconds_truncated_total",
 				 "Seconds that COUNT showed to hold more events than the relay returns.", NULL);
+	e->m_refused = counter(e, "sync_subscriptions_refused_total",
+			       "Subscriptions relays refused as one too many (each left the relay a window fewer).", NULL);
 	for (int o = SYNC_R_COMPLETE; o < SYNC_R__COUNT; o++) {
 		char l[64];
 		e->m_relays[o] = counter(e, "sync_relays_total", "Relays processed, by outcome.",
@@ -174,6 +176,7 @@ static void add_counts(struct sync_counts *to, const struct sync_counts *c)
 	to->pages += c->pages;
 	to->at_cap += c->at_cap;
 	to->truncated += c->truncated;
+	to->refusals += c->refusals;
 }
 
 /* r's connection is gone: logs its line and counts its outcome. */
@@ -189,6 +192,7 @@ static void relay_done(struct sync_engine *e, struct sync_relay *r)
 	metric_add(e->m_pages, (double)r->c.pages);
 	metric_add(e->m_at_cap, (double)r->c.at_cap);
 	metric_add(e->m_truncated, (double)r->c.truncated);
+	metric_add(e->m_refused, (double)r->c.refusals);
 	add_counts(&e->total, &r->c);
 	struct logger *lg = &e->log;
 	if (r->nip45 >= 0 && db_relay_nip45_set(e->db, r->t->url, r->nip45, wall_ms() / 1000) != DB_OK)
@@ -197,7 +201,7 @@ static void relay_done(struct sync_engine *e, struct sync_relay *r)
 	if (r->outcome == SYNC_R_COMPLETE)
 		log_info(lg, "relay synchronized", LOG_S("relay", r->t->url), LOG_U("events", r->c.received),
 			 LOG_U("accepted", r->feed.accepted), LOG_U("rejected", r->feed.rejected), LOG_U("pages", r->c.pages),
-			 LOG_U("at_cap", r->c.at_cap), LOG_U("truncated", r->c.truncated),
+			 LOG_U("at_cap", r->c.at_cap), LOG_U("truncated", r->c.truncated), LOG_U("refused", r->c.refusals),
 			 LOG_U("duration_ms", mono_ms() - r->started_ms));
 	else
 		log_warn(lg, "relay not finished", LOG_S("relay", r->t->url), LOG_S("outcome", outcome_name[r->outcome]),

@@ -122,7 +122,7 @@ struct sync_engine {
 	struct sync_counts total;
 	struct sync_pipeline_totals piped; /* what the pipeline made of the pass's events */
 	uint64_t relays[SYNC_R__COUNT];
-	struct metric *m_received, *m_pages, *m_at_cap, *m_truncated;
+	struct metric *m_received, *m_pages, *m_at_cap, *m_truncated, *m_refused;
 	struct metric *m_relays[SYNC_R__COUNT];
 };
 

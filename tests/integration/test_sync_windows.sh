@@ -25,7 +25,7 @@ most_open() {
 		{ n = 0; for (s in open) n++; if (n > most) most = n } END { print most + 0 }' "$1"
 }
 windows_of() { q "SELECT count(*) FROM relay_sync_windows WHERE relay_url = '$1'"; }
-t_plan 22
+t_plan 23
 
 t_status "db init" 0 run -- db init
 
@@ -54,6 +54,7 @@ log=$T_ERR
 t_like "the relay refused one too many" "$(grep -c '^REFUSED' "$tmp/three.log")" "^[1-9][0-9]*$"
 t_like "which made its windows fewer" "$log" "refused a subscription as one too many.*relay=$THREE as=CLOSED windows=[1-3]"
 t_set "and it is archived whole" "$(archived_in "$db" "$THREE")" "$(ids_of "$tmp/three.jsonl")"
+t_like "its line counts the refusals" "$log" "relay synchronized\" relay=$THREE .* refused=[1-9]"
 t_like "the NOTICE relay refused too" "$(grep -c '^REFUSED' "$tmp/notice.log")" "^[1-9][0-9]*$"
 t_like "which also made its windows fewer" "$log" "refused a subscription as one too many.*relay=$NOTICE as=NOTICE windows=[12]"
 t_set "and it is archived whole" "$(archived_in "$db" "$NOTICE")" "$(ids_of "$tmp/notice.jsonl")"
