@@ -25,7 +25,8 @@ static void on_close(struct relay_conn *c, void *user, const struct relay_conn_s
 
 static const struct relay_conn_ops ops = { .on_open = on_open, .on_message = on_message, .on_close = on_close };
 
-/* (Re)subscribes from the newest event the tail has seen (or the pass's start). */
+/* (Re)subscribes from the last pass's start: live events may carry older times, so the filter never
+ * narrows, and what a reconnection brings again is stored as a duplicate. */
 static void on_open(struct relay_conn *c, void *user, long long rtt_open_ms)
 {
 	(void)rtt_open_ms;
@@ -45,8 +46,6 @@ static void take(struct sync_tail *tl, const struct nostr_event *ev)
 		sync_pipeline_reject(tl->e->pipe, &tl->feed, "outside filter");
 		return;
 	}
-	if (ev->created_at > tl->filter.since)
-		tl->filter.since = ev->created_at; /* a reconnection asks from here (what repeats is a duplicate) */
 	enum sync_add a = sync_pipeline_add(tl->e->pipe, &tl->feed, 0, ev);
 	if (a == SYNC_ADD_FULL)
 		sync_pipeline_commit(tl->e->pipe, &tl->feed, NULL);

@@ -14,7 +14,7 @@ GEN=$BUILD/tools/event_gen
 tmp=$(mktemp -d "$TEST_TMP/sync-tail.XXXXXX")
 trap 'tools_stop; [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; [ -z "${TEST_KEEP:-}" ] && rm -rf "$tmp"' EXIT
 db=synctail_$$
-t_plan 11
+t_plan 13
 ENV=(BROTR_NETWORK_ALLOW_LOCAL=true BROTR_TOR_SOCKS_PROXY= BROTR_BROTR_SYNC_SERVICE=priority_synchronizer
 	BROTR_PRIORITY_SYNCHRONIZER_RELAY_FILE="$tmp/relays.txt" BROTR_PRIORITY_SYNCHRONIZER_INTERVAL=1h)
 run() { svc_run "$PWD/implementations/bigbrotr" "$db" "${ENV[@]}" "$@"; }
@@ -37,17 +37,24 @@ svc_start "$PWD/implementations/bigbrotr" "$db" "${ENV[@]}" -- priority-synchron
 pid=$!
 t_status "the pass ends and the tail starts" 0 wait_log "$tmp/loop.log" 'msg="tail started" relays=1'
 t_set "the pass archived the relay" "$(archived_in "$db" "$RELAY")" "$(ids_of "$tmp/before.jsonl")"
-"$GEN" --prefix live "$(($(date +%s) + 1))..$(($(date +%s) + 2)):3" >"$tmp/live.jsonl"
+live_t=$(date +%s) # after the pass's start
+"$GEN" --prefix live "$((live_t + 1))..$((live_t + 2)):3" >"$tmp/live.jsonl"
 t_like "three events published after the pass" "$(thirdparty_client publish "$RELAY" "$tmp/live.jsonl")" "accepted=3"
 for _ in $(seq 1 300); do [ "$(archived_in "$db" "$RELAY" | wc -l)" -ge 23 ] && break; sleep 0.1; done
 t_set "the tail archived them" "$(archived_in "$db" "$RELAY")" "$(ids_of "$tmp/before.jsonl" "$tmp/live.jsonl")"
+# one more, older than those (a live event may carry an earlier time) but after the pass's start
+"$GEN" --prefix late "${live_t}*1" >"$tmp/late.jsonl"
+t_like "an older one published after them" "$(thirdparty_client publish "$RELAY" "$tmp/late.jsonl")" "accepted=1"
+for _ in $(seq 1 300); do [ "$(archived_in "$db" "$RELAY" | wc -l)" -ge 24 ] && break; sleep 0.1; done
+t_set "the tail archived it too" "$(archived_in "$db" "$RELAY")" \
+	"$(ids_of "$tmp/before.jsonl" "$tmp/live.jsonl" "$tmp/late.jsonl")"
 t_is "before any next pass" "$(grep -c 'msg="pass started"' "$tmp/loop.log")" "1"
-t_is "each once" "$(db_q "$db" "SELECT count(*) FROM events_relays WHERE relay_url = '$RELAY'")" "23"
+t_is "each once" "$(db_q "$db" "SELECT count(*) FROM events_relays WHERE relay_url = '$RELAY'")" "24"
 kill -TERM "$pid"
 wait "$pid"
 t_is "SIGTERM ends the loop (exit 0)" "$?" "0"
 pid=
-t_like "the tail says what it stored" "$(cat "$tmp/loop.log")" 'msg="tail ended" relays=1 events=[3-9][0-9]* stored=3 '
+t_like "the tail says what it stored" "$(cat "$tmp/loop.log")" 'msg="tail ended" relays=1 events=[3-9][0-9]* stored=4 '
 
 # --- tail = false: the loop only sleeps ----------------------------------------------------------
 svc_start "$PWD/implementations/bigbrotr" "$db" "${ENV[@]}" BROTR_PRIORITY_SYNCHRONIZER_TAIL=false -- \
